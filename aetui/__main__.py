@@ -1,0 +1,3 @@
+from aetui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Numba kernels for aetui: no state, no I/O, never imports aetui."""

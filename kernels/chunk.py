@@ -1,0 +1,62 @@
+"""A chunk: several mini-batches in one call, so the caller can pause or cancel in between."""
+
+import math
+
+import numpy as np
+from numba import njit
+
+from kernels.fastmath import FASTMATH
+from kernels.step import batch_gradients
+from kernels.update import sgd_update
+
+OK = 0
+NONFINITE_LOSS = 1
+NONFINITE_WEIGHTS = 2
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def all_finite(a):
+    """True when every element of a is finite."""
+    flat = a.reshape(-1)
+    acc = flat[0] * 0
+    for i in range(flat.size):
+        acc += flat[i] * 0  # inf * 0 and nan * 0 are nan, so one nan anywhere poisons acc
+    return math.isfinite(acc)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, out_act, ce,
+                lr, bias_lr, momentum, weight_decay, noise_t, drop_t, rho, beta, seed, step0,
+                vW, vb, vc, vWd, A, Hh, M, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, losses, one):
+    """Train n_batches mini-batches taken from order[start:]; batch size is Q.shape[1].
+
+    Batch k uses rows order[start + k*B : start + (k+1)*B] and random step step0 + k.
+    losses[k] receives batch k's mean reported loss per pixel. Returns (batches done, status):
+    on a non-finite loss the chunk stops before updating with that batch (status 1); status 2
+    means the weights went non-finite by the end of the chunk.
+    """
+    B = Q.shape[1]
+    V = Q.shape[2]
+    inv_b = one / B
+    lr_t = one * lr
+    blr_t = one * bias_lr
+    mu = one * momentum
+    wd = one * weight_decay
+    zero = one - one
+    for k in range(n_batches):
+        rows = order[start + k * B : start + (k + 1) * B]
+        loss = batch_gradients(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t,
+                               drop_t, rho, beta, seed, step0 + k, A, Hh, M, dHd, kl, P, Q, Xc, Yb, Gw, Gwd,
+                               gb, gc, one)
+        if not math.isfinite(loss):
+            losses[k] = np.nan
+            return k, NONFINITE_LOSS
+        losses[k] = loss / (B * V)
+        sgd_update(W, Gw, vW, lr_t, inv_b, mu, wd)
+        if not tied:
+            sgd_update(W_dec, Gwd, vWd, lr_t, inv_b, mu, wd)
+        sgd_update(b, gb, vb, blr_t, inv_b, mu, zero)
+        sgd_update(c, gc, vc, blr_t, inv_b, mu, zero)
+    if not (all_finite(W) and all_finite(b) and all_finite(c) and (tied or all_finite(W_dec))):
+        return n_batches, NONFINITE_WEIGHTS
+    return n_batches, OK

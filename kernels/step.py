@@ -1,0 +1,168 @@
+"""One mini-batch: forward pass, loss, and gradients of the training objective.
+
+Objective J = (1/B) sum_s L_s + (wd/2) (|W|^2 [+ |W_dec|^2]) + beta sum_j KL(rho || rho_hat_j),
+L_s = sum_i l(y_si, x_si), l = cross-entropy (sigmoid output) or (y - x)^2 / 2.
+Gradients come out summed over the batch (not divided by B; the update applies lr / B).
+The reported loss is the mean per pixel of cross-entropy, or of (y - x)^2.
+
+Work buffers, allocated once by the caller in W's float type T (B batch, H hidden, V visible):
+  A (B, H) pre-activations, Hh (B, H) code before dropout, M (B, H) dropout multipliers,
+  dHd (B, H), kl (H,), P (2, B, H) = [dA, Hd (code after dropout)],
+  Q (2, B, V) = [noisy input, dZ], Xc (B, V) clean targets, Yb (B, V) outputs (squared error).
+Stacking [dA; Hd] and [X; dZ] turns the tied gradient dA^T X + Hd^T dZ into one matrix product
+with K = 2B instead of two with K = B.
+`lut` (256,) maps a uint8 pixel to its input value in type T; `one` is 1 in type T. Both keep
+float32 maths float32 (Numba widens uint8 * float32 to float64).
+"""
+
+import numpy as np
+from numba import njit
+
+from kernels.activations import activate_all, scale_by_derivative
+from kernels.fastmath import FASTMATH, fast_exp, log1p_unit
+from kernels.rng import DROPOUT_STREAM, NOISE_STREAM, draw32, stream_key
+
+RHO_EPS = 1e-6  # keeps KL finite for codes at exactly 0 or 1
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def gather_inputs(data, lut, rows, noise_t, seed, step, X, Xc):
+    """Xc[s] = lut[data[rows[s]]]; X = Xc with each pixel zeroed where its draw < noise_t."""
+    B, V = X.shape
+    for s in range(B):
+        src = data[rows[s]]
+        for i in range(V):
+            Xc[s, i] = lut[src[i]]
+    if noise_t == 0:
+        X[:, :] = Xc
+        return
+    zero = lut[0] * 0
+    key = stream_key(seed, NOISE_STREAM, step)
+    for s in range(B):
+        base = np.uint64(s * V)
+        for i in range(V):
+            X[s, i] = Xc[s, i] if draw32(key, base + np.uint64(i)) >= noise_t else zero
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def hidden_layer(A, b, act, drop_t, seed, step, Hh, M, Hd, one):
+    """A += b; Hh = f(A); M = dropout multipliers (0 or 1/(1-q)); Hd = Hh * M."""
+    B, H = A.shape
+    for s in range(B):
+        for j in range(H):
+            A[s, j] += b[j]
+    activate_all(act, A, Hh, one)
+    if drop_t == 0:
+        M[:, :] = one
+        Hd[:, :] = Hh
+        return
+    keep = one / (one - one * np.float32(drop_t / 2.0**32))
+    zero = one - one
+    key = stream_key(seed, DROPOUT_STREAM, step)
+    for s in range(B):
+        base = np.uint64(s * H)
+        for j in range(H):
+            M[s, j] = zero if draw32(key, base + np.uint64(j)) < drop_t else keep
+            Hd[s, j] = Hh[s, j] * M[s, j]
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def output_layer(Z, c, Xc, out_act, ce, Yb, one):
+    """Z holds W_dec h: overwrite it with dZ and return the summed loss. Xc and Yb are used up."""
+    B, V = Z.shape
+    zero = one - one
+    total = 0.0
+    if ce:
+        # Sigmoid output with cross-entropy, fused: one exp and one log1p per pixel, dZ = y - x.
+        for s in range(B):
+            row_loss = zero
+            for i in range(V):
+                z = Z[s, i] + c[i]
+                x = Xc[s, i]
+                e = fast_exp(-abs(z))
+                inv = one / (one + e)
+                y = inv if z >= zero else e * inv
+                row_loss += max(z, zero) - x * z + log1p_unit(e)
+                Z[s, i] = y - x
+            total += row_loss
+        return total
+    for s in range(B):
+        for i in range(V):
+            Z[s, i] += c[i]
+    activate_all(out_act, Z, Yb, one)
+    for s in range(B):
+        row_loss = zero
+        for i in range(V):
+            d = Yb[s, i] - Xc[s, i]
+            row_loss += d * d
+            Xc[s, i] = d  # the target is used up; keep y - x in its place
+        total += row_loss
+    scale_by_derivative(out_act, Z, Yb, Xc, one)  # dZ = (y - x) * g'(z)
+    Z[:, :] = Xc
+    return total
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def hidden_delta(dHd, M, A, Hh, act, rho, beta, kl, dA, one):
+    """dA = (dHd * M + beta * KL'(rho_hat)) * f'(A), rho_hat = batch mean of Hh; kl (H,) scratch."""
+    B, H = A.shape
+    kl[:] = one - one
+    if beta > 0:
+        for s in range(B):
+            for j in range(H):
+                kl[j] += Hh[s, j]
+        lo = one * np.float32(RHO_EPS)
+        r = one * np.float32(rho)
+        wt = one * np.float32(beta)
+        inv_b = one / B
+        for j in range(H):
+            p = min(max(kl[j] * inv_b, lo), one - lo)
+            kl[j] = wt * ((one - r) / (one - p) - r / p)
+    for s in range(B):
+        for j in range(H):
+            dA[s, j] = dHd[s, j] * M[s, j] + kl[j]
+    scale_by_derivative(act, A, Hh, dA, one)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def column_sums(X, out):
+    """out[j] = sum_s X[s, j]."""
+    out[:] = X[0]
+    for s in range(1, X.shape[0]):
+        for j in range(X.shape[1]):
+            out[j] += X[s, j]
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def batch_gradients(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t, drop_t,
+                    rho, beta, seed, step, A, Hh, M, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, one):
+    """Forward and backward for one batch: fills Gw (H, V), Gwd (V, H; untied), gb, gc.
+
+    Returns the summed reported loss of the batch (float64).
+    """
+    X = Q[0]
+    Z = Q[1]
+    dA = P[0]
+    Hd = P[1]
+    gather_inputs(data, lut, rows, noise_t, seed, step, X, Xc)
+    np.dot(X, W.T, A)
+    hidden_layer(A, b, act, drop_t, seed, step, Hh, M, Hd, one)
+    if tied:
+        np.dot(Hd, W, Z)
+    else:
+        np.dot(Hd, W_dec.T, Z)
+    loss = output_layer(Z, c, Xc, out_act, ce, Yb, one)
+    if tied:
+        np.dot(Z, W.T, dHd)
+    else:
+        np.dot(Z, W_dec, dHd)
+    hidden_delta(dHd, M, A, Hh, act, rho, beta, kl, dA, one)
+    column_sums(dA, gb)
+    column_sums(Z, gc)
+    if tied:
+        B2 = 2 * Q.shape[1]
+        np.dot(P.reshape(B2, P.shape[2]).T, Q.reshape(B2, Q.shape[2]), Gw)
+    else:
+        np.dot(dA.T, X, Gw)
+        np.dot(Z.T, Hd, Gwd)
+    return loss

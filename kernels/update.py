@@ -1,0 +1,24 @@
+"""Plain SGD with optional momentum and L2 weight decay, in place, one pass over the array."""
+
+from numba import njit
+
+from kernels.fastmath import FASTMATH
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def sgd_update(param, grad, velocity, lr, inv_batch, momentum, weight_decay):
+    """param -= lr * (grad / B + wd * param), through velocity when momentum > 0.
+
+    `grad` is summed over the batch; `lr`, `inv_batch`, `momentum`, `weight_decay` are scalars
+    of param's float type. Works on any C-contiguous shape.
+    """
+    p = param.reshape(-1)
+    g = grad.reshape(-1)
+    if momentum > 0:
+        v = velocity.reshape(-1)
+        for i in range(p.size):
+            v[i] = momentum * v[i] - lr * (g[i] * inv_batch + weight_decay * p[i])
+            p[i] += v[i]
+    else:
+        for i in range(p.size):
+            p[i] -= lr * (g[i] * inv_batch + weight_decay * p[i])

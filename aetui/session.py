@@ -198,6 +198,7 @@ def load_session(path: Path) -> Session:
     if not (path / "session.json").is_file():
         raise SessionError(f"{path} is not an aetui session (no session.json)")
     raw = read_json(path / "session.json")
+    _check_header(path, raw)
     arrays = _read_npz(path / "state.npz")
     gen = int(arrays["generation"]) if "generation" in arrays and arrays["generation"].shape == () else None
     if raw.get("generation") != gen:
@@ -218,11 +219,15 @@ def load_session(path: Path) -> Session:
         raise SessionError(f"{path / 'session.json'} is malformed ({type(exc).__name__}: {exc})") from None
 
 
-def _session_from(path: Path, raw: dict, arrays: dict) -> Session:
+def _check_header(path: Path, raw: dict) -> None:
     if raw.get("app") != "aetui" or not isinstance(raw.get("schema"), int):
         raise SessionError(f"{path / 'session.json'} is not an aetui session file")
     if raw["schema"] != SCHEMA:
         raise SessionError(f"{path / 'session.json'} has schema version {raw['schema']}; this aetui reads version {SCHEMA}")
+
+
+def _session_from(path: Path, raw: dict, arrays: dict) -> Session:
+    _check_header(path, raw)
     config = TrainConfig.from_dict(raw["config"])
     shape = tuple(int(x) for x in raw["image_shape"])
     H, V = config.hidden, shape[0] * shape[1]

@@ -62,8 +62,6 @@ class Engine:
         self._Q = np.empty((2, B, V), DTYPE)
         self._Xc = np.empty((B, V), DTYPE)
         self._Yb = np.empty((B, V), DTYPE)
-        self._Gw = np.empty((H, V), DTYPE)
-        self._Gwd = _EMPTY2 if state.tied else np.empty((V, H), DTYPE)
         self._gb = np.empty(H, DTYPE)
         self._gc = np.empty(V, DTYPE)
         self._losses = np.empty(max_batches, np.float64)
@@ -88,7 +86,7 @@ class Engine:
             self.noise_t, self.drop_t, float(self.config.sparsity_target), float(self.config.sparsity_weight),
             np.uint64(seed), np.int64(step),
             s.vW, s.vb, s.vc, _EMPTY2 if s.tied else s.vWd,
-            self._A, self._Hh, self._M, self._dHd, self._kl, self._P, self._Q, self._Xc, self._Yb, self._Gw, self._Gwd,
+            self._A, self._Hh, self._M, self._dHd, self._kl, self._P, self._Q, self._Xc, self._Yb,
             self._gb, self._gc, self._losses, _ONE)
         return ChunkOutcome(int(done), self._losses[:done].copy(), int(status))
 

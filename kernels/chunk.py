@@ -6,8 +6,8 @@ import numpy as np
 from numba import njit
 
 from kernels.fastmath import FASTMATH
-from kernels.step import batch_gradients
-from kernels.update import sgd_update
+from kernels.step import forward_backward, weight_gradient_product
+from kernels.update import finish_momentum_step, sgd_update
 
 OK = 0
 NONFINITE_LOSS = 1
@@ -27,7 +27,7 @@ def all_finite(a):
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, out_act, ce,
                 lr, bias_lr, momentum, weight_decay, noise_t, drop_t, rho, beta, seed, step0,
-                vW, vb, vc, vWd, A, Hh, M, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, losses, one):
+                vW, vb, vc, vWd, A, Hh, M, dHd, kl, P, Q, Xc, Yb, gb, gc, losses, one):
     """Train n_batches mini-batches taken from order[start:]; batch size is Q.shape[1].
 
     Batch k uses rows order[start + k*B : start + (k+1)*B] and random step step0 + k.
@@ -45,16 +45,21 @@ def train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, o
     zero = one - one
     for k in range(n_batches):
         rows = order[start + k * B : start + (k + 1) * B]
-        loss = batch_gradients(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t,
-                               drop_t, rho, beta, seed, step0 + k, A, Hh, M, dHd, kl, P, Q, Xc, Yb, Gw, Gwd,
-                               gb, gc, one)
+        loss = forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t,
+                                drop_t, rho, beta, seed, step0 + k, A, Hh, M, dHd, kl, P, Q, Xc, Yb,
+                                gb, gc, one)
         if not math.isfinite(loss):
             losses[k] = np.nan
             return k, NONFINITE_LOSS
         losses[k] = loss / (B * V)
-        sgd_update(W, Gw, vW, lr_t, inv_b, mu, wd)
-        if not tied:
-            sgd_update(W_dec, Gwd, vWd, lr_t, inv_b, mu, wd)
+        # Weights: the SGD step is folded into the gradient product (no gradient buffer, no pass).
+        if mu > zero:
+            weight_gradient_product(-lr_t * inv_b, P, Q, tied, mu, vW, vWd)
+            finish_momentum_step(W, vW, lr_t, wd)
+            if not tied:
+                finish_momentum_step(W_dec, vWd, lr_t, wd)
+        else:
+            weight_gradient_product(-lr_t * inv_b, P, Q, tied, one - lr_t * wd, W, W_dec)
         sgd_update(b, gb, vb, blr_t, inv_b, mu, zero)
         sgd_update(c, gc, vc, blr_t, inv_b, mu, zero)
     if not (all_finite(W) and all_finite(b) and all_finite(c) and (tied or all_finite(W_dec))):

@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit
 
 from kernels.activations import activate_all, scale_by_derivative
+from kernels.blas import gemm
 from kernels.fastmath import FASTMATH, fast_exp, log1p_unit
 from kernels.rng import DROPOUT_STREAM, NOISE_STREAM, draw32, stream_key
 
@@ -134,35 +135,58 @@ def column_sums(X, out):
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def batch_gradients(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t, drop_t,
-                    rho, beta, seed, step, A, Hh, M, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, one):
-    """Forward and backward for one batch: fills Gw (H, V), Gwd (V, H; untied), gb, gc.
+def forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t, drop_t,
+                     rho, beta, seed, step, A, Hh, M, dHd, kl, P, Q, Xc, Yb, gb, gc, one):
+    """Forward and backward for one batch, up to the weight gradients.
 
+    Leaves P = [dA, Hd] and Q = [X, dZ] (the factors of the weight gradients) and fills gb, gc.
     Returns the summed reported loss of the batch (float64).
     """
     X = Q[0]
     Z = Q[1]
     dA = P[0]
     Hd = P[1]
+    zero = one - one
     gather_inputs(data, lut, rows, noise_t, seed, step, X, Xc)
-    np.dot(X, W.T, A)
+    gemm(one, X, False, W, True, zero, A)
     hidden_layer(A, b, act, drop_t, seed, step, Hh, M, Hd, one)
     if tied:
-        np.dot(Hd, W, Z)
+        gemm(one, Hd, False, W, False, zero, Z)
     else:
-        np.dot(Hd, W_dec.T, Z)
+        gemm(one, Hd, False, W_dec, True, zero, Z)
     loss = output_layer(Z, c, Xc, out_act, ce, Yb, one)
     if tied:
-        np.dot(Z, W.T, dHd)
+        gemm(one, Z, False, W, True, zero, dHd)
     else:
-        np.dot(Z, W_dec, dHd)
+        gemm(one, Z, False, W_dec, False, zero, dHd)
     hidden_delta(dHd, M, A, Hh, act, rho, beta, kl, dA, one)
     column_sums(dA, gb)
     column_sums(Z, gc)
+    return loss
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def weight_gradient_product(alpha, P, Q, tied, beta, Gw, Gwd):
+    """Gw = alpha (dA^T X [+ Hd^T dZ when tied]) + beta Gw; untied also Gwd = alpha dZ^T Hd + beta Gwd.
+
+    With alpha = -lr/B and beta = 1 - lr wd, Gw can be W itself: the SGD step in one product.
+    """
     if tied:
         B2 = 2 * Q.shape[1]
-        np.dot(P.reshape(B2, P.shape[2]).T, Q.reshape(B2, Q.shape[2]), Gw)
+        gemm(alpha, P.reshape(B2, P.shape[2]), True, Q.reshape(B2, Q.shape[2]), False, beta, Gw)
     else:
-        np.dot(dA.T, X, Gw)
-        np.dot(Z.T, Hd, Gwd)
+        gemm(alpha, P[0], True, Q[0], False, beta, Gw)
+        gemm(alpha, Q[1], True, P[1], False, beta, Gwd)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def batch_gradients(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t, drop_t,
+                    rho, beta, seed, step, A, Hh, M, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, one):
+    """Forward and backward for one batch: fills Gw (H, V), Gwd (V, H; untied), gb, gc.
+
+    Returns the summed reported loss of the batch (float64).
+    """
+    loss = forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t, drop_t,
+                            rho, beta, seed, step, A, Hh, M, dHd, kl, P, Q, Xc, Yb, gb, gc, one)
+    weight_gradient_product(one, P, Q, tied, one - one, Gw, Gwd)
     return loss

@@ -22,3 +22,13 @@ def sgd_update(param, grad, velocity, lr, inv_batch, momentum, weight_decay):
     else:
         for i in range(p.size):
             p[i] -= lr * (g[i] * inv_batch + weight_decay * p[i])
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def finish_momentum_step(param, velocity, lr, weight_decay):
+    """After velocity = momentum v - lr/B grad (one product): velocity -= lr wd param; param += velocity."""
+    p = param.reshape(-1)
+    v = velocity.reshape(-1)
+    for i in range(p.size):
+        v[i] -= lr * weight_decay * p[i]
+        p[i] += v[i]

@@ -14,7 +14,7 @@ from aetui.errors import AetuiError, ConfigError
 
 EXIT_RUNTIME = 1
 EXIT_USAGE = 2
-COMMANDS = ("train", "sessions", "bench")
+COMMANDS = ("train", "sessions", "bench", "experiment", "export")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -107,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--threads", type=_positive_int, default=1)
     bench.add_argument("--quick", action="store_true", help="only the study's configuration")
     bench.add_argument("--json", action="store_true")
+    from aetui.experiment_cli import add_experiment_parser, add_export_parser
+
+    add_experiment_parser(sub)
+    add_export_parser(sub)
     return parser
 
 
@@ -140,6 +144,10 @@ def _dispatch(args) -> int:
         from aetui.bench import cmd_bench
 
         return cmd_bench(args)
+    if args.command in ("experiment", "export"):
+        from aetui import experiment_cli
+
+        return experiment_cli.cmd_experiment(args) if args.command == "experiment" else experiment_cli.cmd_export(args)
     raise ConfigError(f"unknown command {args.command}")  # pragma: no cover
 
 

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from aetui.cli import main
 from aetui.config import TrainConfig
 from aetui.errors import SessionError
 from aetui.export import (
@@ -189,3 +190,16 @@ def test_export_into_a_file_is_a_session_error(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(SessionError, match="not a folder"):
         export_named(store, "e", tmp_path / "file")
+def test_cli_export(tmp_path, capsys):
+    _trained(tmp_path / "s")
+    code = main(["export", "e", "--png", str(tmp_path / "out"), "--sessions-dir", str(tmp_path / "s")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.split() == [str(tmp_path / "out" / f) for f in FILES]
+    code = main(["export", "missing", "--png", str(tmp_path / "out"), "--sessions-dir", str(tmp_path / "s")])
+    out, err = capsys.readouterr()
+    assert code == 1 and out == ""
+    assert err.strip() == f"aetui: no session named missing in {tmp_path / 's'}"
+    code = main(["export", "e", "--sessions-dir", str(tmp_path / "s")])
+    out, err = capsys.readouterr()
+    assert code == 2 and "--png" in err and len(err.strip().splitlines()) == 1

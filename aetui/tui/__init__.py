@@ -1,0 +1,1 @@
+"""The Textual dashboard: watches a TrainingRunner's frames and sends it commands."""

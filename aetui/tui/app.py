@@ -1,0 +1,458 @@
+"""The dashboard app: panes fed from the runner's frames on timers, keys sent as runner commands.
+
+The UI thread never waits for the training thread: it reads `runner.frame` (replaced
+atomically) and `runner.notices()` on a timer and queues commands. Only quitting and switching
+sessions stop the runner (the switch in a thread worker).
+"""
+
+from __future__ import annotations
+
+import time
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.containers import Container
+from textual.screen import ModalScreen
+
+from aetui.errors import AetuiError
+from aetui.frame import COMPILING, DIVERGED, Frame
+from aetui.launch import close_trainer, open_trainer
+from aetui.render import DisplayMode
+from aetui.runner import TrainingRunner
+from aetui.store import SessionStore
+from aetui.trainer import Trainer
+from aetui.tui import keys, rates
+from aetui.tui.screens.divergence import ADJUST, DivergenceOffer, suggest_recovery
+from aetui.tui.screens.help import HelpScreen
+from aetui.tui.screens.open_session import OpenSessionDialog
+from aetui.tui.screens.restart import RestartDialog, RestartRequest
+from aetui.tui.terminal import display_mode
+from aetui.tui.widgets.bias_pane import BiasPane
+from aetui.tui.widgets.filters_pane import Comparison, FiltersPane
+from aetui.tui.widgets.key_bar import KeyBar
+from aetui.tui.widgets.loss_chart import LossPane
+from aetui.tui.widgets.pane_tabs import PaneTabs
+from aetui.tui.widgets.reconstructions import ReconPane
+from aetui.tui.widgets.snapshots import SnapshotsPane
+from aetui.tui.widgets.status_bar import StatusBar
+
+PANES = ("loss", "bias", "filters", "recon", "snapshots")  # order of the tabs and of keys 1-5
+PANE_TITLES = ("loss", "biases", "filters", "reconstructions", "snapshots")
+WIDE = (100, 30)  # at least this many columns and lines show all panes at once; else tabs
+
+# Actions that act on the training or the panes: not while a dialog is open.
+DASHBOARD_ACTIONS = {k.action.split("(")[0] for k in keys.KEYS} | {"show_pane", "next_page", "prev_page"}
+
+
+class AetuiApp(App[int]):
+    """The dashboard for one Trainer at a time (`o` switches to another session of `store`)."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "aetui"
+    BINDINGS = keys.bindings()
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(self, trainer: Trainer, *, store: SessionStore, threads: int = 1, force_ascii: bool = False,
+                 mode: DisplayMode | None = None, start_paused: bool = False,
+                 autosave_seconds: float = 60.0) -> None:
+        # Before App.__init__, which removes NO_COLOR from the environment.
+        self.mode = mode if mode is not None else display_mode(force_ascii)
+        super().__init__()
+        self.trainer = trainer
+        self.store = store
+        self.threads = threads
+        self.start_paused = start_paused
+        self.autosave_seconds = autosave_seconds
+        self.runner: TrainingRunner | None = None
+        self.frame: Frame | None = None
+        self.narrow = False
+        self.active_pane = PANES.index("filters")
+        self.switching: str | None = None  # name of the session being opened
+        self._session_closed = False
+        self._pane_map: dict = {}
+        self._tick_timers: list = []
+        self._offered = 0  # divergences offered so far (count of "diverged" events)
+        self._want_paused = start_paused
+        self._lr_target: tuple[float, float] | None = None  # (lr, time requested)
+        self._last_notice_error: str | None = None
+        if not self.mode.unicode:
+            self.add_class("-ascii")
+
+    # -- layout ----------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self.mode, id="status")
+        yield PaneTabs(list(PANE_TITLES), id="tabs")
+        with Container(id="panes"):
+            yield LossPane(self.mode, id="loss", classes="pane")
+            yield BiasPane(self.mode, id="bias", classes="pane")
+            yield FiltersPane(self.mode, id="filters", classes="pane")
+            yield SnapshotsPane(self.mode, id="snapshots", classes="pane")
+            yield ReconPane(self.mode, id="recon", classes="pane")
+        yield KeyBar(id="keys")
+
+    def on_mount(self) -> None:
+        self._pane_map = {name: self.query_one(f"#{name}") for name in PANES}
+        self._start_runner(self.trainer)
+        self._apply_layout()
+        self._tick_timers = [self.set_interval(1 / rates.POLL_HZ, self._poll),
+                        self.set_interval(1 / rates.CHART_HZ, self._draw_charts),
+                        self.set_interval(1 / rates.IMAGE_HZ, self._draw_images)]
+        self.filters.focus()
+        self._poll()
+        self._draw_charts()
+        self._draw_images()
+
+    def on_resize(self) -> None:
+        self._apply_layout()
+
+    def _apply_layout(self) -> None:
+        if not self._pane_map:
+            return
+        width, height = self.size
+        narrow = width < WIDE[0] or height < WIDE[1]
+        self.narrow = narrow
+        panes = self.query_one("#panes")
+        panes.set_class(narrow, "-narrow")
+        if not narrow:
+            # Taller terminals give the charts and the reconstruction strip more lines.
+            top = 11 if height < 45 else 14
+            bottom = 11 if height < 50 else 17
+            panes.styles.grid_rows = f"{top} 1fr {bottom}"
+        self.query_one(PaneTabs).set_class(narrow, "-narrow")
+        for i, name in enumerate(PANES):
+            self.query_one(f"#{name}").set_class(i == self.active_pane, "-active")
+        self.query_one(PaneTabs).set_active(self.active_pane)
+        self.call_after_refresh(self._draw_all)
+
+    def _draw_all(self) -> None:
+        self._draw_charts()
+        self._draw_images()
+
+    # -- panes -------------------------------------------------------------------------------------
+    @property
+    def filters(self) -> FiltersPane:
+        return self._pane_map["filters"]
+
+    def pane(self, name: str):
+        return self._pane_map[name]
+
+    def _draw_charts(self) -> None:
+        if self.frame is None or self.runner is None:
+            return
+        for name in ("loss", "bias"):
+            self.pane(name).update_view(self.frame)
+
+    def _draw_images(self) -> None:
+        if self.frame is None or self.runner is None:
+            return
+        for name in ("filters", "recon", "snapshots"):
+            self.pane(name).update_view(self.frame)
+
+    # -- the runner -----------------------------------------------------------------------------------
+    def _start_runner(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        self.runner = TrainingRunner(trainer, threads=self.threads, autosave_seconds=self.autosave_seconds,
+                                     paused=self._want_paused)
+        self.runner.start()
+        self.frame = self.runner.frame
+
+    def stop_training(self) -> None:
+        """Stop the runner (it saves) and release the session; safe to call more than once."""
+        runner, self.runner = self.runner, None
+        for timer in self._tick_timers:
+            timer.stop()
+        if runner is not None:
+            runner.stop(timeout=0.4, save=True)
+        if not self._session_closed and self.trainer is not None:
+            self._session_closed = True
+            # A thread still inside a chunk owns the state: don't save under it.
+            close_trainer(self.trainer, save=runner is None or not runner.alive)
+
+    def state_word(self) -> str:
+        if self.switching:
+            return "OPENING"
+        if self.runner is not None and self.runner.error is not None:
+            return "ERROR"
+        return self.frame.state if self.frame is not None else COMPILING
+
+    def _poll(self) -> None:
+        runner = self.runner
+        if runner is None:
+            return
+        frame = runner.frame
+        self.frame = frame
+        for notice in runner.notices():
+            self.notify(notice.text, severity=notice.severity, timeout=8 if notice.severity == "error" else 4)
+        self.query_one(StatusBar).update_status(frame, self.state_word())
+        self._offer_divergence(frame)
+
+    def _offer_divergence(self, frame: Frame) -> None:
+        if frame.state != DIVERGED or self.switching or isinstance(self.screen, ModalScreen):
+            return
+        count = sum(1 for _, label in frame.history.events if label == "diverged")
+        if count <= self._offered:
+            return
+        self._offered = count
+        self._draw_all()  # the marker on the loss chart shows at once
+        self.push_screen(DivergenceOffer(frame), self._divergence_choice)
+
+    def _divergence_choice(self, choice: RestartRequest | str | None) -> None:
+        if isinstance(choice, RestartRequest):
+            self._restart(choice)
+        elif choice == ADJUST and self.frame is not None:
+            s = suggest_recovery(self.frame)
+            self._open_restart_dialog(title="Restart after divergence", note=self.frame.message,
+                                      choose_source=s.source, weight_scale=s.weight_scale, lr=s.lr)
+
+    # -- guards ----------------------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in DASHBOARD_ACTIONS and isinstance(self.screen, ModalScreen):
+            return False
+        return True
+
+    def _refuse(self, why: str) -> None:
+        self.notify(why, severity="warning", timeout=3)
+
+    def _busy(self, what: str, *, compiling_ok: bool = False, diverged_ok: bool = True) -> bool:
+        """True (and says why) when `what` cannot be done now."""
+        if self.switching:
+            self._refuse(f"{what}: opening session {self.switching}, wait a moment")
+            return True
+        if self.runner is None or self.frame is None:
+            return True
+        if not compiling_ok and self.frame.state == COMPILING:
+            self._refuse(f"{what}: the kernels are still compiling (first run only), wait a moment")
+            return True
+        if not diverged_ok and self.frame.state == DIVERGED:
+            self._refuse(f"{what}: training diverged; restart it with a (smaller weights or lr)")
+            return True
+        return False
+
+    # -- actions: training ---------------------------------------------------------------------------------
+    def action_toggle_pause(self) -> None:
+        if self._busy("pause", compiling_ok=True, diverged_ok=False):
+            return
+        self._want_paused = not self.runner.paused
+        if self._want_paused:
+            self.runner.pause()
+        else:
+            self.runner.resume()
+        if self.frame.state == COMPILING:
+            self.notify("training will start paused" if self._want_paused else "training will start when compiled",
+                        timeout=3)
+
+    def action_step(self) -> None:
+        if self._busy("step", diverged_ok=False):
+            return
+        if not self.runner.paused:
+            self._refuse("n trains one chunk while paused: press space to pause first")
+            return
+        self.runner.step()
+
+    def action_snapshot(self) -> None:
+        if self._busy("snapshot"):
+            return
+        self.runner.snapshot()
+
+    def action_restart(self) -> None:
+        if self._busy("restart"):
+            return
+        self._open_restart_dialog()
+
+    def _open_restart_dialog(self, **kwargs) -> None:
+        f = self.frame
+        dialog = RestartDialog(activation=f.config.activation, samples=f.samples, snapshots=f.snapshots,
+                               mode=self.mode, **kwargs)
+        self.push_screen(dialog, self._restart)
+
+    def _restart(self, request: RestartRequest | None) -> None:
+        if request is None or self.runner is None:
+            return
+        self.runner.restart(request.activation, request.source, request.weight_scale, request.reset_biases,
+                            request.lr)
+        self._lr_target = None
+
+    def _change_lr(self, factor: float) -> None:
+        if self._busy("learning rate", diverged_ok=False):
+            return
+        base = self.frame.lr
+        if self._lr_target is not None and time.monotonic() - self._lr_target[1] < rates.LR_PENDING_SECONDS:
+            base = self._lr_target[0]  # a change not yet in a frame
+        lr = base * factor
+        self._lr_target = (lr, time.monotonic())
+        self.runner.set_lr(lr)
+
+    def action_lr_up(self) -> None:
+        self._change_lr(keys.LR_FACTOR)
+
+    def action_lr_down(self) -> None:
+        self._change_lr(1 / keys.LR_FACTOR)
+
+    def action_save(self) -> None:
+        if self._busy("save", compiling_ok=True):
+            return
+        self.runner.save()
+
+    # -- actions: view ------------------------------------------------------------------------------------
+    def action_toggle_normalization(self) -> None:
+        how = self.filters.toggle_normalization()
+        self.notify(f"filters: {'each tile on its own scale' if how == 'tile' else 'all tiles on one scale'}",
+                    timeout=2)
+
+    def action_toggle_zoom(self) -> None:
+        self._show_filters()
+        self.filters.toggle_zoom()
+
+    def action_prev_page(self) -> None:
+        self._show_filters()
+        self.filters.page(-1)
+
+    def action_next_page(self) -> None:
+        self._show_filters()
+        self.filters.page(1)
+
+    def _show_filters(self) -> None:
+        if self.narrow and PANES[self.active_pane] != "filters":
+            self.action_show_pane(PANES.index("filters") + 1)
+
+    def action_show_pane(self, number: int) -> None:
+        index = int(number) - 1
+        if not 0 <= index < len(PANES):
+            return
+        pane = self.pane(PANES[index])
+        if self.narrow:
+            self.active_pane = index
+            self._apply_layout()
+        else:
+            if self.screen.maximized is pane:
+                self.screen.minimize()
+            else:
+                self.screen.maximize(pane, container=False)
+        focus = pane.query_one("OptionList") if PANES[index] == "snapshots" else pane
+        if focus.focusable:
+            focus.focus()
+        self.call_after_refresh(lambda: pane.update_view(self.frame, force=True))
+
+    def action_back(self) -> None:
+        if self.screen.maximized is not None:
+            self.screen.minimize()
+        elif self.filters.zoom:
+            self.filters.toggle_zoom()
+        elif self.filters.compare is not None:
+            self._set_comparison(None)
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen(self.mode))
+
+    # -- snapshots compared ------------------------------------------------------------------------------
+    @on(SnapshotsPane.Picked)
+    def _snapshot_picked(self, event: SnapshotsPane.Picked) -> None:
+        current = self.filters.compare
+        if current is not None and current.name == event.name:
+            self._set_comparison(None)
+            return
+        self._load_snapshot(self.trainer, event.name)
+
+    @work(thread=True, exclusive=True, group="snapshot")
+    def _load_snapshot(self, trainer: Trainer, name: str) -> None:
+        try:
+            record, state = trainer.session.read_snapshot(name)
+        except AetuiError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        cmp = Comparison(name, int(record.get("samples", 0)), record.get("activation", "?"), trainer.session.name,
+                         state.W, state.b)
+        self.call_from_thread(self._set_comparison, cmp)
+
+    def _set_comparison(self, cmp: Comparison | None) -> None:
+        if cmp is not None and self.frame is not None and cmp.session != self.frame.session:
+            return  # the session was switched while it loaded
+        self.filters.set_comparison(cmp)
+        snaps = self.pane("snapshots")
+        snaps.compared = None if cmp is None else cmp.name
+        snaps.update_view(self.frame)
+        if cmp is not None:
+            self._show_filters()
+            self.notify(f"filters: now (left) beside {cmp.name} (right); esc or pick it again to stop", timeout=3)
+
+    # -- sessions ---------------------------------------------------------------------------------------------
+    def action_open_session(self) -> None:
+        if self._busy("open", compiling_ok=True):
+            return
+        try:
+            summaries = self.store.summaries()
+        except OSError as exc:
+            self.notify(f"cannot list sessions in {self.store.root}: {exc}", severity="error")
+            return
+        self.push_screen(OpenSessionDialog(summaries, self.trainer.session.name, str(self.store.root)),
+                         self._open_chosen)
+
+    def _open_chosen(self, name: str | None) -> None:
+        if not name:
+            return
+        self.switching = name
+        self.query_one(StatusBar).update_status(self.frame, self.state_word())
+        self._switch_session(name)
+
+    @work(thread=True, exclusive=True, group="switch")
+    def _switch_session(self, name: str) -> None:
+        old_runner, old_trainer = self.runner, self.trainer
+        try:
+            new = open_trainer(self.store, name, old_trainer.config, {})
+        except AetuiError as exc:
+            self.call_from_thread(self._switch_failed, f"cannot open {name}: {exc}")
+            return
+        except OSError as exc:
+            self.call_from_thread(self._switch_failed, f"cannot open {name}: {exc}")
+            return
+        if old_runner is not None:
+            old_runner.stop(timeout=0.4, save=True)
+        close_trainer(old_trainer, save=old_runner is None or not old_runner.alive)
+        self.call_from_thread(self._switched, new)
+
+    def _switch_failed(self, message: str) -> None:
+        self.switching = None
+        self.notify(message, severity="error", timeout=8)
+
+    def _switched(self, trainer: Trainer) -> None:
+        self.switching = None
+        self._offered = 0
+        self._lr_target = None
+        self._want_paused = False
+        self.filters.set_comparison(None)
+        self.filters.zoom = False
+        self.filters.selected = 0
+        snaps = self.pane("snapshots")
+        snaps.compared = None
+        self._start_runner(trainer)
+        self.notify(f"opened session {trainer.session.name} ({trainer.session.lineage_label()})", timeout=4)
+        self._poll()
+        self._draw_all()
+
+    # -- quitting ----------------------------------------------------------------------------------------------
+    def action_quit(self) -> None:
+        self.stop_training()
+        self.exit(0)
+
+    def action_force_quit(self) -> None:
+        self.action_quit()
+
+
+def run_dashboard(trainer: Trainer, *, store: SessionStore, threads: int = 1, force_ascii: bool = False) -> int:
+    """Run the dashboard on `trainer` until the user quits; the session is saved and closed.
+
+    Returns the app's exit code (0 after `q`). A failure of the training thread is a bug: its
+    exception is re-raised once the terminal is restored and the session saved.
+    """
+    app = AetuiApp(trainer, store=store, threads=threads, force_ascii=force_ascii)
+    try:
+        code = app.run()
+    finally:
+        error = app.runner.error if app.runner is not None else None
+        app.stop_training()
+    if error is not None:
+        raise error
+    return int(code if code is not None else (app.return_code or 0))
+
+
+__all__ = ["AetuiApp", "run_dashboard"]

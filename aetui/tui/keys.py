@@ -1,0 +1,67 @@
+"""Every key the dashboard answers to, with its action and the words shown in the key bar and help."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+LR_FACTOR = 1.25  # `+` multiplies the learning rate by this, `-` divides by it
+
+
+@dataclass(frozen=True)
+class Key:
+    """One binding: Textual key names (comma-separated), the app action, a short and a long label."""
+
+    keys: str
+    action: str
+    short: str  # key bar
+    help: str  # help screen
+    display: str = ""  # how the key is written; default: the first key name
+    bar: bool = True  # shown in the key bar
+
+    @property
+    def shown(self) -> str:
+        return self.display or self.keys.split(",")[0]
+
+
+KEYS: tuple[Key, ...] = (
+    Key("space", "toggle_pause", "pause", "pause / resume training"),
+    Key("n", "step", "step", "train one chunk (~30 ms) while paused"),
+    Key("s", "snapshot", "snap", "snapshot the current weights"),
+    Key("a", "restart", "restart", "restart under another activation (from current weights or a snapshot)"),
+    Key("plus,equals_sign", "lr_up", "lr+", f"learning rate x{LR_FACTOR:g}", display="+"),
+    Key("minus,underscore", "lr_down", "lr-", f"learning rate /{LR_FACTOR:g}", display="-"),
+    Key("f", "toggle_normalization", "norm", "filters: normalise each tile / all tiles together"),
+    Key("z", "toggle_zoom", "zoom", "filters: zoom on the selected unit (arrows or a click pick it)"),
+    Key("left_square_bracket", "prev_page", "page", "filters: previous page (in the zoom: previous unit)", display="["),
+    Key("right_square_bracket", "next_page", "page", "filters: next page (in the zoom: next unit)", display="]", bar=False),
+    Key("ctrl+s", "save", "save", "save the session now (it also autosaves every minute and on quit)", display="^s"),
+    Key("o", "open_session", "open", "open another session (the current one is saved)"),
+    Key("question_mark", "help", "help", "this help", display="?"),
+    Key("q", "quit", "quit", "quit (saves the session; ctrl+c too)"),
+    Key("1,2,3,4,5", "show_pane_key", "pane", "show a pane: 1 loss, 2 bias, 3 filters, 4 reconstructions, "
+        "5 snapshots (small terminals: switch tab; large: maximise, again to restore)", display="1-5", bar=False),
+    Key("escape", "back", "back", "close zoom / comparison / maximised pane", display="esc", bar=False),
+)
+
+# Inside the filters pane (when it has focus).
+FILTER_KEYS: tuple[Key, ...] = (
+    Key("left", "move(-1, 0)", "", "filters: select the unit to the left", display="arrows"),
+    Key("right", "move(1, 0)", "", "filters: select the unit to the right"),
+    Key("up", "move(0, -1)", "", "filters: select the unit above"),
+    Key("down", "move(0, 1)", "", "filters: select the unit below"),
+    Key("enter", "zoom", "", "filters: zoom on the selected unit"),
+)
+
+
+def bindings(keys: tuple[Key, ...] = KEYS) -> list[Binding]:
+    out = []
+    for k in keys:
+        if k.action == "show_pane_key":
+            out += [Binding(str(i), f"show_pane({i})", k.short, show=False) for i in range(1, 6)]
+        else:
+            out.append(Binding(k.keys, k.action, k.short, show=False, key_display=k.shown))
+    # ctrl+c quits even from a dialog or a text field (priority), as in any terminal program.
+    out.append(Binding("ctrl+c", "force_quit", "quit", show=False, priority=True))
+    return out

@@ -1,0 +1,1 @@
+"""Modal screens: help, restart, open session, divergence offer."""

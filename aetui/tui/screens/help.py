@@ -1,0 +1,67 @@
+"""The keys and what the panes show."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from aetui.render import DisplayMode, glyphs
+from aetui.tui.keys import FILTER_KEYS, KEYS
+
+PANES = (
+    ("status", "state, lineage (activations of the segments, with weight scales), settings, progress, session"),
+    ("loss", "training loss (raw, and smoothed) and held-out loss vs samples, log scale; marks: segment "
+             "starts with their activation, divergences"),
+    ("biases", "hidden bias b per unit over time (blue < 0 < red), its min/mean/max; visible bias c as an image"),
+    ("filters", "row j of W as an image per hidden unit; marks: dead (never active on the reconstruction "
+                "inputs, or zero weights), saturated (stuck at a bound)"),
+    ("reconstructions", "one held-out sample per class, an all-zero and the mean input, each above its output"),
+    ("snapshots", "the session's snapshots; pick one to show its filters beside the current ones"),
+)
+
+
+def help_text(mode: DisplayMode) -> Text:
+    g = glyphs(mode)
+    out = Text()
+    out.append("Keys\n", style="bold underline")
+    seen = set()
+    for k in KEYS + FILTER_KEYS:
+        shown = k.shown
+        if k.action in ("move(1, 0)", "move(0, -1)", "move(0, 1)"):
+            continue
+        if shown in seen:
+            continue
+        seen.add(shown)
+        out.append(f" {shown:>7} ", style="bold reverse")
+        out.append(f"  {k.help}\n")
+    out.append("\nPanes\n", style="bold underline")
+    for name, what in PANES:
+        out.append(f" {name:>15}", style="bold")
+        out.append(f"  {what}\n")
+    out.append("\nMarks\n", style="bold underline")
+    out.append(f"  {g.dead} dead unit   {g.saturated} saturated unit   {g.marker} chart marker\n")
+    out.append(f"\nDisplay mode: {mode.value}  (--ascii, NO_COLOR, TERM=dumb and non-UTF-8 locales pick "
+               "simpler ones)\n", style="dim")
+    out.append("escape, ? or q closes this help", style="dim")
+    return out
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "close", "close", show=False)]
+
+    def __init__(self, mode: DisplayMode) -> None:
+        super().__init__()
+        self.mode = mode
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog") as box:
+            box.border_title = "aetui help"
+            with VerticalScroll(id="help-scroll"):
+                yield Static(help_text(self.mode), id="help-text")
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,56 @@
+"""Rich styles of the text the dashboard draws itself (status line, captions, key bar).
+
+Pane borders and backgrounds are in app.tcss (Textual theme variables only); image and chart
+colours are aetui.render's. Outside COLOR mode `style` drops colours and keeps emphasis.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rich.style import Style
+
+from aetui.render import DisplayMode
+
+STATE_STYLES = {
+    "COMPILING": "bold black on yellow",
+    "RUNNING": "bold black on green",
+    "PAUSED": "bold black on cyan",
+    "DIVERGED": "bold white on red",
+    "STOPPED": "bold reverse",
+    "ERROR": "bold white on red",
+    "OPENING": "bold black on yellow",
+}
+LABEL = "dim"  # "hidden", "lr", ... in the status line
+VALUE = "bold"
+LINEAGE = "bold magenta"
+UNSAVED = "yellow"
+SAVED = "green"
+CAPTION = "dim"  # captions inside panes
+HEADING = "bold"
+WARNING = "bold yellow"
+KEY = "bold reverse"  # a key in the key bar and help
+DEAD = "bold red"
+SATURATED = "bold yellow"
+SELECTED = "reverse bold"  # current choice in lists drawn as text
+SERIES_TRAIN_RAW = "cyan dim"
+SERIES_TRAIN = "bright_cyan"
+SERIES_HELDOUT = "bright_white"
+SERIES_B_MIN = "blue"
+SERIES_B_MEAN = "bright_white"
+SERIES_B_MAX = "red"
+SERIES_UNIT_BIAS = "bright_yellow"
+
+
+@lru_cache(maxsize=128)
+def style(mode: DisplayMode, spec: str) -> Style:
+    """Parsed `spec`; without colours outside COLOR mode (NO_COLOR, ASCII)."""
+    parsed = Style.parse(spec) if spec else Style.null()
+    return parsed if mode is DisplayMode.COLOR else parsed.without_color
+
+
+def state_style(mode: DisplayMode, state: str) -> Style:
+    spec = STATE_STYLES.get(state, "bold reverse")
+    if mode is not DisplayMode.COLOR:
+        return Style(bold=True, reverse=True)
+    return style(mode, spec)

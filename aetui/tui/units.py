@@ -1,0 +1,106 @@
+"""Hidden units seen from the UI thread: codes of the reconstruction inputs, dead/saturated marks.
+
+Computed with NumPy from the frame's copies (W, b, recon_inputs), never with the kernels: those
+belong to the training thread. Twelve inputs x a few hundred units is microseconds of work.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from kernels.activations import LEAK  # the kernels' slope below 0 for the leaky variants
+
+DEAD_CODE = 1e-3  # a unit whose |code| stays below this on every input is dead
+DEAD_WEIGHT = 1e-3  # ... and so is one whose largest |w| is below this fraction of W's largest
+SATURATED_MARGIN = 1e-3  # a bounded unit within this of its bound on every input is saturated
+
+# Hidden activations by name, as in kernels/activations.py.
+ACTIVATION_FUNCTIONS = {
+    "sigmoid": lambda a: 0.5 * (1.0 + np.tanh(0.5 * a)),  # overflow-free logistic
+    "tanh": np.tanh,
+    "relu": lambda a: np.maximum(a, 0.0),
+    "leaky_relu": lambda a: np.where(a > 0, a, LEAK * a),
+    "step_relu": lambda a: np.clip(a, 0.0, 1.0),
+    "leaky_step_relu": lambda a: np.where(a < 0, LEAK * a, np.where(a > 1, 1.0 + LEAK * (a - 1.0), a)),
+    "linear": lambda a: a,
+    "abs": np.abs,
+    "softplus": lambda a: np.logaddexp(0.0, a),
+    "elu": lambda a: np.where(a > 0, a, np.expm1(np.minimum(a, 0.0))),
+}
+# Activations with flat ends: (low, high) bounds where the gradient vanishes.
+BOUNDS = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "step_relu": (0.0, 1.0)}
+
+
+def hidden_codes(W: np.ndarray, b: np.ndarray, X: np.ndarray, activation: str) -> np.ndarray:
+    """Codes (n, hidden) of inputs X (n, visible) for W (hidden, visible), b (hidden); float64."""
+    with np.errstate(all="ignore"):
+        a = X.astype(np.float64) @ W.T.astype(np.float64) + b.astype(np.float64)
+        return ACTIVATION_FUNCTIONS[activation](a)
+
+
+def unit_marks(W: np.ndarray, codes: np.ndarray, activation: str) -> dict[int, str]:
+    """{unit: "dead" | "saturated"} for units that do not take part in the codes.
+
+    dead: |code| < DEAD_CODE on every input, or a filter of (almost) zero weights.
+    saturated: a bounded activation (sigmoid, tanh, step_relu) at one of its bounds on every input.
+    """
+    marks: dict[int, str] = {}
+    if codes.size == 0:
+        return marks
+    with np.errstate(all="ignore"):
+        peak = np.nanmax(np.abs(codes), axis=0)
+        w_peak = np.max(np.abs(W), axis=1)
+        w_all = float(np.max(w_peak)) if w_peak.size else 0.0
+    dead = (peak < DEAD_CODE) | (w_peak <= DEAD_WEIGHT * w_all)
+    saturated = np.zeros_like(dead)
+    if activation in BOUNDS:
+        lo, hi = BOUNDS[activation]
+        at_hi = np.all(codes > hi - SATURATED_MARGIN, axis=0)
+        at_lo = np.all(codes < lo + SATURATED_MARGIN, axis=0) if lo < 0 else np.zeros_like(at_hi)
+        saturated = (at_hi | at_lo) & ~dead
+    for j in np.flatnonzero(dead).tolist():
+        marks[j] = "dead"
+    for j in np.flatnonzero(saturated).tolist():
+        marks[j] = "saturated"
+    return marks
+
+
+def pool(images: np.ndarray, shape: tuple[int, int], factor: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """Block means of rows of `images` (n, h*w) seen as (h, w): (n, h2*w2) and (h2, w2).
+
+    Edges that do not fill a block are padded by repeating the last row/column, so the mean of
+    a block is always over real pixels' values.
+    """
+    h, w = shape
+    if factor <= 1:
+        return images, shape
+    h2, w2 = -(-h // factor), -(-w // factor)
+    a = np.asarray(images, dtype=np.float64).reshape(-1, h, w)
+    a = np.pad(a, ((0, 0), (0, h2 * factor - h), (0, w2 * factor - w)), mode="edge")
+    a = a.reshape(-1, h2, factor, w2, factor).mean(axis=(2, 4))
+    return a.reshape(a.shape[0], h2 * w2), (h2, w2)
+
+
+def pool_factors(shape: tuple[int, int], smallest_side: int = 7) -> list[int]:
+    """Block sizes that keep at least `smallest_side` pixels on each side (1 first)."""
+    side = min(shape)
+    return [f for f in range(1, 5) if f == 1 or -(-side // f) >= smallest_side]
+
+
+def fit_image(img: np.ndarray, max_width: int, max_lines: int, max_up: int = 4) -> np.ndarray:
+    """An (h, w) image scaled by a whole factor to fit max_width cells x max_lines lines.
+
+    One cell is one pixel wide and two tall (aetui.render's footprint): enlarged by repeating
+    pixels when there is room (at most x max_up), else shrunk by block means.
+    """
+    h, w = img.shape
+    if h == 0 or w == 0 or max_width <= 0 or max_lines <= 0:
+        return img[:0, :0]
+    up = min(max_width // w, (2 * max_lines) // h, max_up)
+    if up >= 1:
+        return np.repeat(np.repeat(img, up, axis=0), up, axis=1) if up > 1 else img
+    f = 2
+    while -(-w // f) > max_width or -(-h // f) > 2 * max_lines:
+        f += 1
+    pooled, shape = pool(img.reshape(1, -1), (h, w), f)
+    return pooled.reshape(shape)

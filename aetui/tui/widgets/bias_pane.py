@@ -1,0 +1,71 @@
+"""The biases: hidden b as a units x time heatmap with its min/mean/max, visible c as an image."""
+
+from __future__ import annotations
+
+import numpy as np
+from rich.text import Text
+from textual.geometry import Size
+
+from aetui.frame import Frame
+from aetui.render import Series, heatmap_text, image_text, line_chart
+from aetui.tui import theme
+from aetui.tui.blocks import Block, block, hstack, vstack
+from aetui.tui.units import fit_image
+from aetui.tui.widgets.canvas import Pane
+
+
+ROBUST_PERCENTILE = 98  # colour scale of the b heatmap: a few runaway units must not wash out the rest
+
+
+def _span(a: np.ndarray, percentile: float = 100) -> float:
+    finite = np.abs(a[np.isfinite(a)])
+    if not finite.size:
+        return 0.0
+    return float(np.percentile(finite, percentile)) if percentile < 100 else float(finite.max())
+
+
+class BiasPane(Pane):
+    """Redrawn when the history changed (b over time) or, at the image rate, when c changed."""
+
+    TITLE = "biases"
+
+    def data_key(self, frame: Frame) -> tuple:
+        return (frame.history.version, frame.session)
+
+    def draw(self, frame: Frame, size: Size) -> Block:
+        w, h = size.width, size.height
+        st = lambda spec: theme.style(self.mode, spec)  # noqa: E731
+        # Visible bias c on the right, as large as a third of the width allows.
+        ih, iw = frame.image_shape
+        c_img = fit_image(frame.c.reshape(ih, iw).astype(np.float64), max(1, w // 3), max(1, h - 2))
+        c_caption = block(Text.assemble(("c ", st(theme.HEADING)), (f"|c|<={_span(frame.c):.3g}", st(theme.CAPTION))))
+        c_block = vstack([c_caption, block(image_text(c_img, mode=self.mode, cmap="diverging"))])
+        left_w = max(10, w - c_block.width - 2)
+        # Hidden bias b: heatmap (units down, time across) above its min/mean/max over time.
+        view = frame.history
+        bias = view.bias
+        span = _span(bias, ROBUST_PERCENTILE) if bias.size else _span(frame.b)
+        peak = _span(bias) if bias.size else span
+        scale = f"colour +-{span:.3g}" + (f" (max {peak:.3g})" if peak > span * 1.05 else "")
+        caption = block(Text.assemble(("b ", st(theme.HEADING)), (f"units x time  {scale}", st(theme.CAPTION))),
+                        width=left_w)
+        rest = max(2, h - 1)
+        chart_h = max(4, int(round(rest * 0.45))) if rest >= 8 else 0
+        heat_h = max(1, rest - chart_h)
+        units_lines = -(-bias.shape[0] // 2) if bias.ndim == 2 and bias.shape[0] else heat_h
+        heat_h = min(heat_h, max(1, units_lines))  # no taller than two units per line needs
+        chart_h = rest - heat_h if chart_h else 0
+        parts = [caption]
+        if bias.size:
+            heat = heatmap_text(bias, mode=self.mode, width=left_w, height=heat_h, cmap="diverging",
+                                lo=-span, hi=span)
+            parts.append(block(heat, width=left_w))
+        if chart_h >= 3 and view.samples.size:
+            series = [Series("min", view.samples, view.b_min, style=theme.SERIES_B_MIN, marker="-"),
+                      Series("mean", view.samples, view.b_mean, style=theme.SERIES_B_MEAN, marker="*"),
+                      Series("max", view.samples, view.b_max, style=theme.SERIES_B_MAX, marker="+")]
+            chart = line_chart(series, width=left_w, height=chart_h, mode=self.mode, log_y=False,
+                               x_label="samples", markers=[(float(s), "") for s, _ in view.segments[1:]])
+            parts.append(block(chart, width=left_w))
+        left = vstack(parts, width=left_w)
+        return hstack([left, c_block], gap=2)

@@ -1,0 +1,61 @@
+"""The keys, flowed over as many lines as the width needs; each one is clickable."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.markup import escape
+from textual.widgets import Static
+
+from aetui.tui.keys import KEYS, Key
+
+KEY_STYLE = "b reverse"
+
+
+def bar_items(keys: tuple[Key, ...] = KEYS) -> list[tuple[str, str, str]]:
+    """(shown key, action, label) of every key in the bar; `[` and `]` share one entry."""
+    out = []
+    for k in keys:
+        if not k.bar:
+            continue
+        shown = "[ ]" if k.action == "prev_page" else k.shown
+        out.append((shown, k.action, k.short))
+    return out
+
+
+def flow_keys(items: list[tuple[str, str, str]], width: int) -> list[list[tuple[str, str, str]]]:
+    rows: list[list[tuple[str, str, str]]] = [[]]
+    used = 0
+    for item in items:
+        need = len(item[0]) + 1 + len(item[2]) + (2 if rows[-1] else 0)
+        if rows[-1] and used + need > width:
+            rows.append([])
+            used, need = 0, need - 2
+        rows[-1].append(item)
+        used += need
+    return rows
+
+
+class KeyBar(Static):
+    """Docked at the bottom; `key label` pairs, wrapped between pairs only."""
+
+    DEFAULT_CSS = """
+    KeyBar { dock: bottom; height: 1; padding: 0 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self._width = -1
+
+    def on_resize(self) -> None:
+        width = self.size.width
+        if width == self._width or width <= 0:
+            return
+        self._width = width
+        rows = flow_keys(bar_items(), width)
+        markup = "\n".join("  ".join(f"[{KEY_STYLE} @click=app.{action}]{escape(shown)}[/] {escape(label)}"
+                                     for shown, action, label in row) for row in rows)
+        self.update(Content.from_markup(markup))
+        self.styles.height = len(rows)
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self.on_resize)

@@ -34,7 +34,8 @@ from aetui.data import load_dataset, split_heldout
 from aetui.engine import warm_up
 from aetui.errors import ConfigError, SessionError
 from aetui.launch import close_trainer, open_trainer
-from aetui.metrics import METRIC_DEFINITIONS, code_metrics, filter_metrics
+from aetui.metrics import METRIC_DEFINITIONS, bias_recovery, code_metrics, filter_metrics, unit_cosine
+from aetui.model import ModelState
 from aetui.session import check_name, load_session
 from aetui.store import SessionStore
 from aetui.trainer import Trainer
@@ -134,6 +135,14 @@ class ConditionResult:
     bias: dict
     diverged: bool
     diverged_at: int | None  # samples into the segment when it went non-finite
+    start_cosine: float  # mean per-unit cosine of the filters now vs at the segment's start
+    bias_recovery: dict | None  # transfer conditions: b now vs condition 1's b before the reset
+    heldout_curve: list[tuple[int, float | None]]  # (segment samples, held-out loss) at CHECKPOINTS
+
+    @property
+    def heldout_at_tenth(self) -> float | None:
+        """Held-out loss at the first report point at or after a tenth of the budget."""
+        return _loss_at(self.heldout_curve, self.samples // 10)
 
     def to_json(self) -> dict:
         c, f, k = self.condition, self.filters, self.codes
@@ -142,6 +151,7 @@ class ConditionResult:
             "weight_scale": c.weight_scale, "session": self.session, "lineage": self.lineage,
             "samples": self.samples, "total_samples": self.total_samples, "loss": self.loss,
             "heldout_loss": _num(self.heldout_loss), "start_heldout_loss": _num(self.start_heldout_loss),
+            "heldout_at_tenth": _num(self.heldout_at_tenth),
             "heldout_mse": _num(self.heldout_mse),
             "locality": _num(f["locality_mean"]), "spread": _num(f["spread_mean"]),
             "contrast": _num(f["contrast_mean"]),
@@ -149,7 +159,10 @@ class ConditionResult:
             "sparsity": {"mean_code": _num(k["mean_code"]), "lifetime": _num(k["lifetime_sparsity_mean"]),
                          "population": _num(k["population_sparsity_mean"])},
             "dead_units": k["dead_units"],
+            "start_cosine": _num(self.start_cosine),
             "bias": {key: _num(v) for key, v in self.bias.items()},
+            "bias_recovery": None if self.bias_recovery is None else {k2: _num(v) for k2, v in self.bias_recovery.items()},
+            "heldout_curve": [[n, _num(v)] for n, v in self.heldout_curve],
             "diverged": self.diverged, "diverged_at": self.diverged_at,
             "filter_metrics": {key: _num(v) for key, v in f.items()},
             "code_metrics": {key: _num(v) for key, v in k.items()},
@@ -326,23 +339,50 @@ def measure(trainer: Trainer, cond: Condition) -> ConditionResult:
     for e in s.history.events:
         if e["kind"] == "diverged" and e["segment"] == s.segment:
             diverged_at = int(e["samples"] - seg["start_samples"])
+    if cond.source is None:  # the seeded initial weights, as create_session made them
+        start_W = ModelState.initial(s.config.hidden, s.state.n_visible, s.config.tied, s.config.seed).W
+        recovery = None
+    else:
+        start_W = s.read_snapshot(START_SNAPSHOT)[1].W
+        recovery = bias_recovery(b, s.read_snapshot(SOURCE_SNAPSHOT)[1].b)
     return ConditionResult(
         condition=cond, session=s.name, lineage=s.lineage_label(), samples=s.samples - seg["start_samples"],
         total_samples=s.samples, loss=s.config.loss_name, heldout_loss=trainer.heldout_loss(),
-        start_heldout_loss=_segment_start_loss(s), heldout_mse=float(np.mean((recon.astype(np.float64) - X) ** 2)),
+        start_heldout_loss=_loss_at(heldout_curve(s), 0), heldout_mse=float(np.mean((recon.astype(np.float64) - X) ** 2)),
         filters=filter_metrics(s.state.W, s.image_shape).summary, codes=code_metrics(codes, s.config.activation).summary,
         bias={"min": float(b.min()), "mean": float(b.mean()), "max": float(b.max())},
-        diverged=s.diverged, diverged_at=diverged_at)
+        diverged=s.diverged, diverged_at=diverged_at, start_cosine=float(unit_cosine(s.state.W, start_W).mean()),
+        bias_recovery=recovery, heldout_curve=heldout_curve(s))
 
 
-def _segment_start_loss(session) -> float | None:
+def heldout_curve(session, checkpoints: int = 12) -> list[tuple[int, float | None]]:
+    """(segment samples, held-out loss) of the last segment at 0, 1k, 3k, 10k, 30k... report points.
+
+    Each checkpoint takes the first report point at or after it, so the samples are the
+    report point's own; the last report point is always included.
+    """
     h = session.history
+    start = session.lineage[-1]["start_samples"]
     seg = session.segment
-    for i, v in enumerate(h.columns["segment"]):
-        if v == seg:
-            loss = h.columns["heldout_loss"][i]
-            return None if loss is None else float(loss)
-    return None
+    points = [(int(n - start), v) for n, v, sg in zip(h.columns["samples"], h.columns["heldout_loss"], h.columns["segment"])
+              if sg == seg]
+    if not points:
+        return []
+    marks = [0] + [m * 10 ** k for k in range(3, 3 + checkpoints // 2) for m in (1, 3)]
+    out: list[tuple[int, float | None]] = []
+    for mark in marks:
+        hit = next((p for p in points if p[0] >= mark), None)
+        if hit is None:
+            break
+        if not out or out[-1][0] != hit[0]:
+            out.append(hit)
+    if out[-1][0] != points[-1][0]:
+        out.append(points[-1])
+    return [(n, None if v is None else float(v)) for n, v in out]
+
+
+def _loss_at(curve: list[tuple[int, float | None]], samples: int) -> float | None:
+    return next((v for n, v in curve if n >= samples), None)
 
 
 def _pending(store: SessionStore, plan: TransferPlan, cond: Condition) -> dict:
@@ -363,7 +403,7 @@ def sheet_panels(store: SessionStore, result: TransferResult) -> tuple[list[tupl
         s = load_session(store.path(r.session))
         shape = tuple(s.image_shape)
         label = (f"{r.condition.label}{f' (diverged at {r.diverged_at:,})' if r.diverged else ''}\n"
-                 f"mse {r.heldout_mse:.4f}  locality {r.filters['locality_mean']:.2f}  "
+                 f"mse {r.heldout_mse:.4g}  locality {r.filters['locality_mean']:.2f}  "
                  f"contrast {r.filters['contrast_mean']:.1f}  dead {r.codes['dead_units']}")
         panels.append((label, s.state.W))
     return panels, shape

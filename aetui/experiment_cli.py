@@ -126,7 +126,7 @@ def cmd_experiment(args) -> int:
         out["pictures"] = [str(p) for p in written]
         print(json.dumps(out))
     else:
-        Console(width=max(Console().width, 150)).print(result_table(result))
+        Console(width=max(Console().width, 220)).print(result_table(result))
         for path in written[:1]:
             console.print(f"filter sheet: {path}")
     if result.interrupted:
@@ -159,19 +159,23 @@ def result_table(result) -> "Table":  # noqa: F821
     cfg = result.plan.config
     table = Table(title=f"transfer experiment: {cfg.data}, {cfg.hidden} hidden, {result.plan.samples:,} samples "
                         f"per condition, seed {cfg.seed}; sessions {result.plan.prefix}-* in {result.sessions_dir}",
-                  caption="held-out: each activation's own loss (ce cross-entropy, se squared error), at the end "
-                          "and at the condition's start; mse: squared error per pixel, comparable across all. "
-                          "Definitions: aetui experiment transfer --help")
-    for name in ("condition", "held-out", "start", "mse", "locality", "contrast", "mean code", "lifetime",
-                 "dead", "b min/mean/max", "diverged"):
+                  caption="held-out: each activation's own loss (ce cross-entropy, se squared error) at the end, "
+                          "at the condition's start and after 10% of its samples; mse: squared error per pixel, "
+                          "comparable across all; start cos: filters vs the segment's first ones; b recovery: b vs "
+                          "condition 1's b before the reset (correlation r, mean |b| ratio). Definitions: "
+                          "aetui experiment transfer --help")
+    for name in ("condition", "held-out", "start", "@10%", "mse", "locality", "contrast", "start cos",
+                 "mean code", "lifetime", "dead", "b min/mean/max", "b recovery", "diverged"):
         table.add_column(name, justify="left" if name in ("condition", "diverged") else "right", no_wrap=True)
     for r in result.conditions:
-        f, k, b = r.filters, r.codes, r.bias
+        f, k, b, rec = r.filters, r.codes, r.bias, r.bias_recovery
         table.add_row(
-            r.condition.label, f"{r.heldout_loss:.4f} {_short_loss(r.loss)}", _fmt(r.start_heldout_loss, ".4f"),
-            f"{r.heldout_mse:.4f}", _fmt(f["locality_mean"], ".3f"), _fmt(f["contrast_mean"], ".2f"),
-            _fmt(k["mean_code"], ".3f"), _fmt(k["lifetime_sparsity_mean"], ".3f"), f"{k['dead_units']}/{cfg.hidden}",
-            f"{b['min']:+.2f}/{b['mean']:+.2f}/{b['max']:+.2f}",
+            r.condition.label, f"{_fmt(r.heldout_loss, 4)} {_short_loss(r.loss)}", _fmt(r.start_heldout_loss, 4),
+            _fmt(r.heldout_at_tenth, 4), _fmt(r.heldout_mse, 4), _fmt(f["locality_mean"], 3),
+            _fmt(f["contrast_mean"], 2), _fmt(r.start_cosine, 3), _fmt(k["mean_code"], 3),
+            _fmt(k["lifetime_sparsity_mean"], 3), f"{k['dead_units']}/{cfg.hidden}",
+            "/".join(_fmt(b[key], 2, signed=True) for key in ("min", "mean", "max")),
+            "-" if rec is None else f"r {_fmt(rec['corr'], 2)}, x{_fmt(rec['ratio'], 2)}",
             f"[red]yes, at {r.diverged_at:,}[/red]" if r.diverged else "no")
     return table
 
@@ -206,8 +210,12 @@ class _StopOnInterrupt:
             signal.signal(signal.SIGINT, self._old)
 
 
-def _fmt(v, spec: str) -> str:
-    return "-" if v is None or v != v else format(v, spec)
+def _fmt(v, decimals: int, signed: bool = False) -> str:
+    """A number with fixed decimals, or 3 significant digits when it is huge (diverged weights)."""
+    if v is None or v != v:
+        return "-"
+    sign = "+" if signed else ""
+    return format(v, f"{sign}.3g" if abs(v) >= 1e4 else f"{sign}.{decimals}f")
 
 
 def _short_loss(name: str) -> str:

@@ -27,6 +27,8 @@ METRIC_DEFINITIONS: dict[str, str] = {
     "mean_code": "mean hidden activation over held-out samples and units",
     "lifetime_sparsity": "per unit over held-out samples, Treves-Rolls on |code| normalised to 0..1: 0 = same on every sample, 1 = active on one sample",
     "population_sparsity": "per held-out sample over units, Treves-Rolls on |code| normalised to 0..1: 0 = all units equally active, 1 = one unit",
+    "start_cosine": "mean over units of the cosine between a unit's filter now and at the start of its segment: 1 = unchanged",
+    "bias_recovery": "after a reset to 0: correlation of b with b before the reset, and mean |b| over mean |b| before",
     "dead_units": f"units that never respond: relu/step_relu code never above {ACTIVE_THRESHOLD:g} on any held-out sample; "
                   f"other activations code std over held-out samples below {DEAD_STD:g}",
 }
@@ -96,6 +98,25 @@ def code_metrics(codes: np.ndarray, activation: str) -> CodeMetrics:
         "dead_units": int(dead.sum()), "dead_fraction": float(dead.mean()),
     }
     return CodeMetrics(mean_code, lifetime, population, dead, summary)
+
+
+def unit_cosine(A: np.ndarray, B: np.ndarray) -> np.ndarray:
+    """Cosine between row j of A and row j of B, for every j: (n,) float64; 0 where a row is zero."""
+    A = np.asarray(A, dtype=np.float64)
+    B = np.asarray(B, dtype=np.float64)
+    if A.shape != B.shape or A.ndim != 2:
+        raise ValueError(f"A and B must be matrices of one shape, got {A.shape} and {B.shape}")
+    norms = np.linalg.norm(A, axis=1) * np.linalg.norm(B, axis=1)
+    return np.where(norms > 0, (A * B).sum(axis=1) / np.where(norms > 0, norms, 1.0), 0.0)
+
+
+def bias_recovery(b: np.ndarray, before: np.ndarray) -> dict[str, float]:
+    """How far a bias reset to 0 has come back: {"corr": Pearson r with `before`, "ratio": mean |b| / mean |before|}."""
+    b = np.asarray(b, dtype=np.float64)
+    before = np.asarray(before, dtype=np.float64)
+    corr = float(np.corrcoef(b, before)[0, 1]) if b.size > 1 and b.std() > 0 and before.std() > 0 else math.nan
+    scale = float(np.abs(before).mean())
+    return {"corr": corr, "ratio": float(np.abs(b).mean()) / scale if scale > 0 else math.nan}
 
 
 def treves_rolls(R: np.ndarray, axis: int) -> np.ndarray:

@@ -13,7 +13,7 @@ from aetui.cli import main
 from aetui.config import TrainConfig
 from aetui.errors import ConfigError, SessionError
 from aetui.experiment import SOURCE_SNAPSHOT, START_SNAPSHOT, TransferPlan, run_transfer
-from aetui.metrics import METRIC_DEFINITIONS
+from aetui.metrics import METRIC_DEFINITIONS, unit_cosine
 from aetui.session import load_session
 from aetui.store import SessionStore
 
@@ -59,7 +59,7 @@ def test_five_conditions_with_lineages_saved_as_sessions(done):
 
 
 def test_scaled_condition_starts_from_condition_one_final_weights_times_scale(done):
-    store, _ = done
+    store, result = done
     final = _W(store, "t-sigmoid")  # condition 1's state.npz: its weights at the end
     source_record, source = load_session(store.path("t-sigmoid")).read_snapshot(SOURCE_SNAPSHOT)
     np.testing.assert_array_equal(source.W, final)
@@ -70,6 +70,15 @@ def test_scaled_condition_starts_from_condition_one_final_weights_times_scale(do
         np.testing.assert_array_equal(start.W, final * np.float32(scale), err_msg=name)
         np.testing.assert_array_equal(start.b, 0.0)  # biases reset
         assert not np.array_equal(s.state.W, start.W)  # and it trained from there
+    # start_cosine compares the final filters with those first weights (scale does not matter).
+    relu = next(r for r in result.conditions if r.session == "t-sigmoid-relu-x0.1")
+    start = load_session(store.path("t-sigmoid-relu-x0.1")).read_snapshot(START_SNAPSHOT)[1].W
+    assert relu.start_cosine == pytest.approx(unit_cosine(_W(store, "t-sigmoid-relu-x0.1"), start).mean())
+    assert relu.bias_recovery["ratio"] == pytest.approx(
+        np.abs(load_session(store.path(relu.session)).state.b).mean() / np.abs(source.b).mean(), rel=1e-5)
+    # Random init: compared with the seeded initial weights (ModelState.initial, as create_session).
+    sig = result.conditions[0]
+    assert 0 < sig.start_cosine < 1
     # The sigmoid copy's reset bias rises again from 0.
     again = load_session(store.path("t-sigmoid-sigmoid"))
     bias = again.history.bias_matrix()
@@ -97,6 +106,16 @@ def test_result_json_keys_and_types(done):
         assert set(c["bias"]) == {"min", "mean", "max"} and c["bias"]["min"] <= c["bias"]["mean"] <= c["bias"]["max"]
         assert c["diverged"] is False and c["diverged_at"] is None
         assert isinstance(c["session"], str)
+        assert isinstance(c["start_cosine"], float) and -1 <= c["start_cosine"] <= 1
+        curve = c["heldout_curve"]
+        assert curve[0] == [0, c["start_heldout_loss"]] and len(curve) >= 3
+        assert all(a[0] < b[0] for a, b in zip(curve, curve[1:])) and curve[-1][0] <= SAMPLES
+        assert c["heldout_at_tenth"] == next(v for n, v in curve if n >= SAMPLES // 10)
+        if c["init"] == "random":
+            assert c["bias_recovery"] is None
+        else:
+            assert set(c["bias_recovery"]) == {"corr", "ratio"}
+            assert all(isinstance(v, float) for v in c["bias_recovery"].values())
     inits = [(c["init"], c["weight_scale"]) for c in out["conditions"]]
     assert inits == [("random", 1.0), ("sigmoid", 1.0), ("sigmoid", 0.1), ("sigmoid", 1.0), ("random", 1.0)]
     losses = [c["loss"] for c in out["conditions"]]

@@ -9,9 +9,11 @@ from aetui.metrics import (
     ACTIVE_THRESHOLD,
     DUPLICATE_COSINE,
     METRIC_DEFINITIONS,
+    bias_recovery,
     code_metrics,
     filter_metrics,
     treves_rolls,
+    unit_cosine,
 )
 
 SHAPE = (10, 10)  # 100 pixels: the top 10% are exactly 10 pixels
@@ -148,5 +150,21 @@ def test_every_summary_metric_has_a_one_line_definition():
     for name, line in METRIC_DEFINITIONS.items():
         assert "\n" not in line and len(line) > 20, name
     for key in ("locality", "spread", "contrast", "max_cosine", "duplicates", "mean_code",
-                "lifetime_sparsity", "population_sparsity", "dead_units"):
+                "lifetime_sparsity", "population_sparsity", "dead_units", "start_cosine", "bias_recovery"):
         assert key in METRIC_DEFINITIONS
+
+
+def test_unit_cosine_row_by_row():
+    A = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    B = np.array([[2.0, 0.0], [-1.0, -1.0], [1.0, 0.0]])
+    np.testing.assert_allclose(unit_cosine(A, B), [1.0, -1.0, 0.0])
+    with pytest.raises(ValueError):
+        unit_cosine(A, B[:2])
+
+
+def test_bias_recovery_of_a_half_grown_bias():
+    before = np.array([-2.0, 0.0, 2.0, 4.0])
+    r = bias_recovery(before / 2, before)
+    assert r["corr"] == pytest.approx(1.0) and r["ratio"] == pytest.approx(0.5)
+    flat = bias_recovery(np.zeros(4), before)
+    assert math.isnan(flat["corr"]) and flat["ratio"] == 0.0

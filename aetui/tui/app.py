@@ -11,7 +11,6 @@ import time
 
 from textual import on, work
 from textual.app import App, ComposeResult
-from textual.containers import Container
 from textual.screen import ModalScreen
 
 from aetui.errors import AetuiError
@@ -31,6 +30,7 @@ from aetui.tui.widgets.bias_pane import BiasPane
 from aetui.tui.widgets.filters_pane import Comparison, FiltersPane
 from aetui.tui.widgets.key_bar import KeyBar
 from aetui.tui.widgets.loss_chart import LossPane
+from aetui.tui.widgets.pane_area import PaneArea
 from aetui.tui.widgets.pane_tabs import PaneTabs
 from aetui.tui.widgets.reconstructions import ReconPane
 from aetui.tui.widgets.snapshots import SnapshotsPane
@@ -82,7 +82,7 @@ class AetuiApp(App[int]):
     def compose(self) -> ComposeResult:
         yield StatusBar(self.mode, id="status")
         yield PaneTabs(list(PANE_TITLES), id="tabs")
-        with Container(id="panes"):
+        with PaneArea(id="panes"):
             yield LossPane(self.mode, id="loss", classes="pane")
             yield BiasPane(self.mode, id="bias", classes="pane")
             yield FiltersPane(self.mode, id="filters", classes="pane")
@@ -102,7 +102,7 @@ class AetuiApp(App[int]):
         self._draw_charts()
         self._draw_images()
 
-    def on_resize(self) -> None:
+    def on_pane_area_resized(self) -> None:
         self._apply_layout()
 
     def _apply_layout(self) -> None:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from aetui.metrics import code_metrics
 from kernels.activations import LEAK  # the kernels' slope below 0 for the leaky variants
 
-DEAD_CODE = 1e-3  # a unit whose |code| stays below this on every input is dead
-DEAD_WEIGHT = 1e-3  # ... and so is one whose largest |w| is below this fraction of W's largest
-SATURATED_MARGIN = 1e-3  # a bounded unit within this of its bound on every input is saturated
+SATURATED_MARGIN = 1e-3  # a bounded unit within this of its upper bound on every input is saturated
 
 # Hidden activations by name, as in kernels/activations.py.
 ACTIVATION_FUNCTIONS = {
@@ -27,7 +26,7 @@ ACTIVATION_FUNCTIONS = {
     "softplus": lambda a: np.logaddexp(0.0, a),
     "elu": lambda a: np.where(a > 0, a, np.expm1(np.minimum(a, 0.0))),
 }
-# Activations with flat ends: (low, high) bounds where the gradient vanishes.
+# Bounded activations: (low, high), where the gradient vanishes.
 BOUNDS = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "step_relu": (0.0, 1.0)}
 
 
@@ -38,27 +37,24 @@ def hidden_codes(W: np.ndarray, b: np.ndarray, X: np.ndarray, activation: str) -
         return ACTIVATION_FUNCTIONS[activation](a)
 
 
-def unit_marks(W: np.ndarray, codes: np.ndarray, activation: str) -> dict[int, str]:
-    """{unit: "dead" | "saturated"} for units that do not take part in the codes.
+def unit_marks(codes: np.ndarray, activation: str) -> dict[int, str]:
+    """{unit: "dead" | "saturated"} for units that do not take part in the codes (n inputs, hidden).
 
-    dead: |code| < DEAD_CODE on every input, or a filter of (almost) zero weights.
-    saturated: a bounded activation (sigmoid, tanh, step_relu) at one of its bounds on every input.
+    dead: aetui.metrics' definition (relu/step_relu never above its threshold, others a code that
+    hardly varies) applied to the inputs given. saturated: a bounded activation at its upper bound
+    (tanh: either bound) on every input; such a unit is not also called dead.
     """
     marks: dict[int, str] = {}
-    if codes.size == 0:
+    if codes.ndim != 2 or codes.shape[0] < 1 or codes.shape[1] < 1 or not np.isfinite(codes).all():
         return marks
-    with np.errstate(all="ignore"):
-        peak = np.nanmax(np.abs(codes), axis=0)
-        w_peak = np.max(np.abs(W), axis=1)
-        w_all = float(np.max(w_peak)) if w_peak.size else 0.0
-    dead = (peak < DEAD_CODE) | (w_peak <= DEAD_WEIGHT * w_all)
+    dead = code_metrics(codes, activation).dead
     saturated = np.zeros_like(dead)
     if activation in BOUNDS:
         lo, hi = BOUNDS[activation]
-        at_hi = np.all(codes > hi - SATURATED_MARGIN, axis=0)
-        at_lo = np.all(codes < lo + SATURATED_MARGIN, axis=0) if lo < 0 else np.zeros_like(at_hi)
-        saturated = (at_hi | at_lo) & ~dead
-    for j in np.flatnonzero(dead).tolist():
+        saturated = np.all(codes > hi - SATURATED_MARGIN, axis=0)
+        if lo < 0:
+            saturated |= np.all(codes < lo + SATURATED_MARGIN, axis=0)
+    for j in np.flatnonzero(dead & ~saturated).tolist():
         marks[j] = "dead"
     for j in np.flatnonzero(saturated).tolist():
         marks[j] = "saturated"

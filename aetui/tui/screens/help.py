@@ -9,6 +9,7 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from aetui.metrics import METRIC_DEFINITIONS
 from aetui.render import DisplayMode, glyphs
 from aetui.tui.keys import FILTER_KEYS, KEYS
 
@@ -17,8 +18,9 @@ PANES = (
     ("loss", "training loss (raw, and smoothed) and held-out loss vs samples, log scale; marks: segment "
              "starts with their activation, divergences"),
     ("biases", "hidden bias b per unit over time (blue < 0 < red), its min/mean/max; visible bias c as an image"),
-    ("filters", "row j of W as an image per hidden unit; marks: dead (never active on the reconstruction "
-                "inputs, or zero weights), saturated (stuck at a bound)"),
+    ("filters", "row j of W as an image per hidden unit (blue < 0 < red); marks on the reconstruction "
+                "inputs: dead (" + METRIC_DEFINITIONS["dead_units"].split(": ", 1)[-1] + "), saturated (at the "
+                "activation's upper bound on every input)"),
     ("reconstructions", "one held-out sample per class, an all-zero and the mean input, each above its output"),
     ("snapshots", "the session's snapshots; pick one to show its filters beside the current ones"),
 )

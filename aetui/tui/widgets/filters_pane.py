@@ -140,7 +140,7 @@ class FiltersPane(Pane, can_focus=True):
             return block("no hidden units")
         self.selected = min(self.selected, n - 1)
         codes = hidden_codes(W, frame.b, frame.recon_inputs, frame.config.activation)
-        self.marks = unit_marks(W, codes, frame.config.activation)
+        self.marks = unit_marks(codes, frame.config.activation)
         if self.zoom:
             out = self._draw_zoom(frame, size, codes)
         else:

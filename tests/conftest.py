@@ -1,0 +1,56 @@
+"""Shared fixtures. TUI fixtures are prefixed tui_ (see tests/test_tui_*.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from aetui.config import TrainConfig
+from aetui.launch import open_trainer
+from aetui.store import SessionStore
+
+
+@pytest.fixture
+def tui_store(tmp_path) -> SessionStore:
+    """An empty session store in a temporary folder."""
+    return SessionStore(tmp_path / "sessions")
+
+
+@pytest.fixture
+def tui_config() -> TrainConfig:
+    """A tiny, fast configuration: 8x8 bars, 16 hidden units, batch 10."""
+    return TrainConfig(data="bars8", hidden=16, batch=10).validated()
+
+
+@pytest.fixture
+def tui_make_trainer(tui_store, tui_config):
+    """make(name="tui", **config changes) -> an open Trainer; its lock is released after the test."""
+    made = []
+
+    def make(name: str = "tui", **changes):
+        config = tui_config.replace(**changes) if changes else tui_config
+        trainer = open_trainer(tui_store, name, config, {})
+        made.append(trainer)
+        return trainer
+
+    yield make
+    for trainer in made:
+        trainer.session.unlock()
+
+
+@pytest.fixture
+def tui_wait():
+    """await wait(pilot, predicate, timeout=5): poll until predicate() is true, else fail."""
+
+    async def wait(pilot, predicate, timeout: float = 5.0, what: str = "condition"):
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            if time.monotonic() > deadline:
+                pytest.fail(f"timed out after {timeout} s waiting for {what}")
+            await asyncio.sleep(0.02)
+        await pilot.pause()
+
+    return wait
+

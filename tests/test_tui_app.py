@@ -119,9 +119,10 @@ async def test_s_takes_a_user_snapshot(tui_make_trainer, tui_store, tui_wait):
         assert (trainer.session.path / "snapshots" / "snap1.npz").is_file()
         app._poll()
         assert "snapshots: 1" in status_text(app)
-        app._draw_images()
-        snaps = app.query_one("#snapshot-list", OptionList)
-        assert snaps.get_option_at_index(0).id == "snap1"  # newest first
+        app._draw_all()
+        snaps = app.pane("snapshots")
+        assert snaps.names[0] == "snap1"  # newest first
+        assert "snap1" in snaps.render_line(0).text
         app.stop_training()
 
 

@@ -71,6 +71,8 @@ class AetuiApp(App[int]):
         self._session_closed = False
         self._pane_map: dict = {}
         self._tick_timers: list = []
+        self._ticks = 0
+        self._drawn_at: dict[str, float] = {}  # pane -> time.monotonic() of its last redraw
         self._offered = 0  # divergences offered so far (count of "diverged" events)
         self._want_paused = start_paused
         self._lr_target: tuple[float, float] | None = None  # (lr, time requested)
@@ -94,13 +96,10 @@ class AetuiApp(App[int]):
         self._pane_map = {name: self.query_one(f"#{name}") for name in PANES}
         self._start_runner(self.trainer)
         self._apply_layout()
-        self._tick_timers = [self.set_interval(1 / rates.POLL_HZ, self._poll),
-                        self.set_interval(1 / rates.CHART_HZ, self._draw_charts),
-                        self.set_interval(1 / rates.IMAGE_HZ, self._draw_images)]
+        self._tick_timers = [self.set_interval(1 / rates.TICK_HZ, self._tick)]
         self.filters.focus()
         self._poll()
-        self._draw_charts()
-        self._draw_images()
+        self._draw_all()
 
     def on_pane_area_resized(self) -> None:
         self._apply_layout()
@@ -125,8 +124,13 @@ class AetuiApp(App[int]):
         self.call_after_refresh(self._draw_all)
 
     def _draw_all(self) -> None:
-        self._draw_charts()
-        self._draw_images()
+        """Redraw every visible pane whose data or view changed (after layout changes, switches)."""
+        if self.frame is None or self.runner is None:
+            return
+        now = time.monotonic()
+        for name, pane in self._pane_map.items():
+            if pane.update_view(self.frame):
+                self._drawn_at[name] = now
 
     # -- panes -------------------------------------------------------------------------------------
     @property
@@ -136,17 +140,21 @@ class AetuiApp(App[int]):
     def pane(self, name: str):
         return self._pane_map[name]
 
-    def _draw_charts(self) -> None:
+    def _tick(self) -> None:
+        """Poll the runner; then redraw at most one pane: the most overdue one that changed."""
+        self._ticks += 1
+        self._poll(status=self._ticks % rates.STATUS_EVERY == 0)
         if self.frame is None or self.runner is None:
             return
-        for name in ("loss", "bias"):
-            self.pane(name).update_view(self.frame)
-
-    def _draw_images(self) -> None:
-        if self.frame is None or self.runner is None:
-            return
-        for name in ("filters", "recon", "snapshots"):
-            self.pane(name).update_view(self.frame)
+        now = time.monotonic()
+        due = sorted((now - self._drawn_at.get(name, 0.0) - interval, name)
+                     for name, interval in rates.PANE_INTERVAL.items())
+        for late, name in reversed(due):
+            if late < 0:
+                break
+            if self._pane_map[name].update_view(self.frame):
+                self._drawn_at[name] = now
+                break
 
     # -- the runner -----------------------------------------------------------------------------------
     def _start_runner(self, trainer: Trainer) -> None:
@@ -175,15 +183,17 @@ class AetuiApp(App[int]):
             return "ERROR"
         return self.frame.state if self.frame is not None else COMPILING
 
-    def _poll(self) -> None:
+    def _poll(self, status: bool = True) -> None:
         runner = self.runner
         if runner is None:
             return
         frame = runner.frame
+        state_changed = self.frame is None or frame.state != self.frame.state
         self.frame = frame
         for notice in runner.notices():
             self.notify(notice.text, severity=notice.severity, timeout=8 if notice.severity == "error" else 4)
-        self.query_one(StatusBar).update_status(frame, self.state_word())
+        if status or state_changed:
+            self.query_one(StatusBar).update_status(frame, self.state_word())
         self._offer_divergence(frame)
 
     def _offer_divergence(self, frame: Frame) -> None:
@@ -312,8 +322,12 @@ class AetuiApp(App[int]):
         self.filters.page(1)
 
     def _show_filters(self) -> None:
+        """Make sure the filters pane is on screen (another tab or a maximised pane hides it)."""
         if self.narrow and PANES[self.active_pane] != "filters":
             self.action_show_pane(PANES.index("filters") + 1)
+        elif not self.narrow and self.screen.maximized not in (None, self.filters):
+            self.screen.minimize()
+            self.call_after_refresh(lambda: self.filters.update_view(self.frame, force=True))
 
     def action_show_pane(self, number: int) -> None:
         index = int(number) - 1
@@ -328,9 +342,8 @@ class AetuiApp(App[int]):
                 self.screen.minimize()
             else:
                 self.screen.maximize(pane, container=False)
-        focus = pane.query_one("OptionList") if PANES[index] == "snapshots" else pane
-        if focus.focusable:
-            focus.focus()
+        if pane.focusable:
+            pane.focus()
         self.call_after_refresh(lambda: pane.update_view(self.frame, force=True))
 
     def action_back(self) -> None:
@@ -368,9 +381,7 @@ class AetuiApp(App[int]):
         if cmp is not None and self.frame is not None and cmp.session != self.frame.session:
             return  # the session was switched while it loaded
         self.filters.set_comparison(cmp)
-        snaps = self.pane("snapshots")
-        snaps.compared = None if cmp is None else cmp.name
-        snaps.update_view(self.frame)
+        self.pane("snapshots").set_compared(None if cmp is None else cmp.name)
         if cmp is not None:
             self._show_filters()
             self.notify(f"filters: now (left) beside {cmp.name} (right); esc or pick it again to stop", timeout=3)
@@ -422,8 +433,7 @@ class AetuiApp(App[int]):
         self.filters.set_comparison(None)
         self.filters.zoom = False
         self.filters.selected = 0
-        snaps = self.pane("snapshots")
-        snaps.compared = None
+        self.pane("snapshots").set_compared(None)
         self._start_runner(trainer)
         self.notify(f"opened session {trainer.session.name} ({trainer.session.lineage_label()})", timeout=4)
         self._poll()

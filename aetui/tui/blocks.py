@@ -1,27 +1,30 @@
-"""Rendered text as blocks of equal-width lines (Textual Strips) that panes stack side by side.
+"""Rendered text as blocks of equal-width lines of Segments that panes stack side by side.
 
 The renderers return one rich Text per picture; a pane often shows several (a heatmap beside
 an image, two filter grids). Stacking lines of Segments avoids Textual's slow Text -> Content
-conversion (see aetui.render.segments) and keeps every picture exactly where it was drawn.
+conversion (see aetui.render.segments); Strips (costly to create: each carries seven caches)
+are made once per line, when a Canvas shows the finished block.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
-from textual.strip import Strip
 
 from aetui.render import segment_lines
 
+Line = list[Segment]
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, eq=False)
 class Block:
-    """Lines of exactly `width` cells."""
+    """Lines of Segments, each exactly `width` cells."""
 
-    lines: tuple[Strip, ...]
+    lines: tuple[Line, ...]
     width: int
 
     @property
@@ -30,10 +33,24 @@ class Block:
 
     @property
     def text(self) -> str:
-        return "\n".join(line.text for line in self.lines)
+        return "\n".join("".join(seg.text for seg in line) for line in self.lines)
 
 
 EMPTY = Block((), 0)
+
+
+def _length(line: Line) -> int:
+    return sum(cell_len(seg.text) for seg in line)
+
+
+def _fit(line: Line, width: int) -> Line:
+    """`line` padded with spaces or cut to exactly `width` cells."""
+    n = _length(line)
+    if n == width:
+        return line
+    if n < width:
+        return line + [Segment(" " * (width - n))]
+    return list(Segment.adjust_line_length(line, width))
 
 
 def block(text: Text | str, style: Style | str | None = None, width: int | None = None) -> Block:
@@ -43,9 +60,9 @@ def block(text: Text | str, style: Style | str | None = None, width: int | None 
     elif style:
         text = text.copy()
         text.stylize_before(style)
-    strips = [Strip(segments) for segments in segment_lines(text)] if text.plain else []
-    w = max((s.cell_length for s in strips), default=0) if width is None else width
-    return Block(tuple(s.adjust_cell_length(w) for s in strips), w)
+    lines = segment_lines(text) if text.plain else []
+    w = max((_length(line) for line in lines), default=0) if width is None else width
+    return Block(tuple(_fit(line, w) for line in lines), w)
 
 
 def lines(*rows: Text | str, width: int | None = None) -> Block:
@@ -59,41 +76,30 @@ def hstack(blocks: list[Block], gap: int = 1) -> Block:
     if not blocks:
         return EMPTY
     height = max(b.height for b in blocks)
-    out = []
     spacer = Segment(" " * gap)
+    out = []
     for y in range(height):
-        parts: list[Segment] = []
+        parts: Line = []
         for i, b in enumerate(blocks):
             if i and gap:
                 parts.append(spacer)
-            line = b.lines[y] if y < b.height else Strip.blank(b.width)
-            parts.extend(line)
-        out.append(Strip(parts))
+            parts.extend(b.lines[y] if y < b.height else [Segment(" " * b.width)])
+        out.append(parts)
     width = sum(b.width for b in blocks) + gap * (len(blocks) - 1)
-    return Block(tuple(s.adjust_cell_length(width) for s in out), width)
+    return Block(tuple(out), width)
 
 
 def vstack(blocks: list[Block], gap: int = 0, width: int | None = None) -> Block:
     """Blocks one below the other, `gap` blank lines apart, padded to the widest (or `width`)."""
     w = max((b.width for b in blocks), default=0) if width is None else width
-    out: list[Strip] = []
+    out: list[Line] = []
     for i, b in enumerate(blocks):
         if i and gap:
-            out.extend(Strip.blank(w) for _ in range(gap))
-        out.extend(s.adjust_cell_length(w) for s in b.lines)
+            out.extend([Segment(" " * w)] for _ in range(gap))
+        out.extend(line if b.width == w else _fit(line, w) for line in b.lines)
     return Block(tuple(out), w)
 
 
-def crop(b: Block, width: int, height: int) -> Block:
-    """At most width x height of `b` (top-left)."""
-    lines_ = b.lines[: max(0, height)]
-    w = min(b.width, max(0, width))
-    return Block(tuple(s.crop(0, w) for s in lines_), w)
-
-
-def center(b: Block, width: int) -> Block:
-    """`b` moved right to be centred in `width` cells."""
-    pad = max(0, (width - b.width) // 2)
-    if not pad:
-        return b
-    return hstack([Block(tuple(Strip.blank(pad) for _ in b.lines), pad), b], gap=0)
+def crop(b: Block, width: int) -> Block:
+    """`b` cut or padded to `width` cells."""
+    return Block(tuple(_fit(line, width) for line in b.lines), width)

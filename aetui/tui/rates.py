@@ -1,11 +1,22 @@
-"""How often the dashboard looks at the runner and redraws, in Hz: every refresh rate lives here.
+"""How often the dashboard looks at the runner and redraws: every refresh rate lives here.
 
-Redraws happen only when the data behind a pane changed (frame / history version), so a paused
-session sends nothing over the wire; while training, images cost most bytes and refresh slowest.
+One timer ticks at TICK_HZ. Each tick reads runner.frame and the notices; the status line is
+redrawn every STATUS_EVERY ticks; and at most ONE pane is redrawn per tick (the one waiting
+longest past its interval), so no tick does all the drawing at once and the UI keeps its pace
+while the training thread competes for the GIL. A pane whose data did not change (frame or
+history version, size, view) is skipped and sends nothing: a paused session is silent over SSH.
 """
 
-POLL_HZ = 10.0  # read runner.frame and runner.notices(), update the status line
-CHART_HZ = 5.0  # loss chart and bias history (when history.version changed)
-IMAGE_HZ = 2.0  # filters, reconstructions, visible bias (when frame.version changed)
+TICK_HZ = 12.0
+STATUS_EVERY = 3  # ticks: the status line at 4 Hz
+
+# Seconds between redraws of a pane, at most.
+PANE_INTERVAL = {
+    "loss": 0.2,  # the chart, 5 Hz
+    "bias": 0.5,  # heatmap and visible-bias image, 2 Hz
+    "filters": 0.5,
+    "recon": 0.5,
+    "snapshots": 0.5,
+}
 
 LR_PENDING_SECONDS = 0.5  # an lr change not yet in a frame is the base of the next +/- press

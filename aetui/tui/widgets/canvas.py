@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.segment import Segment
+from rich.style import Style
 from textual.geometry import Size
 from textual.strip import Strip
 from textual.widget import Widget
@@ -21,20 +23,36 @@ class Canvas(Widget):
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.block: Block = EMPTY
+        self._strips: list[Strip] = []
+        self._strips_for: tuple | None = None  # (width, base style) the strips were made for
 
     def show(self, block: Block) -> bool:
         """Show `block`; repaints (and sends bytes to the terminal) only if it differs."""
         if block.width == self.block.width and block.lines == self.block.lines:
             return False
         self.block = block
+        self._strips_for = None
         self.refresh()
         return True
 
+    def _make_strips(self, width: int, base: Style) -> list[Strip]:
+        blank = Segment(" " * width, base)
+        out = []
+        for line in self.block.lines:
+            segs = list(Segment.apply_style(line, base))
+            if self.block.width != width:
+                segs = list(Segment.adjust_line_length(segs, width, base))
+            out.append(Strip(segs, width))
+        self._blank = Strip([blank], width)
+        return out
+
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        lines = self.block.lines
-        strip = lines[y] if y < len(lines) else Strip.blank(width)
-        return strip.crop_extend(0, width, None).apply_style(self.visual_style.rich_style)
+        base = self.visual_style.rich_style
+        if self._strips_for != (width, base):
+            self._strips = self._make_strips(width, base)
+            self._strips_for = (width, base)
+        return self._strips[y] if y < len(self._strips) else self._blank
 
     @property
     def text(self) -> str:

@@ -12,7 +12,7 @@ from textual.geometry import Size
 from aetui.frame import Frame
 from aetui.render import Series, filter_grid, format_si, glyphs, grid_geometry, image_text, line_chart
 from aetui.tui import theme
-from aetui.tui.blocks import Block, block, hstack, lines, vstack
+from aetui.tui.blocks import Block, block, crop, hstack, lines, vstack
 from aetui.tui.keys import FILTER_KEYS, bindings
 from aetui.tui.units import fit_image, hidden_codes, pool, pool_factors, unit_marks
 from aetui.tui.widgets.canvas import Pane
@@ -205,7 +205,7 @@ class FiltersPane(Pane, can_focus=True):
                        now], width=max(now.width, 1))
         right = vstack([block(Text(f"{cmp.name}  {cmp.activation}  @ {format_si(cmp.samples)}",
                                    style=st(theme.HEADING))), snap], width=max(snap.width, 1))
-        return hstack([_crop_w(left, grid_w), _crop_w(right, grid_w)], gap=COMPARE_GAP)
+        return hstack([crop(left, grid_w), crop(right, grid_w)], gap=COMPARE_GAP)
 
     def _unit_image(self, W: np.ndarray, j: int, shape, width: int, lines_: int) -> Block:
         img = fit_image(W[j].reshape(shape).astype(np.float64), width, lines_)
@@ -265,9 +265,3 @@ class FiltersPane(Pane, can_focus=True):
         if side:
             return hstack([pictures, details], gap=2)
         return vstack([pictures, details])
-
-
-def _crop_w(b: Block, width: int) -> Block:
-    if b.width <= width:
-        return vstack([b], width=width)
-    return Block(tuple(s.crop(0, width) for s in b.lines), width)

@@ -72,6 +72,8 @@ class AetuiApp(App[int]):
         self._pane_map: dict = {}
         self._tick_timers: list = []
         self._ticks = 0
+        self._zoom_enlarged = False  # the zoom made the filters pane the only one shown
+        self.solo: str | None = None  # large terminals: the one pane shown enlarged (keys 1-5)
         self._drawn_at: dict[str, float] = {}  # pane -> time.monotonic() of its last redraw
         self._offered = 0  # divergences offered so far (count of "diverged" events)
         self._want_paused = start_paused
@@ -110,17 +112,19 @@ class AetuiApp(App[int]):
         width, height = self.size
         narrow = width < WIDE[0] or height < WIDE[1]
         self.narrow = narrow
+        one = narrow or self.solo  # one pane at a time (small terminal, or one pane enlarged)
         panes = self.query_one("#panes")
-        panes.set_class(narrow, "-narrow")
+        panes.set_class(one, "-narrow")
         if not narrow:
             # Taller terminals give the charts and the reconstruction strip more lines.
             top = 11 if height < 45 else 14
             bottom = 11 if height < 50 else 17
             panes.styles.grid_rows = f"{top} 1fr {bottom}"
-        self.query_one(PaneTabs).set_class(narrow, "-narrow")
+        tabs = self.query_one(PaneTabs)
+        tabs.set_class(one, "-narrow")
         for i, name in enumerate(PANES):
             self.query_one(f"#{name}").set_class(i == self.active_pane, "-active")
-        self.query_one(PaneTabs).set_active(self.active_pane)
+        tabs.set_active(self.active_pane, "" if narrow else "esc: all panes")
         self.call_after_refresh(self._draw_all)
 
     def _draw_all(self) -> None:
@@ -311,7 +315,17 @@ class AetuiApp(App[int]):
 
     def action_toggle_zoom(self) -> None:
         self._show_filters()
-        self.filters.toggle_zoom()
+        filters = self.filters
+        zoomed = filters.toggle_zoom()
+        # Large terminals: the zoom takes the whole screen when its pane is too small for the
+        # filter at full resolution; leaving the zoom gives the screen back.
+        if zoomed and not self.narrow and not filters.zoom_fits() and not self.solo:
+            self._set_solo("filters")
+            self._zoom_enlarged = True
+        elif not zoomed and self._zoom_enlarged:
+            self._zoom_enlarged = False
+            if self.solo == "filters":
+                self._set_solo(None)
 
     def action_prev_page(self) -> None:
         self._show_filters()
@@ -322,12 +336,11 @@ class AetuiApp(App[int]):
         self.filters.page(1)
 
     def _show_filters(self) -> None:
-        """Make sure the filters pane is on screen (another tab or a maximised pane hides it)."""
+        """Make sure the filters pane is on screen (another tab or an enlarged pane hides it)."""
         if self.narrow and PANES[self.active_pane] != "filters":
             self.action_show_pane(PANES.index("filters") + 1)
-        elif not self.narrow and self.screen.maximized not in (None, self.filters):
-            self.screen.minimize()
-            self.call_after_refresh(lambda: self.filters.update_view(self.frame, force=True))
+        elif not self.narrow and self.solo not in (None, "filters"):
+            self._set_solo(None)
 
     def action_show_pane(self, number: int) -> None:
         index = int(number) - 1
@@ -338,19 +351,23 @@ class AetuiApp(App[int]):
             self.active_pane = index
             self._apply_layout()
         else:
-            if self.screen.maximized is pane:
-                self.screen.minimize()
-            else:
-                self.screen.maximize(pane, container=False)
+            self._set_solo(None if self.solo == PANES[index] else PANES[index])
         if pane.focusable:
             pane.focus()
         self.call_after_refresh(lambda: pane.update_view(self.frame, force=True))
 
+    def _set_solo(self, name: str | None) -> None:
+        """Large terminals: show pane `name` alone (with status and keys), or all panes (None)."""
+        self.solo = name
+        if name is not None:
+            self.active_pane = PANES.index(name)
+        self._apply_layout()
+
     def action_back(self) -> None:
-        if self.screen.maximized is not None:
-            self.screen.minimize()
-        elif self.filters.zoom:
-            self.filters.toggle_zoom()
+        if self.filters.zoom and self.filters.display:
+            self.action_toggle_zoom()
+        elif self.solo is not None:
+            self._set_solo(None)
         elif self.filters.compare is not None:
             self._set_comparison(None)
 

@@ -41,8 +41,8 @@ KEYS: tuple[Key, ...] = (
     Key("question_mark", "help", "help", "this help", display="?"),
     Key("q", "quit", "quit", "quit (saves the session; ctrl+c too)"),
     Key("1,2,3,4,5", "show_pane_key", "pane", "show a pane: 1 loss, 2 bias, 3 filters, 4 reconstructions, "
-        "5 snapshots (small terminals: switch tab; large: maximise, again to restore)", display="1-5", bar=False),
-    Key("escape", "back", "back", "close zoom / comparison / maximised pane", display="esc", bar=False),
+        "5 snapshots (small terminals: switch tab; large: that pane alone, again or esc: all panes)", display="1-5", bar=False),
+    Key("escape", "back", "back", "leave the zoom, the enlarged pane, or the comparison", display="esc", bar=False),
 )
 
 # Inside the filters pane (when it has focus).

@@ -68,7 +68,6 @@ class Pane(Canvas):
     a hidden pane (another tab) or one whose key is unchanged does nothing.
     """
 
-    ALLOW_MAXIMIZE = True
     TITLE = ""
 
     def __init__(self, mode: DisplayMode, *, id: str | None = None, classes: str | None = None) -> None:

@@ -85,6 +85,13 @@ class FiltersPane(Pane, can_focus=True):
         self.update_view()
         return self.zoom
 
+    def zoom_fits(self) -> bool:
+        """True when the zoom shows the selected filter at full resolution in this pane's size."""
+        if self.frame is None:
+            return True
+        rows, cols = self.frame.image_shape
+        return self.size.height - 1 >= (rows + 1) // 2 and self.size.width >= cols
+
     def page(self, delta: int) -> None:
         n = self.n_units
         if n == 0:
@@ -251,6 +258,8 @@ class FiltersPane(Pane, can_focus=True):
                                        st(theme.VALUE))))
         if mark:
             info.append(Text(f"{g.mark(mark)} {mark}", style=st(theme.DEAD if mark == "dead" else theme.SATURATED)))
+        if side:
+            info_w = max(info_w, size.width - pictures.width - 2)
         info_block = lines(*info, width=info_w if side else size.width)
         bias = frame.history.bias
         chart_w = info_w if side else size.width

@@ -10,7 +10,7 @@ ACTIVE_STYLE = "b reverse"
 
 
 class PaneTabs(Static):
-    """Shows which pane is active; hidden (CSS) on large terminals where all panes show."""
+    """Shows which pane is active; hidden (CSS) on large terminals while all panes show."""
 
     DEFAULT_CSS = """
     PaneTabs { height: 1; padding: 0 1; }
@@ -21,13 +21,15 @@ class PaneTabs(Static):
         self.titles = titles
         self.active = 0
 
-    def set_active(self, index: int) -> None:
+    def set_active(self, index: int, hint: str = "") -> None:
         self.active = index
         parts = []
         for i, title in enumerate(self.titles):
             label = f" {i + 1} {escape(title)} "
             style = ACTIVE_STYLE if i == index else "dim"
             parts.append(f"[{style} @click=app.show_pane({i + 1})]{label}[/]")
+        if hint:
+            parts.append(f"  [dim @click=app.back]{escape(hint)}[/]")
         self.update(Content.from_markup(" ".join(parts)))
 
     def on_mount(self) -> None:

@@ -7,6 +7,8 @@ sessions stop the runner (the switch in a thread worker).
 
 from __future__ import annotations
 
+import asyncio
+import signal
 import time
 
 from textual import on, work
@@ -25,7 +27,7 @@ from aetui.tui.screens.divergence import ADJUST, DivergenceOffer, suggest_recove
 from aetui.tui.screens.help import HelpScreen
 from aetui.tui.screens.open_session import OpenSessionDialog
 from aetui.tui.screens.restart import RestartDialog, RestartRequest
-from aetui.tui.terminal import display_mode
+from aetui.tui.terminal import display_mode, use_ascii_widgets
 from aetui.tui.widgets.bias_pane import BiasPane
 from aetui.tui.widgets.filters_pane import Comparison, FiltersPane
 from aetui.tui.widgets.key_bar import KeyBar
@@ -81,6 +83,7 @@ class AetuiApp(App[int]):
         self._last_notice_error: str | None = None
         if not self.mode.unicode:
             self.add_class("-ascii")
+            use_ascii_widgets()
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -100,8 +103,18 @@ class AetuiApp(App[int]):
         self._apply_layout()
         self._tick_timers = [self.set_interval(1 / rates.TICK_HZ, self._tick)]
         self.filters.focus()
+        self._catch_hangup()
         self._poll()
         self._draw_all()
+
+    def _catch_hangup(self) -> None:
+        """A closed terminal or SSH link (SIGHUP) or a kill (SIGTERM) quits like q: saving first."""
+        try:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGHUP, signal.SIGTERM):
+                loop.add_signal_handler(sig, self.action_quit)
+        except (NotImplementedError, RuntimeError, ValueError, AttributeError):
+            pass  # not the main thread, or a platform without these signals
 
     def on_pane_area_resized(self) -> None:
         self._apply_layout()

@@ -47,11 +47,11 @@ KEYS: tuple[Key, ...] = (
 
 # Inside the filters pane (when it has focus).
 FILTER_KEYS: tuple[Key, ...] = (
-    Key("left", "move(-1, 0)", "", "filters: select the unit to the left", display="arrows"),
+    Key("left", "move(-1, 0)", "", "filters: move the selection (a click on a tile too)", display="arrows"),
     Key("right", "move(1, 0)", "", "filters: select the unit to the right"),
     Key("up", "move(0, -1)", "", "filters: select the unit above"),
     Key("down", "move(0, 1)", "", "filters: select the unit below"),
-    Key("enter", "zoom", "", "filters: zoom on the selected unit"),
+    Key("enter", "zoom", "", "filters: zoom on the selected unit; snapshots: compare the chosen one"),
 )
 
 

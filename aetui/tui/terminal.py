@@ -6,6 +6,8 @@ import os
 import sys
 from collections.abc import Mapping
 
+from textual.scrollbar import ScrollBar, ScrollBarRender
+
 from aetui.render import DisplayMode, detect_mode
 
 
@@ -29,3 +31,18 @@ def display_mode(force_ascii: bool = False, environ: Mapping[str, str] | None = 
     Call before creating the Textual App: it removes NO_COLOR from os.environ.
     """
     return detect_mode(terminal_env(environ), force_ascii=force_ascii)
+
+
+class AsciiScrollBarRender(ScrollBarRender):
+    """Scroll bars drawn with background colour only: no eighth-block glyphs."""
+
+    VERTICAL_BARS = [" "] * 8
+    HORIZONTAL_BARS = [" "] * 8
+
+
+def use_ascii_widgets() -> None:
+    """Make Textual's own widgets 7-bit where they would draw block glyphs (scroll bars).
+
+    Borders, toasts and checkboxes are switched in app.tcss and by the dialogs.
+    """
+    ScrollBar.renderer = AsciiScrollBarRender

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -26,30 +28,29 @@ PANES = (
 )
 
 
-def help_text(mode: DisplayMode) -> Text:
+def help_text(mode: DisplayMode) -> Group:
+    """Keys, panes and marks as two-column grids (descriptions wrap in their column)."""
     g = glyphs(mode)
-    out = Text()
-    out.append("Keys\n", style="bold underline")
+    keys = Table.grid(padding=(0, 2))
+    keys.add_column(justify="right", style="bold reverse", no_wrap=True)
+    keys.add_column()
     seen = set()
     for k in KEYS + FILTER_KEYS:
-        shown = k.shown
-        if k.action in ("move(1, 0)", "move(0, -1)", "move(0, 1)"):
+        if k.action in ("move(1, 0)", "move(0, -1)", "move(0, 1)") or k.shown in seen:
             continue
-        if shown in seen:
-            continue
-        seen.add(shown)
-        out.append(f" {shown:>7} ", style="bold reverse")
-        out.append(f"  {k.help}\n")
-    out.append("\nPanes\n", style="bold underline")
+        seen.add(k.shown)
+        keys.add_row(f" {k.shown} ", k.help)
+    panes = Table.grid(padding=(0, 2))
+    panes.add_column(justify="right", style="bold", no_wrap=True)
+    panes.add_column()
     for name, what in PANES:
-        out.append(f" {name:>15}", style="bold")
-        out.append(f"  {what}\n")
-    out.append("\nMarks\n", style="bold underline")
-    out.append(f"  {g.dead} dead unit   {g.saturated} saturated unit   {g.marker} chart marker\n")
-    out.append(f"\nDisplay mode: {mode.value}  (--ascii, NO_COLOR, TERM=dumb and non-UTF-8 locales pick "
-               "simpler ones)\n", style="dim")
-    out.append("escape, ? or q closes this help", style="dim")
-    return out
+        panes.add_row(name, what)
+    marks = Text(f"{g.dead} dead unit   {g.saturated} saturated unit   {g.marker} chart marker (segment start, "
+                 "divergence)")
+    mode_line = Text(f"Display mode: {mode.value} (--ascii, NO_COLOR, TERM=dumb and non-UTF-8 locales choose "
+                     "simpler ones). Escape, ? or q closes this help.", style="dim")
+    return Group(Text("Keys", style="bold underline"), keys, Text(""), Text("Panes", style="bold underline"), panes,
+                 Text(""), Text("Marks", style="bold underline"), marks, Text(""), mode_line)
 
 
 class HelpScreen(ModalScreen[None]):

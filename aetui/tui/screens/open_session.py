@@ -16,17 +16,15 @@ from aetui.store import SessionSummary
 
 
 def summary_label(s: SessionSummary, current: str) -> Text:
+    """Two lines: the name (and whether it is open now), then lineage, samples, loss, saved."""
     if s.problem:
-        return Text.assemble((f"{s.name:<28}", "dim"), (f" cannot open: {s.problem}", "dim"))
+        return Text.assemble((s.name, "bold dim"), ("\n  cannot open: ", "dim"), (s.problem, "dim"))
     loss = "-" if s.heldout_loss is None else f"{s.heldout_loss:.4g}"
     saved = (s.saved or "")[:16].replace("T", " ")
     return Text.assemble(
-        (f"{s.name:<28}", "bold" if s.name != current else "bold reverse"),
-        (f" {s.lineage:<26}", ""),
-        (f" {format_si(s.samples):>7}", ""),
-        (f"  held-out {loss:<8}", "dim"),
-        (f" {saved}", "dim"),
-        (" (open now)" if s.name == current else "", "dim"),
+        (s.name, "bold"), ("  (open now)" if s.name == current else "", "dim"),
+        ("\n  ", ""), (s.lineage, "magenta"), (f"  {format_si(s.samples)} samples", ""),
+        (f"  held-out {loss}", "dim"), (f"  saved {saved}" if saved else "", "dim"),
     )
 
 

@@ -46,9 +46,11 @@ class BiasPane(Pane):
         bias = view.bias
         span = _span(bias, ROBUST_PERCENTILE) if bias.size else _span(frame.b)
         peak = _span(bias) if bias.size else span
-        scale = f"colour +-{span:.3g}" + (f" (max {peak:.3g})" if peak > span * 1.05 else "")
-        caption = block(Text.assemble(("b ", st(theme.HEADING)), (f"units x time  {scale}", st(theme.CAPTION))),
-                        width=left_w)
+        clipped = f" (max {peak:.3g})" if peak > span * 1.05 else ""
+        # The longest caption that fits: what the picture is, its colour scale, the clipped peak.
+        words = next((w for w in (f"units x time, +-{span:.3g}{clipped}", f"units x time, +-{span:.3g}",
+                                  f"+-{span:.3g}") if len(w) + 2 <= left_w), "")
+        caption = block(Text.assemble(("b ", st(theme.HEADING)), (words, st(theme.CAPTION))), width=left_w)
         rest = max(2, h - 1)
         chart_h = max(4, int(round(rest * 0.45))) if rest >= 8 else 0
         heat_h = max(1, rest - chart_h)

@@ -42,12 +42,20 @@ def tui_make_trainer(tui_store, tui_config):
 
 @pytest.fixture
 def tui_wait():
-    """await wait(pilot, predicate, timeout=5): poll until predicate() is true, else fail."""
+    """await wait(pilot, predicate, timeout=5): poll until predicate() is true, else fail.
+
+    Time the app spends compiling kernels does not count (a cold Numba cache takes ~30 s once).
+    """
 
     async def wait(pilot, predicate, timeout: float = 5.0, what: str = "condition"):
         deadline = time.monotonic() + timeout
+        compile_deadline = time.monotonic() + 180
         while not predicate():
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            frame = getattr(pilot.app, "frame", None)
+            if frame is not None and frame.state == "COMPILING" and now < compile_deadline:
+                deadline = now + timeout
+            if now > deadline:
                 pytest.fail(f"timed out after {timeout} s waiting for {what}")
             await asyncio.sleep(0.02)
         await pilot.pause()

@@ -1,3 +1,27 @@
 """aetui: watch a single-hidden-layer autoencoder learn, in a terminal."""
 
+import hashlib
+import os
+from pathlib import Path
+
 __version__ = "0.1.0"
+
+
+def _numba_cache_dir() -> None:
+    """Give Numba's on-disk cache a folder per version of the kernels' source.
+
+    Numba keys a cached function on its own file's timestamp only, so after a kernel it calls
+    changes (in another file) it would load stale machine code. A folder named by a hash of all
+    kernel sources makes any change start afresh. It must run before Numba is imported.
+    """
+    kernels = Path(__file__).resolve().parent.parent / "kernels"
+    digest = hashlib.sha256()
+    for path in sorted(kernels.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    base = os.environ.get("AETUI_NUMBA_CACHE_BASE") or os.environ.get("NUMBA_CACHE_DIR") \
+        or os.path.join(os.path.expanduser("~"), ".cache", "aetui", "numba")
+    os.environ["AETUI_NUMBA_CACHE_BASE"] = base
+    os.environ["NUMBA_CACHE_DIR"] = os.path.join(base, digest.hexdigest()[:16])
+
+
+_numba_cache_dir()

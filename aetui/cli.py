@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import signal
 import sys
 import time
@@ -116,7 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    _numba_cache_dir()
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv = ["train", *argv]
     try:
@@ -182,12 +180,3 @@ def cmd_train(args) -> int:
     from aetui.tui.app import run_dashboard
 
     return run_dashboard(trainer, store=store, threads=args.threads, force_ascii=args.ascii)
-
-
-def _numba_cache_dir() -> None:
-    """Numba caches compiled kernels beside the sources; point it somewhere writable if needed."""
-    if "NUMBA_CACHE_DIR" in os.environ:
-        return
-    here = os.path.dirname(os.path.abspath(__file__))
-    if not os.access(here, os.W_OK):
-        os.environ["NUMBA_CACHE_DIR"] = os.path.join(os.path.expanduser("~"), ".cache", "aetui", "numba")

@@ -10,6 +10,8 @@ from aetui.errors import ConfigError
 from kernels.activations import ACTIVATIONS
 
 OUTPUT_ACTIVATIONS = ("same", "sigmoid", "linear")
+# The KL sparsity penalty compares a unit's mean code with a target rate: codes must lie in [0, 1].
+SPARSE_CODE_ACTIVATIONS = ("sigmoid", "step_relu")
 LOSSES = ("auto", "cross_entropy", "squared_error")
 
 # Learning rates per hidden activation: the study's (784-100-784, batch 20), except softplus and
@@ -105,6 +107,9 @@ class TrainConfig:
                f"--sparsity-target must be in (0, 1), not {self.sparsity_target}")
         _check(_finite(self.sparsity_weight) and self.sparsity_weight >= 0,
                f"--sparsity-weight must be >= 0, not {self.sparsity_weight}")
+        _check(self.sparsity_weight == 0 or self.activation in SPARSE_CODE_ACTIVATIONS,
+               f"--sparsity-weight needs hidden codes in [0, 1] ({' or '.join(SPARSE_CODE_ACTIVATIONS)}); "
+               f"{self.activation} codes are not, so the KL penalty is undefined")
         _check(_finite(self.noise) and 0 <= self.noise < 1, f"--noise must be in [0, 1), not {self.noise}")
         _check(_finite(self.dropout) and 0 <= self.dropout < 1, f"--dropout must be in [0, 1), not {self.dropout}")
         _check(_finite(self.heldout) and 0 < self.heldout < 1, f"held-out fraction must be in (0, 1), not {self.heldout}")

@@ -62,6 +62,10 @@ class Engine:
         self._Q = np.empty((2, B, V), DTYPE)
         self._Xc = np.empty((B, V), DTYPE)
         self._Yb = np.empty((B, V), DTYPE)
+        # Gradient buffers only matter with weight decay and no momentum (see kernels/chunk.py).
+        needs_g = config.weight_decay > 0 and config.momentum == 0
+        self._Gw = np.empty((H, V), DTYPE) if needs_g else _EMPTY2
+        self._Gwd = np.empty((V, H), DTYPE) if needs_g and not state.tied else _EMPTY2
         self._gb = np.empty(H, DTYPE)
         self._gc = np.empty(V, DTYPE)
         self._losses = np.empty(max_batches, np.float64)
@@ -77,16 +81,25 @@ class Engine:
               seed: int, step: int) -> ChunkOutcome:
         """Train n_batches batches from order[start:], random step counter starting at `step`."""
         n_batches = min(n_batches, self.max_batches)
+        B = self.config.batch
+        # The kernels do not check bounds: a bad index would read outside the data.
+        if start < 0 or start + n_batches * B > len(order):
+            raise ValueError(f"batches {start}..{start + n_batches * B} run past the order ({len(order)} rows)")
+        rows = order[start:start + n_batches * B]
+        if rows.size and (rows.min() < 0 or rows.max() >= len(data)):
+            raise ValueError(f"order has rows outside the data's {len(data)}")
+        if data.shape[1] != self.state.n_visible or data.dtype != np.uint8:
+            raise ValueError(f"data must be uint8 with {self.state.n_visible} columns, not {data.dtype} {data.shape}")
         s = self.state
         done, status = train_chunk(
             data, pixel_table(scale), order, np.int64(start), np.int64(n_batches),
             s.W, s.b, s.c, _EMPTY2 if s.tied else s.W_dec, s.tied,
             self.act, self.out_act, self.ce,
-            self.lr, self.bias_lr, float(self.config.momentum), float(self.config.weight_decay),
+            DTYPE(self.lr), DTYPE(self.bias_lr), DTYPE(self.config.momentum), DTYPE(self.config.weight_decay),
             self.noise_t, self.drop_t, float(self.config.sparsity_target), float(self.config.sparsity_weight),
             np.uint64(seed), np.int64(step),
             s.vW, s.vb, s.vc, _EMPTY2 if s.tied else s.vWd,
-            self._A, self._Hh, self._M, self._dHd, self._kl, self._P, self._Q, self._Xc, self._Yb,
+            self._A, self._Hh, self._M, self._dHd, self._kl, self._P, self._Q, self._Xc, self._Yb, self._Gw, self._Gwd,
             self._gb, self._gc, self._losses, _ONE)
         return ChunkOutcome(int(done), self._losses[:done].copy(), int(status))
 

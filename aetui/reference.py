@@ -2,7 +2,7 @@
 
 Same objective, same counter-based masks (kernels.rng's hash redone with uint64 array maths) and
 the same float type throughout as the Numba engine, so the two agree to rounding. Where the
-kernels make a choice (float32 constants, the KL gradient at a clipped rho_hat) this copies it.
+kernels make a choice (float32 constants) this copies it.
 """
 
 from __future__ import annotations
@@ -158,12 +158,13 @@ def batch_gradients(Xc, X, M, W, b, c, W_dec, act, out_act, ce, rho, beta):
     dHd = dZ @ (W.T if W_dec is None else W_dec)
     dA = dHd * M
     if beta > 0:
-        # B * dKL/dHh: beta * ((1 - rho) / (1 - p) - rho / p), p = clipped batch mean of Hh.
-        # Like the kernel, at a clipped p this is the KL slope there, not the clip's zero slope.
+        # B * dKL/dHh: beta * ((1 - rho) / (1 - p) - rho / p), p = batch mean of Hh; where p
+        # leaves (eps, 1 - eps) the clipped objective is flat, so that unit gets no KL gradient.
         lo = dt(np.float32(RHO_EPS))
         r, wt = dt(np.float32(rho)), dt(np.float32(beta))
-        p = np.clip(Hh.mean(axis=0), lo, 1 - lo)
-        dA += wt * ((1 - r) / (1 - p) - r / p)
+        mean = Hh.mean(axis=0)
+        p = np.clip(mean, lo, 1 - lo)
+        dA += np.where(p == mean, wt * ((1 - r) / (1 - p) - r / p), dt(0))
     dA *= derivative(act, A, Hh)
     Gw = dA.T @ X
     if W_dec is None:

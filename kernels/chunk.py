@@ -24,10 +24,18 @@ def all_finite(a):
     return math.isfinite(acc)
 
 
+@njit(nogil=True, cache=True, inline="always")
+def as_type_of(a, value):
+    """value converted to a's float type (Numba widens float32 * int to float64)."""
+    out = np.empty(1, a.dtype)
+    out[0] = value
+    return out[0]
+
+
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, out_act, ce,
                 lr, bias_lr, momentum, weight_decay, noise_t, drop_t, rho, beta, seed, step0,
-                vW, vb, vc, vWd, A, Hh, M, dHd, kl, P, Q, Xc, Yb, gb, gc, losses, one):
+                vW, vb, vc, vWd, A, Hh, M, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, losses, one):
     """Train n_batches mini-batches taken from order[start:]; batch size is Q.shape[1].
 
     Batch k uses rows order[start + k*B : start + (k+1)*B] and random step step0 + k.
@@ -37,7 +45,7 @@ def train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, o
     """
     B = Q.shape[1]
     V = Q.shape[2]
-    inv_b = one / B
+    inv_b = as_type_of(W, 1.0 / B)  # one / B would widen to float64
     lr_t = one * lr
     blr_t = one * bias_lr
     mu = one * momentum
@@ -58,8 +66,15 @@ def train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, o
             finish_momentum_step(W, vW, lr_t, wd)
             if not tied:
                 finish_momentum_step(W_dec, vWd, lr_t, wd)
+        elif wd > zero:
+            # Decay must join the gradient before rounding: as gemm's beta = float32(1 - lr wd),
+            # or as a pass of its own, a small lr wd rounds away (wd 1e-6 at lr 0.01 vanishes).
+            weight_gradient_product(one, P, Q, tied, zero, Gw, Gwd)
+            sgd_update(W, Gw, vW, lr_t, inv_b, mu, wd)
+            if not tied:
+                sgd_update(W_dec, Gwd, vWd, lr_t, inv_b, mu, wd)
         else:
-            weight_gradient_product(-lr_t * inv_b, P, Q, tied, one - lr_t * wd, W, W_dec)
+            weight_gradient_product(-lr_t * inv_b, P, Q, tied, one, W, W_dec)
         sgd_update(b, gb, vb, blr_t, inv_b, mu, zero)
         sgd_update(c, gc, vc, blr_t, inv_b, mu, zero)
     if not (all_finite(W) and all_finite(b) and all_finite(c) and (tied or all_finite(W_dec))):

@@ -105,7 +105,10 @@ def output_layer(Z, c, Xc, out_act, ce, Yb, one):
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def hidden_delta(dHd, M, A, Hh, act, rho, beta, kl, dA, one):
-    """dA = (dHd * M + beta * KL'(rho_hat)) * f'(A), rho_hat = batch mean of Hh; kl (H,) scratch."""
+    """dA = (dHd * M + beta * KL'(rho_hat)) * f'(A), rho_hat = batch mean of Hh; kl (H,) scratch.
+
+    rho_hat is clipped to [eps, 1 - eps], so a unit whose mean code is outside gets no KL term.
+    """
     B, H = A.shape
     kl[:] = one - one
     if beta > 0:
@@ -117,8 +120,9 @@ def hidden_delta(dHd, M, A, Hh, act, rho, beta, kl, dA, one):
         wt = one * np.float32(beta)
         inv_b = one / B
         for j in range(H):
-            p = min(max(kl[j] * inv_b, lo), one - lo)
-            kl[j] = wt * ((one - r) / (one - p) - r / p)
+            p = kl[j] * inv_b
+            # Outside (eps, 1 - eps) the clipped KL is flat: no gradient for that unit.
+            kl[j] = wt * ((one - r) / (one - p) - r / p) if lo < p < one - lo else one - one
     for s in range(B):
         for j in range(H):
             dA[s, j] = dHd[s, j] * M[s, j] + kl[j]

@@ -204,3 +204,49 @@ async def test_quit_while_training_returns_fast(tui_make_trainer, tui_store, tui
     assert stopped and stopped[0] < 0.5
     saved = json.loads((trainer.session.path / "session.json").read_text())
     assert saved["samples"] == trainer.session.samples > 0
+
+
+async def test_session_round_trip_through_the_dashboard(tui_make_trainer, tui_store, tui_wait):
+    from aetui.tui.screens.restart import RestartRequest
+
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store)
+    async with app.run_test(size=BIG) as pilot:
+        await tui_wait(pilot, lambda: app.frame.state == PAUSED)
+        app._restart(RestartRequest("relu", None, 0.1, True, 0.02))
+        await tui_wait(pilot, lambda: app.runner.frame.segment == 1)
+        await pilot.press("n")
+        await pilot.press("s")
+        await tui_wait(pilot, lambda: any(s["kind"] == "user" for s in app.runner.frame.snapshots))
+        await tui_wait(pilot, lambda: app.runner.frame.samples > 0)
+        samples = app.runner.frame.samples
+        await pilot.press("q")
+    reopened = open_trainer(tui_store, "tui", trainer.config, {})
+    again = make_app(reopened, tui_store)
+    async with again.run_test(size=BIG) as pilot:
+        await tui_wait(pilot, lambda: again.frame.state == PAUSED)
+        again._poll()
+        text = status_text(again)
+        assert "sigmoid > relu x0.1" in text and "snapshots: 1" in text and f"samples {samples:,}" in text
+        assert again.frame.lr == pytest.approx(0.02)
+        again._draw_all()
+        assert "relu x0.1" in again.pane("loss").text  # the segment marker survives the round trip
+        again.stop_training()
+
+
+async def test_key_bar_and_tabs_respond_to_the_mouse(tui_make_trainer, tui_store, tui_wait):
+    from aetui.tui.widgets.key_bar import KeyBar
+
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store)
+    async with app.run_test(size=BIG) as pilot:
+        await tui_wait(pilot, lambda: app.frame.state == PAUSED)
+        bar = app.query_one(KeyBar)
+        line = str(bar.render())
+        x = line.index("f norm") + 1  # +1: the bar's left padding
+        await pilot.click(KeyBar, offset=(x, 0))
+        assert app.query_one(FiltersPane).normalization == "global"
+        x = line.index("space pause") + 1
+        await pilot.click(KeyBar, offset=(x, 0))
+        await tui_wait(pilot, lambda: not app.runner.paused, what="resumed by a click")
+        app.stop_training()

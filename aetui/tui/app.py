@@ -187,7 +187,10 @@ class AetuiApp(App[int]):
         for timer in self._tick_timers:
             timer.stop()
         if runner is not None:
-            runner.stop(timeout=0.4, save=True)
+            # While compiling (on dummy arrays) there is no chunk to wait for; a session with
+            # nothing new need not be written again.
+            compiling = runner.compiling
+            runner.stop(timeout=0.0 if compiling else 0.4, save=runner.trainer.session.dirty or not compiling)
         if not self._session_closed and self.trainer is not None:
             self._session_closed = True
             # A thread still inside a chunk owns the state: don't save under it.

@@ -28,7 +28,6 @@ UNSAVED = "yellow"
 SAVED = "green"
 CAPTION = "dim"  # captions inside panes
 HEADING = "bold"
-WARNING = "bold yellow"
 KEY = "bold reverse"  # a key in the key bar and help
 DEAD = "bold red"
 SATURATED = "bold yellow"

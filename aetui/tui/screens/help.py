@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from aetui.metrics import METRIC_DEFINITIONS
 from aetui.render import DisplayMode, glyphs
+from aetui.tui import theme
 from aetui.tui.keys import FILTER_KEYS, KEYS
 
 PANES = (
@@ -32,7 +33,7 @@ def help_text(mode: DisplayMode) -> Group:
     """Keys, panes and marks as two-column grids (descriptions wrap in their column)."""
     g = glyphs(mode)
     keys = Table.grid(padding=(0, 2))
-    keys.add_column(justify="right", style="bold reverse", no_wrap=True)
+    keys.add_column(justify="right", style=theme.KEY, no_wrap=True)
     keys.add_column()
     seen = set()
     for k in KEYS + FILTER_KEYS:
@@ -41,16 +42,16 @@ def help_text(mode: DisplayMode) -> Group:
         seen.add(k.shown)
         keys.add_row(f" {k.shown} ", k.help)
     panes = Table.grid(padding=(0, 2))
-    panes.add_column(justify="right", style="bold", no_wrap=True)
+    panes.add_column(justify="right", style=theme.HEADING, no_wrap=True)
     panes.add_column()
     for name, what in PANES:
         panes.add_row(name, what)
     marks = Text(f"{g.dead} dead unit   {g.saturated} saturated unit   {g.marker} chart marker (segment start, "
                  "divergence)")
     mode_line = Text(f"Display mode: {mode.value} (--ascii, NO_COLOR, TERM=dumb and non-UTF-8 locales choose "
-                     "simpler ones). Escape, ? or q closes this help.", style="dim")
-    return Group(Text("Keys", style="bold underline"), keys, Text(""), Text("Panes", style="bold underline"), panes,
-                 Text(""), Text("Marks", style="bold underline"), marks, Text(""), mode_line)
+                     "simpler ones). Escape, ? or q closes this help.", style=theme.CAPTION)
+    return Group(Text("Keys", style=theme.TITLE), keys, Text(""), Text("Panes", style=theme.TITLE), panes,
+                 Text(""), Text("Marks", style=theme.TITLE), marks, Text(""), mode_line)
 
 
 class HelpScreen(ModalScreen[None]):

@@ -13,18 +13,19 @@ from textual.widgets.option_list import Option
 
 from aetui.render import format_si
 from aetui.store import SessionSummary
+from aetui.tui import theme
 
 
 def summary_label(s: SessionSummary, current: str) -> Text:
     """Two lines: the name (and whether it is open now), then lineage, samples, loss, saved."""
     if s.problem:
-        return Text.assemble((s.name, "bold dim"), ("\n  cannot open: ", "dim"), (s.problem, "dim"))
+        return Text.assemble((s.name, theme.CAPTION), ("\n  cannot open: ", theme.CAPTION), (s.problem, theme.CAPTION))
     loss = "-" if s.heldout_loss is None else f"{s.heldout_loss:.4g}"
     saved = (s.saved or "")[:16].replace("T", " ")
     return Text.assemble(
-        (s.name, "bold"), ("  (open now)" if s.name == current else "", "dim"),
-        ("\n  ", ""), (s.lineage, "magenta"), (f"  {format_si(s.samples)} samples", ""),
-        (f"  held-out {loss}", "dim"), (f"  saved {saved}" if saved else "", "dim"),
+        (s.name, theme.HEADING), ("  (open now)" if s.name == current else "", theme.CAPTION),
+        ("\n  ", ""), (s.lineage, theme.LINEAGE), (f"  {format_si(s.samples)} samples", ""),
+        (f"  held-out {loss}", theme.CAPTION), (f"  saved {saved}" if saved else "", theme.CAPTION),
     )
 
 

@@ -6,9 +6,9 @@ from textual.content import Content
 from textual.markup import escape
 from textual.widgets import Static
 
+from aetui.tui import theme
 from aetui.tui.keys import KEYS, Key
 
-KEY_STYLE = "b reverse"
 
 
 def bar_items(keys: tuple[Key, ...] = KEYS) -> list[tuple[str, str, str]]:
@@ -52,7 +52,7 @@ class KeyBar(Static):
             return
         self._width = width
         rows = flow_keys(bar_items(), width)
-        markup = "\n".join("  ".join(f"[{KEY_STYLE} @click=app.{action}]{escape(shown)}[/] {escape(label)}"
+        markup = "\n".join("  ".join(f"[{theme.KEY} @click=app.{action}]{escape(shown)}[/] {escape(label)}"
                                      for shown, action, label in row) for row in rows)
         self.update(Content.from_markup(markup))
         self.styles.height = len(rows)

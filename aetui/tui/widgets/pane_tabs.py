@@ -6,7 +6,8 @@ from textual.content import Content
 from textual.markup import escape
 from textual.widgets import Static
 
-ACTIVE_STYLE = "b reverse"
+from aetui.tui import theme
+
 
 
 class PaneTabs(Static):
@@ -26,10 +27,10 @@ class PaneTabs(Static):
         parts = []
         for i, title in enumerate(self.titles):
             label = f" {i + 1} {escape(title)} "
-            style = ACTIVE_STYLE if i == index else "dim"
+            style = theme.TAB_ACTIVE if i == index else theme.TAB
             parts.append(f"[{style} @click=app.show_pane({i + 1})]{label}[/]")
         if hint:
-            parts.append(f"  [dim @click=app.back]{escape(hint)}[/]")
+            parts.append(f"  [{theme.TAB} @click=app.back]{escape(hint)}[/]")
         self.update(Content.from_markup(" ".join(parts)))
 
     def on_mount(self) -> None:

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from aetui.config import DEFAULT_LR
 from aetui.render import DisplayMode, format_si
 from aetui.trainer import restart_weight_scale
+from aetui.tui.widgets.snapshots import listed
 from kernels.activations import ACTIVATIONS
 
 CURRENT = "current"
@@ -45,9 +46,9 @@ class Source:
 
 
 def sources(activation: str, samples: int, snapshots: tuple[dict, ...]) -> list[Source]:
-    """Current weights first, then snapshots newest first."""
+    """Current weights first, then snapshots as the snapshots pane lists them."""
     out = [Source(CURRENT, f"current weights ({activation}) @ {format_si(samples)}", activation)]
-    for s in reversed(snapshots):
+    for s in listed(snapshots):
         out.append(Source(s["name"], f"{s['name']} ({s.get('activation', '?')}) @ {format_si(s.get('samples', 0))}",
                           s.get("activation", activation)))
     return out

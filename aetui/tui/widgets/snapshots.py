@@ -38,8 +38,14 @@ def snapshot_label(snap: dict, mode: DisplayMode, width: int, *, cursor: bool = 
     return line
 
 
+def listed(snapshots: tuple[dict, ...]) -> list[dict]:
+    """User snapshots first (they would drown among the 2^n periods), each group newest first."""
+    newest = list(reversed(snapshots))
+    return [s for s in newest if s.get("kind") == "user"] + [s for s in newest if s.get("kind") != "user"]
+
+
 class SnapshotsPane(Pane, can_focus=True):
-    """Newest first; up/down (or a click) choose, enter compares that snapshot's filters."""
+    """User snapshots, then periodic ones, newest first; up/down (or a click) choose, enter compares."""
 
     TITLE = "snapshots"
     BINDINGS = [
@@ -65,8 +71,8 @@ class SnapshotsPane(Pane, can_focus=True):
 
     @property
     def names(self) -> list[str]:
-        """Snapshot names in list order (newest first)."""
-        return [] if self.frame is None else [s["name"] for s in reversed(self.frame.snapshots)]
+        """Snapshot names in list order (user snapshots first, newest first)."""
+        return [] if self.frame is None else [s["name"] for s in listed(self.frame.snapshots)]
 
     def data_key(self, frame: Frame) -> tuple:
         return (frame.session, tuple(s["name"] for s in frame.snapshots))
@@ -75,7 +81,7 @@ class SnapshotsPane(Pane, can_focus=True):
         return (self.cursor, self.top, self.compared)
 
     def draw(self, frame: Frame, size: Size) -> Block:
-        snaps = list(reversed(frame.snapshots))
+        snaps = listed(frame.snapshots)
         users = sum(1 for s in snaps if s.get("kind") == "user")
         self.border_subtitle = f"{users} user, {len(snaps) - users} periodic" + (
             f"  comparing {self.compared}" if self.compared else "  enter: compare")

@@ -250,3 +250,23 @@ async def test_key_bar_and_tabs_respond_to_the_mouse(tui_make_trainer, tui_store
         await pilot.click(KeyBar, offset=(x, 0))
         await tui_wait(pilot, lambda: not app.runner.paused, what="resumed by a click")
         app.stop_training()
+
+
+async def test_a_failing_training_thread_shows_error_and_is_kept(tui_make_trainer, tui_store, tui_wait):
+    trainer = tui_make_trainer()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("kernel exploded")
+
+    trainer.train_chunk = broken
+    app = make_app(trainer, tui_store, start_paused=False)
+    notes = record_notices(app)
+    async with app.run_test(size=BIG) as pilot:
+        await tui_wait(pilot, lambda: app.runner.error is not None, what="the failure")
+        await tui_wait(pilot, lambda: any(sev == "error" and "kernel exploded" in m for m, sev in notes))
+        app._poll()
+        assert " ERROR " in status_text(app)
+        await pilot.press("s")
+        assert "training thread stopped" in notes[-1][0]
+        await pilot.press("q")
+    assert isinstance(app.training_error, RuntimeError)

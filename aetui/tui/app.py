@@ -80,7 +80,7 @@ class AetuiApp(App[int]):
         self._offered = 0  # divergences offered so far (count of "diverged" events)
         self._want_paused = start_paused
         self._lr_target: tuple[float, float] | None = None  # (lr, time requested)
-        self._last_notice_error: str | None = None
+        self.training_error: BaseException | None = None  # the training thread's, if it failed
         if not self.mode.unicode:
             self.add_class("-ascii")
             use_ascii_widgets()
@@ -187,6 +187,7 @@ class AetuiApp(App[int]):
         for timer in self._tick_timers:
             timer.stop()
         if runner is not None:
+            self.training_error = runner.error
             # While compiling (on dummy arrays) there is no chunk to wait for; a session with
             # nothing new need not be written again.
             compiling = runner.compiling
@@ -250,11 +251,14 @@ class AetuiApp(App[int]):
             return True
         if self.runner is None or self.frame is None:
             return True
+        if self.runner.error is not None:
+            self._refuse(f"{what}: the training thread stopped after an error; q quits (and saves)")
+            return True
         if not compiling_ok and self.frame.state == COMPILING:
             self._refuse(f"{what}: the kernels are still compiling (first run only), wait a moment")
             return True
         if not diverged_ok and self.frame.state == DIVERGED:
-            self._refuse(f"{what}: training diverged; restart it with a (smaller weights or lr)")
+            self._refuse(f"{what}: training diverged; press a to restart it (smaller weights or learning rate)")
             return True
         return False
 
@@ -460,6 +464,9 @@ class AetuiApp(App[int]):
 
     def _switched(self, trainer: Trainer) -> None:
         self.switching = None
+        if self._session_closed:  # the user quit while the session was opening
+            close_trainer(trainer, save=False)
+            return
         self._offered = 0
         self._lr_target = None
         self._want_paused = False
@@ -491,10 +498,9 @@ def run_dashboard(trainer: Trainer, *, store: SessionStore, threads: int = 1, fo
     try:
         code = app.run()
     finally:
-        error = app.runner.error if app.runner is not None else None
         app.stop_training()
-    if error is not None:
-        raise error
+    if app.training_error is not None:
+        raise app.training_error
     return int(code if code is not None else (app.return_code or 0))
 
 

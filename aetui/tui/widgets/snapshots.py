@@ -21,7 +21,7 @@ from aetui.tui.widgets.canvas import Pane
 
 def snapshot_label(snap: dict, mode: DisplayMode, width: int, *, cursor: bool = False,
                    compared: bool = False) -> Text:
-    """One line: name, samples, activation; user snapshots stand out, '=' marks the compared one."""
+    """One line: name, samples, activation, segment; user snapshots stand out, '=' marks the compared one."""
     st = lambda spec: theme.style(mode, spec)  # noqa: E731
     user = snap.get("kind") == "user"
     line = Text.assemble(
@@ -30,6 +30,7 @@ def snapshot_label(snap: dict, mode: DisplayMode, width: int, *, cursor: bool = 
         (f"{snap['name']:<15}", st(theme.VALUE if user else theme.CAPTION)),
         (f"{format_si(snap.get('samples', 0)):>7}", st(theme.VALUE if user else theme.CAPTION)),
         (f"  {snap.get('activation', '?')}", st(theme.LINEAGE if user else theme.CAPTION)),
+        (f"  segment {snap.get('segment', 0)}", st(theme.CAPTION)),
         no_wrap=True, end="",
     )
     line.truncate(width, pad=True)

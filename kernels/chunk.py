@@ -5,6 +5,7 @@ import math
 import numpy as np
 from numba import njit
 
+from kernels.denormals import flush_denormals, restore_denormals
 from kernels.fastmath import FASTMATH
 from kernels.step import forward_backward, weight_gradient_product
 from kernels.update import finish_momentum_step, sgd_update
@@ -33,7 +34,7 @@ def as_type_of(a, value):
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, out_act, ce,
+def _train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, out_act, ce,
                 lr, bias_lr, momentum, weight_decay, noise_t, drop_t, rho, beta, seed, step0,
                 vW, vb, vc, vWd, A, Hh, M, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, losses, one):
     """Train n_batches mini-batches taken from order[start:]; batch size is Q.shape[1].
@@ -80,3 +81,16 @@ def train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, o
     if not (all_finite(W) and all_finite(b) and all_finite(c) and (tied or all_finite(W_dec))):
         return n_batches, NONFINITE_WEIGHTS
     return n_batches, OK
+
+
+@njit(nogil=True, cache=True)
+def train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, out_act, ce,
+                lr, bias_lr, momentum, weight_decay, noise_t, drop_t, rho, beta, seed, step0,
+                vW, vb, vc, vWd, A, Hh, M, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, losses, one):
+    """_train_chunk with denormals flushed to zero for its duration (see kernels/denormals.py)."""
+    old = flush_denormals()
+    result = _train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, out_act, ce,
+                          lr, bias_lr, momentum, weight_decay, noise_t, drop_t, rho, beta, seed, step0,
+                          vW, vb, vc, vWd, A, Hh, M, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, losses, one)
+    restore_denormals(old)
+    return result

@@ -97,7 +97,7 @@ def _engine(config, state):
 
 
 def _reference(config, state):
-    ref = ReferenceTrainer(config, state, pixel_table(1 / 255))
+    ref = ReferenceTrainer(config, state, pixel_table(1 / 255), exact_masks=False)
     return lambda data, order, start, n, step: ref.train(data, order, start, n, 0, step)
 
 

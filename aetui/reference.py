@@ -193,9 +193,11 @@ class ReferenceTrainer:
     """Trains a ModelState like aetui.engine.Engine, in batched NumPy (the state's float type).
 
     data uint8 (N, V); lut (256,) maps pixel values to inputs in the state's float type.
+    exact_masks=False draws the noise and dropout masks from a NumPy Generator instead of the
+    engine's hash: the same work a plain NumPy trainer does, for `aetui bench`'s baseline.
     """
 
-    def __init__(self, config: TrainConfig, state: ModelState, lut: np.ndarray):
+    def __init__(self, config: TrainConfig, state: ModelState, lut: np.ndarray, exact_masks: bool = True):
         self.config = config
         self.state = state
         self.dtype = state.W.dtype.type
@@ -205,6 +207,8 @@ class ReferenceTrainer:
         self.ce = config.loss_name == "cross_entropy"
         self.noise_t = keep_threshold(config.noise)
         self.drop_t = keep_threshold(config.dropout)
+        self.exact_masks = exact_masks
+        self.rng = np.random.default_rng(config.seed)
 
     def train(self, data: np.ndarray, order: np.ndarray, start: int, n_batches: int, seed: int,
               step: int) -> np.ndarray:
@@ -223,8 +227,13 @@ class ReferenceTrainer:
                 t = step + k
                 rows = order[start + k * B:start + (k + 1) * B]
                 Xc = self.lut[data[rows]]
-                X = Xc if self.noise_t == 0 else np.where(noise_keep(seed, t, (B, V), self.noise_t), Xc, dt(0))
-                M = dropout_multipliers(seed, t, (B, H), self.drop_t, dt)
+                if self.exact_masks:
+                    X = Xc if self.noise_t == 0 else np.where(noise_keep(seed, t, (B, V), self.noise_t), Xc, dt(0))
+                    M = dropout_multipliers(seed, t, (B, H), self.drop_t, dt)
+                else:
+                    X = Xc if self.noise_t == 0 else Xc * (self.rng.random((B, V), np.float32) >= cfg.noise)
+                    keep = dt(1) / dt(1 - cfg.dropout)
+                    M = (self.rng.random((B, H), np.float32) >= cfg.dropout) * keep if cfg.dropout else np.ones((B, H), dt)
                 loss, Gw, Gwd, gb, gc, _ = batch_gradients(
                     Xc, X, M, s.W, s.b, s.c, s.W_dec, self.act, self.out_act, self.ce,
                     cfg.sparsity_target, cfg.sparsity_weight)

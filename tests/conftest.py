@@ -55,8 +55,9 @@ def tui_wait():
             frame = getattr(pilot.app, "frame", None)
             if frame is not None and frame.state == "COMPILING" and now < compile_deadline:
                 deadline = now + timeout
-            if now > deadline:
-                pytest.fail(f"timed out after {timeout} s waiting for {what}")
+            if now > deadline or not pilot.app.is_running:
+                pytest.fail(f"timed out after {timeout} s waiting for {what}" if now > deadline
+                            else f"the app stopped while waiting for {what}")
             await asyncio.sleep(0.02)
         await pilot.pause()
 

@@ -4,13 +4,24 @@ from __future__ import annotations
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
 from aetui.frame import Frame
 from aetui.render import DisplayMode
 from aetui.tui.blocks import EMPTY, Block
+
+
+def _runs(rows: list[int]) -> list[tuple[int, int]]:
+    """Sorted row numbers as [start, stop) runs of consecutive rows."""
+    runs: list[tuple[int, int]] = []
+    for y in rows:
+        if runs and runs[-1][1] == y:
+            runs[-1] = (runs[-1][0], y + 1)
+        else:
+            runs.append((y, y + 1))
+    return runs
 
 
 class Canvas(Widget):
@@ -27,24 +38,34 @@ class Canvas(Widget):
         self._strips_for: tuple | None = None  # (width, base style) the strips were made for
 
     def show(self, block: Block) -> bool:
-        """Show `block`; repaints (and sends bytes to the terminal) only if it differs."""
-        if block.width == self.block.width and block.lines == self.block.lines:
+        """Show `block`; repaints (and sends bytes to the terminal) only the lines that changed."""
+        old = self.block
+        if block.width == old.width and block.lines == old.lines:
             return False
         self.block = block
-        self._strips_for = None
-        self.refresh()
+        if self._strips_for is None or block.width != old.width or len(block.lines) != len(old.lines):
+            self._strips_for = None
+            self.refresh()
+            return True
+        # Same shape: rebuild and repaint just the changed lines (a converged filter grid
+        # changes little between frames; over SSH every unchanged line is bytes saved).
+        width, base = self._strips_for
+        changed = [y for y, (a, b) in enumerate(zip(old.lines, block.lines)) if a != b]
+        for y in changed:
+            self._strips[y] = self._strip(block.lines[y], width, base)
+        for start, stop in _runs(changed):
+            self.refresh(Region(0, start, width, stop - start))
         return True
 
+    def _strip(self, line, width: int, base: Style) -> Strip:
+        segs = list(Segment.apply_style(line, base))
+        if self.block.width != width:
+            segs = list(Segment.adjust_line_length(segs, width, base))
+        return Strip(segs, width)
+
     def _make_strips(self, width: int, base: Style) -> list[Strip]:
-        blank = Segment(" " * width, base)
-        out = []
-        for line in self.block.lines:
-            segs = list(Segment.apply_style(line, base))
-            if self.block.width != width:
-                segs = list(Segment.adjust_line_length(segs, width, base))
-            out.append(Strip(segs, width))
-        self._blank = Strip([blank], width)
-        return out
+        self._blank = Strip([Segment(" " * width, base)], width)
+        return [self._strip(line, width, base) for line in self.block.lines]
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -75,7 +96,14 @@ class Pane(Canvas):
         self.mode = mode
         self.frame: Frame | None = None
         self._key: tuple | None = None
+        self._subtitle_text = ""
         self.border_title = self.TITLE
+
+    def set_subtitle(self, text: str) -> None:
+        """Set the border subtitle only when it changed (setting it repaints the whole pane)."""
+        if text != self._subtitle_text:
+            self._subtitle_text = text
+            self.border_subtitle = text
 
     def data_key(self, frame: Frame) -> tuple:
         return (frame.version,)

@@ -172,7 +172,7 @@ class FiltersPane(Pane, can_focus=True):
             parts.append(f"{g.dead} dead {dead}")
         if sat:
             parts.append(f"{g.saturated} saturated {sat}")
-        self.border_subtitle = "  ".join(parts)
+        self.set_subtitle("  ".join(parts))
 
     def _layout(self, n: int, width: int, height: int, shape: tuple[int, int]) -> None:
         best = None

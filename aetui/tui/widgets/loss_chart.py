@@ -46,7 +46,7 @@ class LossPane(Pane):
     def draw(self, frame: Frame, size: Size) -> Block:
         held = "-" if frame.heldout_loss is None else f"{frame.heldout_loss:.4g}"
         train = "-" if frame.train_loss is None else f"{frame.train_loss:.4g}"
-        self.border_subtitle = f"train {train}  held-out {held}"
+        self.set_subtitle(f"train {train}  held-out {held}")
         chart = line_chart(loss_series(frame), width=size.width, height=size.height, mode=self.mode,
                            log_y=True, x_label="samples", markers=loss_markers(frame))
         return block(chart, width=size.width)

@@ -59,7 +59,7 @@ class ReconPane(Pane):
         X, Y, labels = frame.recon_inputs, frame.recon_outputs, frame.recon_labels
         k = X.shape[0]
         if frame.state == "COMPILING":
-            self.border_subtitle = ""
+            self.set_subtitle("")
             return block(Text("reconstructions appear once the kernels are compiled", style=st(theme.CAPTION)))
         lay = recon_layout(k, frame.image_shape, size.width, size.height)
         Xp, shape = pool(X, frame.image_shape, lay.factor)
@@ -79,5 +79,5 @@ class ReconPane(Pane):
             note += f"  1:{lay.factor}"
         if lay.shown < k:
             note += f"  {lay.shown} of {k} fit"
-        self.border_subtitle = note
+        self.set_subtitle(note)
         return vstack(rows)

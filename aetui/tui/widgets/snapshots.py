@@ -84,8 +84,8 @@ class SnapshotsPane(Pane, can_focus=True):
     def draw(self, frame: Frame, size: Size) -> Block:
         snaps = listed(frame.snapshots)
         users = sum(1 for s in snaps if s.get("kind") == "user")
-        self.border_subtitle = f"{users} user, {len(snaps) - users} periodic" + (
-            f"  comparing {self.compared}" if self.compared else "  enter: compare")
+        self.set_subtitle(f"{users} user, {len(snaps) - users} periodic"
+                          + (f"  comparing {self.compared}" if self.compared else "  enter: compare"))
         if not snaps:
             return block(Text("no snapshots yet: press s", style=theme.style(self.mode, theme.CAPTION)))
         self.cursor = min(max(0, self.cursor), len(snaps) - 1)

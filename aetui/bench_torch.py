@@ -18,7 +18,8 @@ _ACT = {
 class TorchTrainer:
     """Tied or untied AE with masking noise, dropout, CE or squared error; plain SGD via autograd."""
 
-    def __init__(self, config: TrainConfig, state: ModelState):
+    def __init__(self, config: TrainConfig, state: ModelState, threads: int = 1):
+        torch.set_num_threads(threads)  # its own thread pool: threadpoolctl does not reach it
         self.config = config
         self.W = torch.tensor(state.W, requires_grad=True)
         self.b = torch.tensor(state.b, requires_grad=True)

@@ -53,12 +53,13 @@ class Engine:
         self.drop_t = keep_threshold(config.dropout)
         self.lr = float(config.learning_rate)
         self.bias_lr = float(config.bias_learning_rate)
-        self._A = np.empty((B, H), DTYPE)
-        self._Hh = np.empty((B, H), DTYPE)
-        self._M = np.empty((B, H), DTYPE)
-        self._dHd = np.empty((B, H), DTYPE)
+        self._A = np.empty((H, B), DTYPE)  # hidden buffers are unit-major (kernels/step.py)
+        self._Hh = np.empty((H, B), DTYPE)
+        self._M = np.empty((H, B), DTYPE)
+        self._Hd = np.empty((H, B), DTYPE)
+        self._dHd = np.empty((H, B), DTYPE)
         self._kl = np.empty(H, DTYPE)
-        self._P = np.empty((2, B, H), DTYPE)
+        self._P = np.empty((H, 2 * B), DTYPE)
         self._Q = np.empty((2, B, V), DTYPE)
         self._Xc = np.empty((B, V), DTYPE)
         self._Yb = np.empty((B, V), DTYPE)
@@ -99,7 +100,7 @@ class Engine:
             self.noise_t, self.drop_t, float(self.config.sparsity_target), float(self.config.sparsity_weight),
             np.uint64(seed), np.int64(step),
             s.vW, s.vb, s.vc, _EMPTY2 if s.tied else s.vWd,
-            self._A, self._Hh, self._M, self._dHd, self._kl, self._P, self._Q, self._Xc, self._Yb, self._Gw, self._Gwd,
+            self._A, self._Hh, self._M, self._Hd, self._dHd, self._kl, self._P, self._Q, self._Xc, self._Yb, self._Gw, self._Gwd,
             self._gb, self._gc, self._losses, _ONE)
         return ChunkOutcome(int(done), self._losses[:done].copy(), int(status))
 

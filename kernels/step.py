@@ -5,12 +5,14 @@ L_s = sum_i l(y_si, x_si), l = cross-entropy (sigmoid output) or (y - x)^2 / 2.
 Gradients come out summed over the batch (not divided by B; the update applies lr / B).
 The reported loss is the mean per pixel of cross-entropy, or of (y - x)^2.
 
-Work buffers, allocated once by the caller in W's float type T (B batch, H hidden, V visible):
-  A (B, H) pre-activations, Hh (B, H) code before dropout, M (B, H) dropout multipliers,
-  dHd (B, H), kl (H,), P (2, B, H) = [dA, Hd (code after dropout)],
+Work buffers, allocated once by the caller in W's float type T (B batch, H hidden, V visible).
+Hidden-layer buffers are unit-major, (H, B): BLAS computes W X^T ~20% faster than X W^T at
+these sizes, and the tied gradient's left factor [dA | Hd] is then (H, 2B) without a transpose.
+  A (H, B) pre-activations, Hh (H, B) code before dropout, M (H, B) dropout multipliers,
+  Hd (H, B) code after dropout, dHd (H, B) (becomes dA), kl (H,), P (H, 2B) = [dA | Hd],
   Q (2, B, V) = [noisy input, dZ], Xc (B, V) clean targets, Yb (B, V) outputs (squared error).
-Stacking [dA; Hd] and [X; dZ] turns the tied gradient dA^T X + Hd^T dZ into one matrix product
-with K = 2B instead of two with K = B.
+[dA | Hd] times [X; dZ] is the tied gradient dA^T X + Hd^T dZ as one matrix product with
+K = 2B instead of two with K = B. Random draw indices stay sample-major (s * H + j).
 `lut` (256,) maps a uint8 pixel to its input value in type T; `one` is 1 in type T. Both keep
 float32 maths float32 (Numba widens uint8 * float32 to float64).
 """
@@ -47,11 +49,11 @@ def gather_inputs(data, lut, rows, noise_t, seed, step, X, Xc):
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def hidden_layer(A, b, act, drop_t, seed, step, Hh, M, Hd, one):
-    """A += b; Hh = f(A); M = dropout multipliers (0 or 1/(1-q)); Hd = Hh * M."""
-    B, H = A.shape
-    for s in range(B):
-        for j in range(H):
-            A[s, j] += b[j]
+    """A += b; Hh = f(A); M = dropout multipliers (0 or 1/(1-q)); Hd = Hh * M. All (H, B)."""
+    H, B = A.shape
+    for j in range(H):
+        for s in range(B):
+            A[j, s] += b[j]
     activate_all(act, A, Hh, one)
     if drop_t == 0:
         M[:, :] = one
@@ -60,11 +62,10 @@ def hidden_layer(A, b, act, drop_t, seed, step, Hh, M, Hd, one):
     keep = one / (one - one * np.float32(drop_t / 2.0**32))
     zero = one - one
     key = stream_key(seed, DROPOUT_STREAM, step)
-    for s in range(B):
-        base = np.uint64(s * H)
-        for j in range(H):
-            M[s, j] = zero if draw32(key, base + np.uint64(j)) < drop_t else keep
-            Hd[s, j] = Hh[s, j] * M[s, j]
+    for j in range(H):
+        for s in range(B):
+            M[j, s] = zero if draw32(key, np.uint64(s * H + j)) < drop_t else keep
+            Hd[j, s] = Hh[j, s] * M[j, s]
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -104,29 +105,29 @@ def output_layer(Z, c, Xc, out_act, ce, Yb, one):
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def hidden_delta(dHd, M, A, Hh, act, rho, beta, kl, dA, one):
-    """dA = (dHd * M + beta * KL'(rho_hat)) * f'(A), rho_hat = batch mean of Hh; kl (H,) scratch.
+def hidden_delta(dHd, M, A, Hh, act, rho, beta, kl, one):
+    """dHd becomes dA = (dHd * M + beta * KL'(rho_hat)) * f'(A); rho_hat = mean of Hh per unit.
 
-    rho_hat is clipped to [eps, 1 - eps], so a unit whose mean code is outside gets no KL term.
+    All (H, B); kl (H,) scratch. rho_hat is clipped to [eps, 1 - eps], so a unit whose mean code
+    is outside gets no KL term (the clipped objective is flat there).
     """
-    B, H = A.shape
+    H, B = A.shape
     kl[:] = one - one
     if beta > 0:
-        for s in range(B):
-            for j in range(H):
-                kl[j] += Hh[s, j]
         lo = one * np.float32(RHO_EPS)
         r = one * np.float32(rho)
         wt = one * np.float32(beta)
         inv_b = one / B
         for j in range(H):
-            p = kl[j] * inv_b
-            # Outside (eps, 1 - eps) the clipped KL is flat: no gradient for that unit.
+            total = one - one
+            for s in range(B):
+                total += Hh[j, s]
+            p = total * inv_b
             kl[j] = wt * ((one - r) / (one - p) - r / p) if lo < p < one - lo else one - one
-    for s in range(B):
-        for j in range(H):
-            dA[s, j] = dHd[s, j] * M[s, j] + kl[j]
-    scale_by_derivative(act, A, Hh, dA, one)
+    for j in range(H):
+        for s in range(B):
+            dHd[j, s] = dHd[j, s] * M[j, s] + kl[j]
+    scale_by_derivative(act, A, Hh, dHd, one)
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -139,58 +140,71 @@ def column_sums(X, out):
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def row_sums(X, out):
+    """out[j] = sum_s X[j, s]."""
+    for j in range(X.shape[0]):
+        total = X[j, 0]
+        for s in range(1, X.shape[1]):
+            total += X[j, s]
+        out[j] = total
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t, drop_t,
-                     rho, beta, seed, step, A, Hh, M, dHd, kl, P, Q, Xc, Yb, gb, gc, one):
+                     rho, beta, seed, step, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, gb, gc, one):
     """Forward and backward for one batch, up to the weight gradients.
 
-    Leaves P = [dA, Hd] and Q = [X, dZ] (the factors of the weight gradients) and fills gb, gc.
-    Returns the summed reported loss of the batch (float64).
+    Leaves dA in dHd, Hd, Q = [X, dZ] and, when tied, P = [dA | Hd] (the factors of the weight
+    gradients); fills gb, gc. Returns the summed reported loss of the batch (float64).
     """
     X = Q[0]
     Z = Q[1]
-    dA = P[0]
-    Hd = P[1]
+    B = X.shape[0]
     zero = one - one
     gather_inputs(data, lut, rows, noise_t, seed, step, X, Xc)
-    gemm(one, X, False, W, True, zero, A)
+    gemm(one, W, False, X, True, zero, A)  # A = W X^T
     hidden_layer(A, b, act, drop_t, seed, step, Hh, M, Hd, one)
     if tied:
-        gemm(one, Hd, False, W, False, zero, Z)
+        gemm(one, Hd, True, W, False, zero, Z)  # Z = Hd^T W
     else:
-        gemm(one, Hd, False, W_dec, True, zero, Z)
+        gemm(one, Hd, True, W_dec, True, zero, Z)  # Z = Hd^T W_dec^T
     loss = output_layer(Z, c, Xc, out_act, ce, Yb, one)
     if tied:
-        gemm(one, Z, False, W, True, zero, dHd)
+        gemm(one, W, False, Z, True, zero, dHd)  # dHd = W dZ^T
     else:
-        gemm(one, Z, False, W_dec, False, zero, dHd)
-    hidden_delta(dHd, M, A, Hh, act, rho, beta, kl, dA, one)
-    column_sums(dA, gb)
+        gemm(one, W_dec, True, Z, True, zero, dHd)  # dHd = W_dec^T dZ^T
+    hidden_delta(dHd, M, A, Hh, act, rho, beta, kl, one)
+    row_sums(dHd, gb)
     column_sums(Z, gc)
+    if tied:
+        P[:, :B] = dHd
+        P[:, B:] = Hd
     return loss
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def weight_gradient_product(alpha, P, Q, tied, beta, Gw, Gwd):
+def weight_gradient_product(alpha, P, dA, Hd, Q, tied, beta, Gw, Gwd):
     """Gw = alpha (dA^T X [+ Hd^T dZ when tied]) + beta Gw; untied also Gwd = alpha dZ^T Hd + beta Gwd.
 
-    With alpha = -lr/B and beta = 1 - lr wd, Gw can be W itself: the SGD step in one product.
+    dA and Hd are (H, B). With alpha = -lr/B and beta = 1, Gw can be W itself: the SGD step in
+    one product.
     """
     if tied:
         B2 = 2 * Q.shape[1]
-        gemm(alpha, P.reshape(B2, P.shape[2]), True, Q.reshape(B2, Q.shape[2]), False, beta, Gw)
+        gemm(alpha, P, False, Q.reshape(B2, Q.shape[2]), False, beta, Gw)
     else:
-        gemm(alpha, P[0], True, Q[0], False, beta, Gw)
-        gemm(alpha, Q[1], True, P[1], False, beta, Gwd)
+        gemm(alpha, dA, False, Q[0], False, beta, Gw)
+        gemm(alpha, Q[1], True, Hd, True, beta, Gwd)
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def batch_gradients(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t, drop_t,
-                    rho, beta, seed, step, A, Hh, M, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, one):
+                    rho, beta, seed, step, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, one):
     """Forward and backward for one batch: fills Gw (H, V), Gwd (V, H; untied), gb, gc.
 
     Returns the summed reported loss of the batch (float64).
     """
     loss = forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t, drop_t,
-                            rho, beta, seed, step, A, Hh, M, dHd, kl, P, Q, Xc, Yb, gb, gc, one)
-    weight_gradient_product(one, P, Q, tied, one - one, Gw, Gwd)
+                            rho, beta, seed, step, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, gb, gc, one)
+    weight_gradient_product(one, P, dHd, Hd, Q, tied, one - one, Gw, Gwd)
     return loss

@@ -78,9 +78,11 @@ class Problem:
         }
         if not case.tied:
             self.params["W_dec"] = rng.uniform(-0.6, 0.6, size=(V, H))
-        self.A, self.Hh, self.M, self.dHd = (np.empty((B, H)) for _ in range(4))
+        # The kernel's hidden buffers are unit-major (H, B); A and Hh are (B, H) views of them.
+        self.AT, self.HhT, self.MT, self.Hd, self.dHd = (np.empty((H, B)) for _ in range(5))
+        self.A, self.Hh, self.M = self.AT.T, self.HhT.T, self.MT.T
         self.kl = np.empty(H)
-        self.P, self.Q = np.empty((2, B, H)), np.empty((2, B, V))
+        self.P, self.Q = np.empty((H, 2 * B)), np.empty((2, B, V))
         self.Xc, self.Yb = np.empty((B, V)), np.empty((B, V))
         self.Gw, self.gb, self.gc = np.empty((H, V)), np.empty(H), np.empty(V)
         self.Gwd = EMPTY if case.tied else np.empty((V, H))
@@ -92,7 +94,7 @@ class Problem:
             self.data, LUT, self.rows, p["W"], p["b"], p["c"], p.get("W_dec", EMPTY), c.tied,
             np.int64(ACTIVATIONS.index(c.act)), np.int64(ACTIVATIONS.index(c.out_act)), c.out == "ce",
             keep_threshold(c.noise), keep_threshold(c.dropout), float(c.rho), float(c.beta), SEED, STEP,
-            self.A, self.Hh, self.M, self.dHd, self.kl, self.P, self.Q, self.Xc, self.Yb,
+            self.AT, self.HhT, self.MT, self.Hd, self.dHd, self.kl, self.P, self.Q, self.Xc, self.Yb,
             self.Gw, self.Gwd, self.gb, self.gc, ONE)
 
     def objective(self, p: dict) -> float:
@@ -141,7 +143,7 @@ class Problem:
             dist.append(np.abs(self.A - k).min())
         if c.out != "ce":
             W_dec = self.params.get("W_dec", self.params["W"].T)
-            Z = self.P[1] @ W_dec.T + self.params["c"]
+            Z = self.Hd.T @ W_dec.T + self.params["c"]
             for k in KINKS.get(c.out_act, ()):
                 dist.append(np.abs(Z - k).min())
         return min(dist)

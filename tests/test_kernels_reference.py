@@ -313,15 +313,15 @@ def kernel_masks(seed, step, noise, dropout):
     """
     f = np.float64
     data = np.full((MB, MV), 255, np.uint8)
-    P, Q = np.empty((2, MB, MH)), np.empty((2, MB, MV))
-    A, Hh, M, dHd = (np.empty((MB, MH)) for _ in range(4))
+    P, Q = np.empty((MH, 2 * MB)), np.empty((2, MB, MV))
+    A, Hh, M, Hd, dHd = (np.empty((MH, MB)) for _ in range(5))  # the kernel's unit-major buffers
     batch_gradients(data, np.arange(256, dtype=f) / 255, np.arange(MB, dtype=np.int64),
                     np.zeros((MH, MV)), np.zeros(MH), np.zeros(MV), np.zeros((0, 0)), True,
                     np.int64(0), np.int64(0), True, keep_threshold(noise), keep_threshold(dropout), 0.05, 0.0,
-                    np.uint64(seed), np.int64(step), A, Hh, M, dHd, np.empty(MH), P, Q,
+                    np.uint64(seed), np.int64(step), A, Hh, M, Hd, dHd, np.empty(MH), P, Q,
                     np.empty((MB, MV)), np.empty((MB, MV)), np.empty((MH, MV)), np.zeros((0, 0)),
                     np.empty(MH), np.empty(MV), f(1.0))
-    return Q[0] == 0, M
+    return Q[0] == 0, M.T
 
 
 def test_keep_threshold():

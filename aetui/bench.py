@@ -115,8 +115,8 @@ def _reference(config, state, threads=1):
 
 def _torch_factory():
     try:
-        import torch  # noqa: F401
-    except Exception:
+        import torch  # noqa: F401  (only to learn whether PyTorch is importable)
+    except Exception:  # absent, or broken in this environment: bench without it
         return None
     from aetui.bench_torch import TorchTrainer
 

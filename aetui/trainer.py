@@ -15,7 +15,7 @@ from aetui.batches import epoch_order
 from aetui.config import TrainConfig
 from aetui.data import Dataset
 from aetui.engine import Engine
-from aetui.errors import ConfigError, SessionError
+from aetui.errors import ConfigError
 from aetui.frame import DIVERGED, Frame, HistoryView
 from aetui.model import ModelState
 from aetui.session import Session, now_iso

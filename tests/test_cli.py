@@ -84,7 +84,6 @@ def test_python_dash_m_entry_point(tmp_path):
 
 
 def test_ctrl_c_saves_and_exits(tmp_path):
-    import os
     import signal
     import time
 

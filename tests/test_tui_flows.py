@@ -234,7 +234,7 @@ async def test_session_round_trip_through_the_dashboard(tui_make_trainer, tui_st
         again.stop_training()
 
 
-async def test_key_bar_and_tabs_respond_to_the_mouse(tui_make_trainer, tui_store, tui_wait):
+async def test_key_bar_responds_to_the_mouse(tui_make_trainer, tui_store, tui_wait):
     from aetui.tui.widgets.key_bar import KeyBar
 
     trainer = tui_make_trainer()

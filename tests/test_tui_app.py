@@ -317,3 +317,25 @@ async def test_help_lists_every_key(tui_make_trainer, tui_store, tui_wait):
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
         app.stop_training()
+
+
+async def test_e_exports_pictures_and_a_screenshot(tui_make_trainer, tui_store, tui_wait):
+    from PIL import Image
+
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store)
+    notices = record_notices(app)
+    async with app.run_test(size=BIG) as pilot:
+        await ready(pilot, tui_wait)
+        await pilot.press("n")
+        await tui_wait(pilot, lambda: app.frame.samples > 0, what="one step")
+        samples = app.frame.samples
+        await pilot.press("e")
+        out = trainer.session.path / "exports" / str(samples)
+        await tui_wait(pilot, lambda: any(m.startswith("exported") for m, _ in notices), what="export notice")
+        assert {p.name for p in out.iterdir()} >= {"filters.png", "bias.png", "loss.png", "screen.svg"}
+        with Image.open(out / "filters.png") as img:
+            assert img.format == "PNG" and img.width > 100 and img.height > 50
+        assert (out / "screen.svg").read_text().lstrip().startswith("<svg")
+        assert str(out) in next(m for m, _ in notices if m.startswith("exported"))
+        app.stop_training()

@@ -327,6 +327,32 @@ class AetuiApp(App[int]):
             return
         self.runner.save()
 
+    def action_export(self) -> None:
+        if self._busy("export", compiling_ok=True):
+            return
+        frame = self.frame
+        out_dir = self.trainer.session.path / "exports" / f"{frame.samples}"
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            screen = self.save_screenshot(filename="screen.svg", path=str(out_dir))
+        except OSError as exc:
+            self.notify(f"export: cannot write {out_dir}: {exc.strerror or exc}", severity="error")
+            return
+        self._export_pictures(frame, out_dir, screen)
+
+    @work(thread=True, exclusive=True, group="export")
+    def _export_pictures(self, frame: Frame, out_dir, screen: str) -> None:
+        # Pillow work off the UI thread; the frame holds copies, so training may go on meanwhile.
+        from aetui.export import export_frame
+
+        try:
+            paths = export_frame(frame, out_dir)
+        except (AetuiError, OSError) as exc:
+            self.call_from_thread(self.notify, f"export failed: {exc}", severity="error")
+            return
+        names = ", ".join(p.name for p in paths) + ", screen.svg"
+        self.call_from_thread(self.notify, f"exported {names} to {out_dir}", timeout=6)
+
     # -- actions: view ------------------------------------------------------------------------------------
     def action_toggle_normalization(self) -> None:
         how = self.filters.toggle_normalization()

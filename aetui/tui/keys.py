@@ -36,6 +36,8 @@ KEYS: tuple[Key, ...] = (
     Key("z", "toggle_zoom", "zoom", "filters: zoom on the selected unit (arrows or a click pick it)"),
     Key("left_square_bracket", "prev_page", "page", "filters: previous page (in the zoom: previous unit)", display="["),
     Key("right_square_bracket", "next_page", "page", "filters: next page (in the zoom: next unit)", display="]", bar=False),
+    Key("e", "export", "export", "export pictures: filters, bias development and loss (PNG) and this screen (SVG), "
+        "into the session's exports/ folder"),
     Key("ctrl+s", "save", "save", "save the session now (it also autosaves every minute and on quit)", display="^s"),
     Key("o", "open_session", "open", "open another session (the current one is saved)"),
     Key("question_mark", "help", "help", "this help", display="?"),

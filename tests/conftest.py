@@ -63,3 +63,13 @@ def tui_wait():
 
     return wait
 
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_blas_thread():
+    """One BLAS thread, as the trainer uses by default: on 2 shared cores, two OpenBLAS threads
+    per small product thrash (seen: a 3 s test file taking 114 s under load)."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield

@@ -15,10 +15,16 @@ _SCALARS = ("samples", "step", "segment", "train_loss", "heldout_loss", "b_min",
 
 @dataclass
 class History:
-    """Report points as parallel columns, the hidden bias b at each point, periods and events."""
+    """Report points as parallel columns, vectors at each point, periods and events.
+
+    Vectors per point: the hidden bias b (hidden,), the visible bias c (visible,) and each unit's
+    W min/mean/max (hidden, 3), the study's "W range per unit".
+    """
 
     columns: dict[str, list] = field(default_factory=lambda: {k: [] for k in _SCALARS})
     bias: list[np.ndarray] = field(default_factory=list)  # b (hidden,) at each report point
+    visible_bias: list[np.ndarray] = field(default_factory=list)  # c (visible,)
+    unit_w: list[np.ndarray] = field(default_factory=list)  # (hidden, 3): W min, mean, max per unit
     periods: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
     version: int = 0  # bumped on every change, so views can be cached
@@ -26,12 +32,14 @@ class History:
     def __len__(self) -> int:
         return len(self.columns["samples"])
 
-    def add_point(self, b: np.ndarray, **values) -> None:
-        """Append one report point; values has every scalar column."""
+    def add_point(self, W: np.ndarray, b: np.ndarray, c: np.ndarray, **values) -> None:
+        """Append one report point from the weights; values has every scalar column."""
         for key in _SCALARS:
             v = values[key]
             self.columns[key].append(None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v)
         self.bias.append(np.array(b, dtype=np.float32))
+        self.visible_bias.append(np.array(c, dtype=np.float32))
+        self.unit_w.append(np.stack([W.min(axis=1), W.mean(axis=1), W.max(axis=1)], axis=1).astype(np.float32))
         if len(self) > MAX_POINTS:
             self._thin()
         self.version += 1
@@ -44,6 +52,8 @@ class History:
             col = self.columns[key]
             self.columns[key] = [col[i] for i in keep]
         self.bias = [self.bias[i] for i in keep]
+        self.visible_bias = [self.visible_bias[i] for i in keep]
+        self.unit_w = [self.unit_w[i] for i in keep]
 
     def add_period(self, record: dict) -> None:
         self.periods.append(record)
@@ -63,25 +73,33 @@ class History:
             return np.zeros((0, 0), np.float32)
         return np.stack(self.bias, axis=1)
 
-    # -- persistence: scalars to JSON, the bias matrix to the state file ------------------------
+    # -- persistence: scalars to JSON, per-point vectors to the state file ----------------------
     def to_json(self) -> dict:
         return {"points": {k: list(v) for k, v in self.columns.items()}, "periods": self.periods, "events": self.events}
 
     @classmethod
-    def from_json(cls, raw: dict, bias_matrix: np.ndarray) -> History:
-        """Rebuild from session.json's history and the (points, hidden) bias array; raises ValueError."""
+    def from_json(cls, raw: dict, arrays: dict[str, np.ndarray]) -> History:
+        """Rebuild from session.json's history and the state file's history arrays; raises ValueError."""
         points = raw["points"]
         n = len(points["samples"])
         if set(points) != set(_SCALARS) or any(len(points[k]) != n for k in _SCALARS):
             raise ValueError("history columns are missing or of unequal length")
-        if bias_matrix.shape[0] != n:
-            raise ValueError(f"history has {n} points but the bias history has {bias_matrix.shape[0]}")
-        h = cls({k: list(points[k]) for k in _SCALARS}, [row.astype(np.float32) for row in bias_matrix],
-                list(raw["periods"]), list(raw["events"]))
-        return h
+        for name in ARRAY_NAMES:
+            if arrays[name].shape[0] != n:
+                raise ValueError(f"history has {n} points but {name} has {arrays[name].shape[0]}")
+        return cls({k: list(points[k]) for k in _SCALARS}, list(arrays["bias_history"]),
+                   list(arrays["c_history"]), list(arrays["w_unit_history"]),
+                   list(raw["periods"]), list(raw["events"]))
 
-    def bias_array(self, n_hidden: int) -> np.ndarray:
-        """(points, hidden) float32 for the state file."""
-        if not self.bias:
-            return np.zeros((0, n_hidden), np.float32)
-        return np.stack(self.bias, axis=0)
+    def to_arrays(self, n_hidden: int, n_visible: int) -> dict[str, np.ndarray]:
+        """The per-point vectors for the state file: bias_history (points, hidden), c_history
+        (points, visible), w_unit_history (points, hidden, 3); float32."""
+        def stacked(rows, shape):
+            return np.stack(rows).astype(np.float32) if rows else np.zeros((0, *shape), np.float32)
+
+        return {"bias_history": stacked(self.bias, (n_hidden,)),
+                "c_history": stacked(self.visible_bias, (n_visible,)),
+                "w_unit_history": stacked(self.unit_w, (n_hidden, 3))}
+
+
+ARRAY_NAMES = ("bias_history", "c_history", "w_unit_history")

@@ -122,7 +122,7 @@ class Session:
         self.generation += 1
         self.saved_at = now_iso()
         arrays = dict(self.state.arrays())
-        arrays["bias_history"] = self.history.bias_array(self.state.n_hidden)
+        arrays.update(self.history.to_arrays(self.state.n_hidden, self.state.n_visible))
         arrays["generation"] = np.array(self.generation, np.int64)
         arrays["step"] = np.array(self.step, np.int64)
         state_tmp = _stage(self.path / "state.npz", npz_bytes(arrays))
@@ -244,10 +244,15 @@ def _session_from(path: Path, raw: dict, arrays: dict) -> Session:
     step = int(raw["step"])
     if "step" in arrays and int(arrays["step"]) != step:
         raise SessionError(f"{state_path} is at step {int(arrays['step'])} but session.json says {step}")
-    bias_hist = arrays.get("bias_history", np.zeros((0, H), np.float32))
-    if bias_hist.ndim != 2 or bias_hist.shape[1:] != (H,):
-        raise SessionError(f"{state_path}: bias_history has shape {bias_hist.shape}, expected (points, {H})")
-    history = History.from_json(raw["history"], bias_hist)
+    expected = {"bias_history": (H,), "c_history": (V,), "w_unit_history": (H, 3)}
+    for name, tail in expected.items():
+        if name not in arrays:
+            raise SessionError(f"{state_path} has no array {name!r}")
+        a = arrays[name]
+        if a.ndim != 1 + len(tail) or a.shape[1:] != tail or a.dtype != np.float32:
+            raise SessionError(f"{state_path}: {name} has shape {a.shape} {a.dtype}, expected (points, "
+                               f"{', '.join(map(str, tail))}) float32")
+    history = History.from_json(raw["history"], arrays)
     lineage = list(raw["lineage"])
     if not lineage:
         raise SessionError(f"{path / 'session.json'} has an empty lineage")

@@ -165,7 +165,7 @@ class Trainer:
         self._recent = []
         W, b = s.state.W, s.state.b
         s.history.add_point(
-            b, samples=s.samples, step=s.step, segment=s.segment, train_loss=train_loss,
+            W, b, s.state.c, samples=s.samples, step=s.step, segment=s.segment, train_loss=train_loss,
             heldout_loss=self.heldout_loss(), b_min=float(b.min()), b_mean=float(b.mean()), b_max=float(b.max()),
             w_min=float(W.min()), w_mean=float(W.mean()), w_max=float(W.max()),
             samples_per_second=self.samples_per_second, time=now_iso())

@@ -33,6 +33,11 @@ def test_public_format_is_plain_numpy_and_json(saved):
         assert "W_dec" not in z.files  # tied
         assert z["W"].shape == (12, 64) and z["W"].dtype == np.float32
         assert z["b"].shape == (12,) and z["c"].shape == (64,)
+        points = z["bias_history"].shape[0]
+        assert points > 2 and z["bias_history"].shape == (points, 12)
+        assert z["c_history"].shape == (points, 64) and z["w_unit_history"].shape == (points, 12, 3)
+        lo, mean, hi = z["w_unit_history"][-1].T
+        assert np.all(lo <= mean) and np.all(mean <= hi)
     raw = json.loads((saved / "session.json").read_text())
     assert raw["schema"] == 1 and raw["samples"] == 1_000 and raw["config"]["hidden"] == 12
     assert raw["lineage"][0]["activation"] == "sigmoid"
@@ -63,6 +68,8 @@ def _rewrite_npz(path, **changes):
     (lambda d: _rewrite_npz(d / "state.npz", c=np.full(64, np.nan, np.float32)), "non-finite"),
     (lambda d: _rewrite_npz(d / "state.npz", W_dec=np.zeros((64, 12), np.float32)), "W_dec but the session's weights are tied"),
     (lambda d: _rewrite_npz(d / "state.npz", generation=np.array(77)), "does not belong to session.json"),
+    (lambda d: _rewrite_npz(d / "state.npz", c_history=np.zeros((3, 64), np.float32)), "history has"),
+    (lambda d: _rewrite_npz(d / "state.npz", w_unit_history=None), "has no array 'w_unit_history'"),
 ])
 def test_bad_session_gives_one_clear_error_and_changes_nothing(saved, damage, message):
     damage(saved)

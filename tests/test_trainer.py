@@ -67,6 +67,10 @@ def test_history_periods_and_heldout(tmp_path):
     assert {s["name"] for s in t.session.snapshots if s["kind"] == "period"} >= {"seg0-period00", "seg0-period08"}
     assert h.bias_matrix().shape == (12, len(h))
     assert not h.bias_matrix()[:, 0].any() and h.bias_matrix()[:, -1].any()  # b starts at zero, then moves
+    W0 = h.unit_w[0]  # per-unit W range at the first point is the initial weights' range
+    r = np.sqrt(6 / (12 + 64 + 1))
+    assert W0.shape == (12, 3) and np.all(W0[:, 0] >= -r) and np.all(W0[:, 2] <= r) and np.all(W0[:, 0] < W0[:, 2])
+    assert len(h.visible_bias) == len(h) and not h.visible_bias[0].any() and h.visible_bias[-1].any()
     close_trainer(t)
 
 

@@ -11,9 +11,8 @@ from aetui.render import DisplayMode
 from aetui.tui.app import AetuiApp
 from aetui.tui.blocks import block, hstack, vstack
 from aetui.tui.terminal import display_mode, terminal_env
-from aetui.tui.units import ACTIVATION_FUNCTIONS, fit_image, hidden_codes, pool, unit_marks
+from aetui.tui.units import fit_image, hidden_codes, pool, unit_marks
 from aetui.tui.widgets.status_bar import Field, flow
-from kernels.activations import ACTIVATIONS
 
 PANES = ("loss", "bias", "filters", "recon")
 
@@ -39,15 +38,6 @@ def test_python_locale_coercion_is_undone(monkeypatch):
     assert display_mode(environ=coerced) is DisplayMode.ASCII
     asked = dict(coerced, PYTHONUTF8="1")  # the user asked for UTF-8 mode: leave it
     assert terminal_env(asked)["LC_CTYPE"] == "C.UTF-8"
-
-
-def test_numpy_activations_agree_with_the_kernels():
-    from kernels.activations import activate
-
-    a = np.linspace(-6, 6, 41).astype(np.float32)
-    for code, name in enumerate(ACTIVATIONS):
-        want = np.array([activate(np.int64(code), x, np.float32(1)) for x in a], np.float64)
-        assert ACTIVATION_FUNCTIONS[name](a.astype(np.float64)) == pytest.approx(want, rel=2e-3, abs=2e-3), name
 
 
 def test_codes_match_the_engine(tui_make_trainer):

@@ -9,23 +9,10 @@ from __future__ import annotations
 import numpy as np
 
 from aetui.metrics import code_metrics
-from kernels.activations import LEAK  # the kernels' slope below 0 for the leaky variants
+from aetui.reference import activate  # the NumPy twin of the kernels' activations, tested against them
 
 SATURATED_MARGIN = 1e-3  # a bounded unit within this of its upper bound on every input is saturated
 
-# Hidden activations by name, as in kernels/activations.py.
-ACTIVATION_FUNCTIONS = {
-    "sigmoid": lambda a: 0.5 * (1.0 + np.tanh(0.5 * a)),  # overflow-free logistic
-    "tanh": np.tanh,
-    "relu": lambda a: np.maximum(a, 0.0),
-    "leaky_relu": lambda a: np.where(a > 0, a, LEAK * a),
-    "step_relu": lambda a: np.clip(a, 0.0, 1.0),
-    "leaky_step_relu": lambda a: np.where(a < 0, LEAK * a, np.where(a > 1, 1.0 + LEAK * (a - 1.0), a)),
-    "linear": lambda a: a,
-    "abs": np.abs,
-    "softplus": lambda a: np.logaddexp(0.0, a),
-    "elu": lambda a: np.where(a > 0, a, np.expm1(np.minimum(a, 0.0))),
-}
 # Bounded activations: (low, high), where the gradient vanishes.
 BOUNDS = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "step_relu": (0.0, 1.0)}
 
@@ -34,7 +21,7 @@ def hidden_codes(W: np.ndarray, b: np.ndarray, X: np.ndarray, activation: str) -
     """Codes (n, hidden) of inputs X (n, visible) for W (hidden, visible), b (hidden); float64."""
     with np.errstate(all="ignore"):
         a = X.astype(np.float64) @ W.T.astype(np.float64) + b.astype(np.float64)
-        return ACTIVATION_FUNCTIONS[activation](a)
+        return activate(activation, a)
 
 
 def unit_marks(codes: np.ndarray, activation: str) -> dict[int, str]:

@@ -40,7 +40,8 @@ from aetui.tui.widgets.status_bar import StatusBar
 
 PANES = ("loss", "bias", "filters", "recon", "snapshots")  # order of the tabs and of keys 1-5
 PANE_TITLES = ("loss", "biases", "filters", "reconstructions", "snapshots")
-WIDE = (100, 30)  # at least this many columns and lines show all panes at once; else tabs
+WIDE = (100, 36)  # at least this many columns and lines show all panes at once; else tabs
+# (at 100x30 the grid left the filters pane one label line: seen over ssh)
 
 # Actions that act on the training or the panes: not while a dialog is open.
 DASHBOARD_ACTIONS = {k.action.split("(")[0] for k in keys.KEYS} | {"show_pane", "next_page", "prev_page"}

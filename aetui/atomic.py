@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 from pathlib import Path
 
 import numpy as np
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    """Replace path with data so a crash leaves either the old or the new file."""
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
+def stage(path: Path, data: bytes) -> Path:
+    """Write data to PATH.tmp and fsync it; the caller renames it into place (os.replace)."""
+    tmp = Path(path).with_name(Path(path).name + ".tmp")
     with open(tmp, "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    return tmp
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Replace path with data so a crash leaves either the old or the new file."""
+    path = Path(path)
+    os.replace(stage(path, data), path)
     sync_folder(path.parent)
-
-
-def write_json(path: Path, obj) -> None:
-    write_bytes(path, (json.dumps(obj, indent=1, allow_nan=False) + "\n").encode())
 
 
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aetui.atomic import npz_bytes, sync_folder, write_npz
+from aetui.atomic import npz_bytes, stage, sync_folder, write_npz
 from aetui.config import TrainConfig
 from aetui.errors import AetuiError, SessionError
 from aetui.history import History
@@ -125,8 +125,8 @@ class Session:
         arrays.update(self.history.to_arrays(self.state.n_hidden, self.state.n_visible))
         arrays["generation"] = np.array(self.generation, np.int64)
         arrays["step"] = np.array(self.step, np.int64)
-        state_tmp = _stage(self.path / "state.npz", npz_bytes(arrays))
-        json_tmp = _stage(self.path / "session.json", (json.dumps(self.to_json(), indent=1, allow_nan=False) + "\n").encode())
+        state_tmp = stage(self.path / "state.npz", npz_bytes(arrays))
+        json_tmp = stage(self.path / "session.json", (json.dumps(self.to_json(), indent=1, allow_nan=False) + "\n").encode())
         os.replace(state_tmp, self.path / "state.npz")
         os.replace(json_tmp, self.path / "session.json")
         sync_folder(self.path)
@@ -158,15 +158,6 @@ def lineage_label(lineage: list[dict]) -> str:
             label += f" x{seg['weight_scale']:g}"
         parts.append(label)
     return " > ".join(parts)
-
-
-def _stage(path: Path, data: bytes) -> Path:
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    return tmp
 
 
 def _read_npz(path: Path) -> dict[str, np.ndarray]:

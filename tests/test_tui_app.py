@@ -8,7 +8,6 @@ import pytest
 
 from aetui.frame import PAUSED, RUNNING
 from aetui.render import DisplayMode
-from aetui.tui.app import AetuiApp
 from aetui.tui.keys import LR_FACTOR
 from aetui.tui.screens.help import HelpScreen
 from aetui.tui.screens.restart import RestartDialog
@@ -16,32 +15,7 @@ from aetui.tui.widgets.filters_pane import FiltersPane
 from aetui.tui.widgets.status_bar import StatusBar
 from textual.widgets import Input, OptionList
 
-BIG = (120, 40)
-SMALL = (80, 24)
-
-
-def make_app(trainer, store, **kw) -> AetuiApp:
-    kw.setdefault("mode", DisplayMode.COLOR)
-    kw.setdefault("start_paused", True)
-    return AetuiApp(trainer, store=store, **kw)
-
-
-def record_notices(app) -> list[tuple[str, str]]:
-    """Wrap app.notify to keep (message, severity) of every notification."""
-    seen: list[tuple[str, str]] = []
-    original = app.notify
-
-    def notify(message, **kw):
-        seen.append((str(message), kw.get("severity", "information")))
-        return original(message, **kw)
-
-    app.notify = notify
-    return seen
-
-
-def status_text(app) -> str:
-    bar = app.query_one(StatusBar)
-    return "\n".join(bar.render_line(y).text for y in range(bar.size.height))
+from tui_helpers import BIG, SMALL, make_app, record_notices, status_text
 
 
 async def ready(pilot, wait, state=PAUSED):

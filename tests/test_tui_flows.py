@@ -11,38 +11,12 @@ import pytest
 
 from aetui.frame import COMPILING, DIVERGED, PAUSED, RUNNING
 from aetui.launch import close_trainer, open_trainer
-from aetui.render import DisplayMode
-from aetui.tui.app import AetuiApp
 from aetui.tui.screens.divergence import DivergenceOffer
 from aetui.tui.screens.open_session import OpenSessionDialog
 from aetui.tui.widgets.filters_pane import FiltersPane
-from aetui.tui.widgets.status_bar import StatusBar
 from textual.widgets import OptionList
 
-BIG = (120, 40)
-
-
-def make_app(trainer, store, **kw) -> AetuiApp:
-    kw.setdefault("mode", DisplayMode.COLOR)
-    kw.setdefault("start_paused", True)
-    return AetuiApp(trainer, store=store, **kw)
-
-
-def record_notices(app) -> list[tuple[str, str]]:
-    seen: list[tuple[str, str]] = []
-    original = app.notify
-
-    def notify(message, **kw):
-        seen.append((str(message), kw.get("severity", "information")))
-        return original(message, **kw)
-
-    app.notify = notify
-    return seen
-
-
-def status_text(app) -> str:
-    bar = app.query_one(StatusBar)
-    return "\n".join(bar.render_line(y).text for y in range(bar.size.height))
+from tui_helpers import BIG, make_app, record_notices, status_text
 
 
 async def test_divergence_marks_the_chart_and_offers_a_restart_once(tui_make_trainer, tui_store, tui_wait):

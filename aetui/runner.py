@@ -70,7 +70,11 @@ class TrainingRunner:
         return self._paused
 
     def stop(self, timeout: float = 0.4, save: bool = True) -> bool:
-        """Stop the thread (waits at most `timeout` s) and save; True when the save happened."""
+        """Stop the thread (waits at most `timeout` s) and save if anything changed.
+
+        True when the session is saved (or had nothing to save); False when the thread could
+        not be stopped in time, so the state was left alone.
+        """
         self._stop.set()
         self._wake.set()
         if self._thread.is_alive():
@@ -83,7 +87,8 @@ class TrainingRunner:
         if self._thread.is_alive() and not self._compiling:
             return False
         # Either the thread has ended or it is compiling on dummy arrays: the session is ours.
-        self.trainer.save()
+        if self.trainer.session.dirty:
+            self.trainer.save()
         return True
 
     # -- commands (any thread) ---------------------------------------------------------------------

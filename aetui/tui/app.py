@@ -189,10 +189,9 @@ class AetuiApp(App[int]):
             timer.stop()
         if runner is not None:
             self.training_error = runner.error
-            # While compiling (on dummy arrays) there is no chunk to wait for; a session with
-            # nothing new need not be written again.
-            compiling = runner.compiling
-            runner.stop(timeout=0.0 if compiling else 0.4, save=runner.trainer.session.dirty or not compiling)
+            # While compiling (on dummy arrays) there is no chunk to wait for; stop() writes the
+            # session only if something changed.
+            runner.stop(timeout=0.0 if runner.compiling else 0.4)
         if not self._session_closed and self.trainer is not None:
             self._session_closed = True
             # A thread still inside a chunk owns the state: don't save under it.

@@ -18,6 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from aetui.atomic import write_bytes
 from aetui.errors import SessionError
+from aetui.session import segment_starts
 
 # -- colours (the PNGs' only palette) ------------------------------------------------------------
 NEUTRAL_RGB = (255, 255, 255)  # zero
@@ -385,19 +386,13 @@ def bias_chart(bias: np.ndarray, samples: np.ndarray, segments: Sequence[tuple[f
 
 
 # -- whole sessions ---------------------------------------------------------------------------------------
-def session_segments(lineage: Sequence[dict]) -> tuple[tuple[int, str], ...]:
-    """(start samples, label) per segment, labels as in lineage_label ('relu x0.1')."""
-    return tuple((seg["start_samples"], seg["activation"] + (
-        f" x{seg['weight_scale']:g}" if seg["index"] and seg["weight_scale"] != 1 else "")) for seg in lineage)
-
-
 def export_session(session, out_dir: str | Path) -> list[Path]:
     """Write filters.png, bias.png and loss.png of a Session into out_dir; returns their paths."""
     h = session.history
     events = tuple((e["samples"], e["kind"]) for e in h.events if e["kind"] == "diverged")
     return _export_pictures(
         out_dir, session.state.W, tuple(session.image_shape), h.bias_matrix(), h.column("samples"),
-        h.column("train_loss"), h.column("heldout_loss"), session_segments(session.lineage), events,
+        h.column("train_loss"), h.column("heldout_loss"), segment_starts(session.lineage), events,
         f"{session.name}: {session.lineage_label()}, {session.samples:,} samples")
 
 

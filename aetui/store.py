@@ -11,7 +11,7 @@ from aetui.config import TrainConfig
 from aetui.data import Dataset
 from aetui.errors import ConfigError, SessionError
 from aetui.model import ModelState
-from aetui.session import Session, check_name, lineage_label, load_session, now_iso, read_json
+from aetui.session import Session, check_name, lineage_label, load_session, new_segment, read_json
 
 DEFAULT_DIR = "sessions"
 
@@ -58,14 +58,6 @@ class SessionStore:
         return out
 
 
-def first_segment(config: TrainConfig) -> dict:
-    """The lineage entry of a session trained from random initial weights."""
-    return {"index": 0, "activation": config.activation, "output_activation": config.out_activation,
-            "loss": config.loss_name, "lr": config.learning_rate, "bias_lr": config.bias_learning_rate,
-            "source": {"kind": "random"}, "source_activation": None, "weight_scale": 1.0, "reset_biases": True,
-            "start_step": 0, "start_samples": 0, "started": now_iso()}
-
-
 def create_session(store: SessionStore, name: str, config: TrainConfig, data: Dataset) -> Session:
     """A new session folder for `config` on `data`, saved at once so it exists on disk."""
     path = store.path(name)
@@ -74,7 +66,7 @@ def create_session(store: SessionStore, name: str, config: TrainConfig, data: Da
     if path.exists() and any(path.iterdir()):
         raise SessionError(f"{path} exists and is not an aetui session; choose another name")
     state = ModelState.initial(config.hidden, data.n_visible, config.tied, config.seed)
-    session = Session(path=path, config=config, state=state, image_shape=tuple(data.shape), lineage=[first_segment(config)])
+    session = Session(path=path, config=config, state=state, image_shape=tuple(data.shape), lineage=[new_segment(0, config, {"kind": "random"}, None, 1.0, True, 0, 0)])
     session.save()
     return session
 

@@ -18,7 +18,7 @@ from aetui.engine import Engine
 from aetui.errors import ConfigError
 from aetui.frame import DIVERGED, Frame, HistoryView
 from aetui.model import ModelState
-from aetui.session import Session, now_iso
+from aetui.session import Session, new_segment, now_iso, segment_starts
 
 TARGET_CHUNK_SECONDS = 0.03  # a chunk is short enough to pause, step or quit promptly
 REPORT_SAMPLES = 5000  # at most this many samples between report points (more for big held-out sets)
@@ -228,11 +228,8 @@ class Trainer:
         s.state = new_state
         s.config = config
         s.diverged = False
-        segment = {"index": len(s.lineage), "activation": activation, "output_activation": config.out_activation,
-                   "loss": config.loss_name, "lr": config.learning_rate, "bias_lr": config.bias_learning_rate,
-                   "source": src_record, "source_activation": src_activation, "weight_scale": scale,
-                   "reset_biases": bool(reset_biases), "start_step": s.step, "start_samples": s.samples,
-                   "started": now_iso()}
+        segment = new_segment(len(s.lineage), config, src_record, src_activation, scale, reset_biases,
+                              s.step, s.samples)
         s.lineage.append(segment)
         s.history.add_event({"kind": "restart", "step": s.step, "samples": s.samples, "segment": segment["index"],
                              "activation": activation, "weight_scale": scale, "time": now_iso()})
@@ -251,12 +248,10 @@ class Trainer:
     def history_view(self) -> HistoryView:
         h = self.session.history
         if self._view is None or self._view.version != h.version:
-            segs = tuple((seg["start_samples"], seg["activation"] + (f" x{seg['weight_scale']:g}" if seg["index"] and seg["weight_scale"] != 1 else ""))
-                         for seg in self.session.lineage)
             events = tuple((e["samples"], e["kind"]) for e in h.events if e["kind"] == "diverged")
             self._view = HistoryView(h.version, h.column("samples"), h.column("train_loss"), h.column("heldout_loss"),
                                      h.bias_matrix(), h.column("b_min"), h.column("b_mean"), h.column("b_max"),
-                                     segs, events, tuple(h.periods))
+                                     segment_starts(self.session.lineage), events, tuple(h.periods))
         return self._view
 
     def frame(self, version: int, state: str, with_reconstructions: bool = True) -> Frame:

@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_limits
 
 from aetui.engine import warm_up
 from aetui.launch import close_trainer
-from aetui.trainer import Trainer
+from aetui.trainer import Trainer, last_finite
 
 AUTOSAVE_SECONDS = 60.0
 
@@ -62,7 +62,7 @@ def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: b
         finally:
             signal.signal(signal.SIGINT, old)
     view = trainer.history_view()
-    train_loss = next((float(x) for x in view.train_loss[::-1] if x == x), None)
+    train_loss = last_finite(view.train_loss)
     summary = {
         "session": session.name, "path": str(session.path), "lineage": session.lineage_label(),
         "samples": done, "total_samples": session.samples, "seconds": round(seconds, 3),

@@ -8,8 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from aetui.errors import ConfigError
-from aetui.session import load_session
-from aetui.store import SessionStore
+from aetui.store import SessionStore, open_session
 
 
 def cmd_sessions(args) -> int:
@@ -38,11 +37,7 @@ def cmd_sessions(args) -> int:
         return 0
     if not args.name:
         raise ConfigError("`aetui sessions show` needs a session NAME")
-    session = load_session(store.path(args.name)) if store.exists(args.name) else None
-    if session is None:
-        from aetui.errors import SessionError
-
-        raise SessionError(f"no session named {args.name} in {store.root}")
+    session = open_session(store, args.name)
     if args.json:
         print(json.dumps(session.to_json()["config"] | {"name": session.name, "samples": session.samples,
                                                          "lineage": session.lineage}))

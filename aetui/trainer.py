@@ -262,7 +262,7 @@ class Trainer:
             version=version, state=DIVERGED if s.diverged else state, message=self.message, session=s.name,
             saved=not s.dirty, config=s.config, lineage=s.lineage_label(), segment=s.segment, samples=s.samples,
             step=s.step, epoch=self.epoch, samples_per_second=self.samples_per_second, lr=self.lr,
-            train_loss=_last(view.train_loss), heldout_loss=_last(view.heldout_loss), image_shape=s.image_shape,
+            train_loss=last_finite(view.train_loss), heldout_loss=last_finite(view.heldout_loss), image_shape=s.image_shape,
             data_name=s.config.data, W=s.state.W.copy(), b=s.state.b.copy(), c=s.state.c.copy(), history=view,
             snapshots=tuple(dict(x) for x in s.snapshots), recon_labels=self._recon_labels,
             recon_inputs=self._recon_inputs, recon_outputs=recon)
@@ -282,6 +282,7 @@ def reconstruction_inputs(train: Dataset, heldout: Dataset) -> tuple[tuple[str, 
     return tuple(labels), np.ascontiguousarray(np.stack(rows))
 
 
-def _last(a: np.ndarray) -> float | None:
+def last_finite(a: np.ndarray) -> float | None:
+    """The last finite value of a history column, or None."""
     finite = a[np.isfinite(a)]
     return float(finite[-1]) if finite.size else None

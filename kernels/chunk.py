@@ -8,6 +8,7 @@ from numba import njit
 from kernels.denormals import flush_denormals, restore_denormals
 from kernels.fastmath import FASTMATH
 from kernels.step import forward_backward, weight_gradient_product
+from kernels.types import as_type_of
 from kernels.update import finish_momentum_step, sgd_update
 
 OK = 0
@@ -23,14 +24,6 @@ def all_finite(a):
     for i in range(flat.size):
         acc += flat[i] * 0  # inf * 0 and nan * 0 are nan, so one nan anywhere poisons acc
     return math.isfinite(acc)
-
-
-@njit(nogil=True, cache=True, inline="always")
-def as_type_of(a, value):
-    """value converted to a's float type (Numba widens float32 * int to float64)."""
-    out = np.empty(1, a.dtype)
-    out[0] = value
-    return out[0]
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from aetui.aligned import aligned_empty
 from aetui.config import TrainConfig
 from aetui.model import DTYPE, ModelState
 from kernels.activations import ACTIVATIONS
@@ -53,22 +54,22 @@ class Engine:
         self.drop_t = keep_threshold(config.dropout)
         self.lr = float(config.learning_rate)
         self.bias_lr = float(config.bias_learning_rate)
-        self._A = np.empty((H, B), DTYPE)  # hidden buffers are unit-major (kernels/step.py)
-        self._Hh = np.empty((H, B), DTYPE)
-        self._M = np.empty((H, B), DTYPE)
-        self._Hd = np.empty((H, B), DTYPE)
-        self._dHd = np.empty((H, B), DTYPE)
-        self._kl = np.empty(H, DTYPE)
-        self._P = np.empty((H, 2 * B), DTYPE)
-        self._Q = np.empty((2, B, V), DTYPE)
-        self._Xc = np.empty((B, V), DTYPE)
-        self._Yb = np.empty((B, V), DTYPE)
+        self._A = aligned_empty((H, B), DTYPE)  # hidden buffers are unit-major (kernels/step.py)
+        self._Hh = aligned_empty((H, B), DTYPE)
+        self._M = aligned_empty((H, B), DTYPE)
+        self._Hd = aligned_empty((H, B), DTYPE)
+        self._dHd = aligned_empty((H, B), DTYPE)
+        self._kl = aligned_empty(H, DTYPE)
+        self._P = aligned_empty((H, 2 * B), DTYPE)
+        self._Q = aligned_empty((2, B, V), DTYPE)
+        self._Xc = aligned_empty((B, V), DTYPE)
+        self._Yb = aligned_empty((B, V), DTYPE)
         # Gradient buffers only matter with weight decay and no momentum (see kernels/chunk.py).
         needs_g = config.weight_decay > 0 and config.momentum == 0
-        self._Gw = np.empty((H, V), DTYPE) if needs_g else _EMPTY2
-        self._Gwd = np.empty((V, H), DTYPE) if needs_g and not state.tied else _EMPTY2
-        self._gb = np.empty(H, DTYPE)
-        self._gc = np.empty(V, DTYPE)
+        self._Gw = aligned_empty((H, V), DTYPE) if needs_g else _EMPTY2
+        self._Gwd = aligned_empty((V, H), DTYPE) if needs_g and not state.tied else _EMPTY2
+        self._gb = aligned_empty(H, DTYPE)
+        self._gc = aligned_empty(V, DTYPE)
         self._losses = np.empty(max_batches, np.float64)
         self.max_batches = max_batches
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from aetui.aligned import aligned
+
 DTYPE = np.float32
 
 
@@ -23,6 +25,14 @@ class ModelState:
     vb: np.ndarray
     vc: np.ndarray
     vWd: np.ndarray | None
+
+    def __post_init__(self):
+        # C-contiguous and cache-line aligned, as the kernels read them fastest (dtype kept: the
+        # tests' float64 reference uses this class too)
+        for name in ("W", "b", "c", "W_dec", "vW", "vb", "vc", "vWd"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, aligned(value, value.dtype))
 
     @property
     def tied(self) -> bool:

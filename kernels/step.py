@@ -6,8 +6,9 @@ Gradients come out summed over the batch (not divided by B; the update applies l
 The reported loss is the mean per pixel of cross-entropy, or of (y - x)^2.
 
 Work buffers, allocated once by the caller in W's float type T (B batch, H hidden, V visible).
-Hidden-layer buffers are unit-major, (H, B): BLAS computes W X^T ~20% faster than X W^T at
-these sizes, and the tied gradient's left factor [dA | Hd] is then (H, 2B) without a transpose.
+Hidden-layer buffers are unit-major, (H, B): A = W X^T and dH = W dZ^T are then products of
+rows with rows (kernels/products.py), and the tied gradient's left factor [dA | Hd] is (H, 2B)
+without a transpose.
   A (H, B) pre-activations, Hh (H, B) code before dropout, M (H, B) dropout multipliers,
   Hd (H, B) code after dropout, dHd (H, B) (becomes dA), kl (H,), P (H, 2B) = [dA | Hd],
   Q (2, B, V) = [noisy input, dZ], Xc (B, V) clean targets, Yb (B, V) outputs (squared error).
@@ -23,6 +24,7 @@ from numba import njit
 from kernels.activations import activate_all, scale_by_derivative
 from kernels.blas import gemm
 from kernels.fastmath import FASTMATH, fast_exp, log1p_unit
+from kernels.products import combine_rows, rows_dot_rows
 from kernels.rng import DROPOUT_STREAM, NOISE_STREAM, draw32, stream_key
 
 RHO_EPS = 1e-6  # keeps KL finite for codes at exactly 0 or 1
@@ -162,15 +164,15 @@ def forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, no
     B = X.shape[0]
     zero = one - one
     gather_inputs(data, lut, rows, noise_t, seed, step, X, Xc)
-    gemm(one, W, False, X, True, zero, A)  # A = W X^T
+    rows_dot_rows(W, X, A)  # A = W X^T
     hidden_layer(A, b, act, drop_t, seed, step, Hh, M, Hd, one)
     if tied:
-        gemm(one, Hd, True, W, False, zero, Z)  # Z = Hd^T W
+        combine_rows(one, Hd, True, W, zero, Z)  # Z = Hd^T W
     else:
         gemm(one, Hd, True, W_dec, True, zero, Z)  # Z = Hd^T W_dec^T
     loss = output_layer(Z, c, Xc, out_act, ce, Yb, one)
     if tied:
-        gemm(one, W, False, Z, True, zero, dHd)  # dHd = W dZ^T
+        rows_dot_rows(W, Z, dHd)  # dHd = W dZ^T
     else:
         gemm(one, W_dec, True, Z, True, zero, dHd)  # dHd = W_dec^T dZ^T
     hidden_delta(dHd, M, A, Hh, act, rho, beta, kl, one)
@@ -191,9 +193,9 @@ def weight_gradient_product(alpha, P, dA, Hd, Q, tied, beta, Gw, Gwd):
     """
     if tied:
         B2 = 2 * Q.shape[1]
-        gemm(alpha, P, False, Q.reshape(B2, Q.shape[2]), False, beta, Gw)
+        combine_rows(alpha, P, False, Q.reshape(B2, Q.shape[2]), beta, Gw)
     else:
-        gemm(alpha, dA, False, Q[0], False, beta, Gw)
+        combine_rows(alpha, dA, False, Q[0], beta, Gw)
         gemm(alpha, Q[1], True, Hd, True, beta, Gwd)
 
 

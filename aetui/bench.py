@@ -14,13 +14,13 @@ from dataclasses import dataclass
 import numpy as np
 from rich.console import Console
 from rich.table import Table
-from threadpoolctl import threadpool_limits
 
 from aetui.config import TrainConfig
 from aetui.data import load_dataset
 from aetui.engine import Engine, pixel_table, warm_up
 from aetui.model import ModelState
 from aetui.reference import ReferenceTrainer
+from aetui.threads import compute_threads
 
 ROUNDS = 5
 
@@ -60,7 +60,7 @@ class _Sgemm:
         self.seconds = 0.0
 
     def run(self, seconds: float) -> None:
-        with threadpool_limits(limits=1, user_api="blas"):
+        with compute_threads(1):
             t0 = time.perf_counter()
             while time.perf_counter() - t0 < seconds:
                 np.dot(self.a, self.a, out=self.out)
@@ -88,7 +88,7 @@ class _Runner:
 
     def run(self, seconds: float) -> None:
         B = self.case.config.batch
-        with threadpool_limits(limits=self.case.threads, user_api="blas"):
+        with compute_threads(self.case.threads):
             t0 = time.perf_counter()
             while time.perf_counter() - t0 < seconds:
                 pos = self.step % self.batches_per_epoch

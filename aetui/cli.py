@@ -40,6 +40,16 @@ _positive_int = _whole_number(1)
 _nonneg_int = _whole_number(0)
 
 
+def _thread_count(text: str) -> int:
+    """An argparse type: compute threads, 1 up to what this machine's kernels can run."""
+    from aetui.threads import available
+
+    value = _positive_int(text)
+    if value > available():
+        raise argparse.ArgumentTypeError(f"this machine runs at most {available()} (set NUMBA_NUM_THREADS for more)")
+    return value
+
+
 def _number(text: str) -> float:
     try:
         value = float(text)
@@ -82,7 +92,7 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     r.add_argument("--session", help="session name: resumed if it exists, else created")
     r.add_argument("--sessions-dir", help="folder of sessions (default ./sessions or $AETUI_SESSIONS)")
     r.add_argument("--samples", type=_positive_int, help="train this many more samples (headless default 100000)")
-    r.add_argument("--threads", type=_positive_int, default=1, help="compute threads (default 1)")
+    r.add_argument("--threads", type=_thread_count, default=1, help="compute threads (default 1)")
     r.add_argument("--headless", action="store_true", help="no dashboard: progress bar on stderr")
     r.add_argument("--json", action="store_true", help="headless: print one JSON summary on stdout")
     r.add_argument("--ascii", action="store_true", help="dashboard: ASCII-only drawing")
@@ -100,7 +110,7 @@ def build_parser() -> argparse.ArgumentParser:
     sessions.add_argument("--json", action="store_true")
     bench = sub.add_parser("bench", help="training speed: engine vs NumPy reference (and PyTorch if installed)")
     bench.add_argument("--seconds", type=_number, default=2.0, help="time per measurement (default 2)")
-    bench.add_argument("--threads", type=_positive_int, default=1)
+    bench.add_argument("--threads", type=_thread_count, default=1)
     bench.add_argument("--quick", action="store_true", help="only the study's configuration")
     bench.add_argument("--json", action="store_true")
     from aetui.experiment_cli import add_experiment_parser, add_export_parser

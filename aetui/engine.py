@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 
 from aetui.aligned import aligned_empty
@@ -102,7 +103,7 @@ class Engine:
             np.uint64(seed), np.int64(step),
             s.vW, s.vb, s.vc, _EMPTY2 if s.tied else s.vWd,
             self._A, self._Hh, self._M, self._Hd, self._dHd, self._kl, self._P, self._Q, self._Xc, self._Yb, self._Gw, self._Gwd,
-            self._gb, self._gc, self._losses, _ONE)
+            self._gb, self._gc, self._losses, _ONE, np.int64(numba.get_num_threads()))
         return ChunkOutcome(int(done), self._losses[:done].copy(), int(status))
 
     # -- evaluation (no noise, no dropout) ---------------------------------------------------

@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 from aetui.config import TrainConfig
 from aetui.data import load_dataset, split_heldout
@@ -38,6 +37,7 @@ from aetui.metrics import METRIC_DEFINITIONS, bias_recovery, code_metrics, filte
 from aetui.model import ModelState
 from aetui.session import check_name, load_session
 from aetui.store import SessionStore
+from aetui.threads import compute_threads
 from aetui.trainer import Trainer
 
 SOURCE_SNAPSHOT = "transfer-source"  # condition 1's final weights, the start of conditions 2-4
@@ -208,7 +208,7 @@ def run_transfer(store: SessionStore, plan: TransferPlan, *, mode: str = "new",
     t0 = time.perf_counter()
     results: list[ConditionResult] = []
     pending: list[dict] = []
-    with threadpool_limits(limits=threads, user_api="blas"):
+    with compute_threads(threads):
         warm_up()
         for cond in conditions:
             if pending or stop():

@@ -36,7 +36,7 @@ def _with_definitions(parser_class: type) -> type:
 
 def add_experiment_parser(subparsers) -> argparse.ArgumentParser:
     """`experiment transfer`: the study's weight-reuse experiment in one command."""
-    from aetui.cli import _nonneg_int, _positive_int
+    from aetui.cli import _nonneg_int, _positive_int, _thread_count
 
     exp = subparsers.add_parser("experiment", help="run a study end to end (transfer: reuse learned weights)")
     kinds = exp.add_subparsers(dest="experiment", parser_class=_with_definitions(type(exp)), required=True,
@@ -54,7 +54,7 @@ def add_experiment_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--activation", default="relu", help="the activation the sigmoid weights move to (default relu)")
     p.add_argument("--name", default="transfer", metavar="PREFIX", help="session name prefix (default transfer)")
     p.add_argument("--sessions-dir", help="folder of sessions (default ./sessions or $AETUI_SESSIONS)")
-    p.add_argument("--threads", type=_positive_int, default=1, help="compute threads (default 1)")
+    p.add_argument("--threads", type=_thread_count, default=1, help="compute threads (default 1)")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="finish an earlier (interrupted) run with this prefix")
     again.add_argument("--force", action="store_true", help="delete this prefix's sessions and run again")

@@ -8,10 +8,10 @@ import time
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from threadpoolctl import threadpool_limits
 
 from aetui.engine import warm_up
 from aetui.launch import close_trainer
+from aetui.threads import compute_threads
 from aetui.trainer import Trainer, last_finite
 
 AUTOSAVE_SECONDS = 60.0
@@ -23,7 +23,7 @@ def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: b
     session = trainer.session
     interrupted = False
     try:
-        with threadpool_limits(limits=threads, user_api="blas"):
+        with compute_threads(threads):
             with console.status("compiling kernels (cached after the first run)...", spinner="dots"):
                 warm_up()
             start_samples = session.samples

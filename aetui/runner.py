@@ -13,11 +13,11 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
-from threadpoolctl import threadpool_limits
 
 from aetui.engine import warm_up
 from aetui.errors import AetuiError
 from aetui.frame import COMPILING, PAUSED, RUNNING, STOPPED, Frame
+from aetui.threads import compute_threads
 from aetui.trainer import Trainer
 
 RECONSTRUCT_EVERY = 0.25  # seconds between reconstruction refreshes in frames
@@ -128,7 +128,7 @@ class TrainingRunner:
     # -- the thread ----------------------------------------------------------------------------------
     def _run(self) -> None:
         try:
-            with threadpool_limits(limits=self.threads, user_api="blas"):
+            with compute_threads(self.threads):
                 if self._compiling:
                     self._publish()
                     warm_up()

@@ -29,7 +29,7 @@ def all_finite(a):
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def _train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, out_act, ce,
                 lr, bias_lr, momentum, weight_decay, noise_t, drop_t, rho, beta, seed, step0,
-                vW, vb, vc, vWd, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, losses, one):
+                vW, vb, vc, vWd, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, losses, one, threads):
     """Train n_batches mini-batches taken from order[start:]; batch size is Q.shape[1].
 
     Batch k uses rows order[start + k*B : start + (k+1)*B] and random step step0 + k.
@@ -49,26 +49,26 @@ def _train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, 
         rows = order[start + k * B : start + (k + 1) * B]
         loss = forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t,
                                 drop_t, rho, beta, seed, step0 + k, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb,
-                                gb, gc, one)
+                                gb, gc, one, threads)
         if not math.isfinite(loss):
             losses[k] = np.nan
             return k, NONFINITE_LOSS
         losses[k] = loss / (B * V)
         # Weights: the SGD step is folded into the gradient product (no gradient buffer, no pass).
         if mu > zero:
-            weight_gradient_product(-lr_t * inv_b, P, dHd, Hd, Q, tied, mu, vW, vWd)
+            weight_gradient_product(-lr_t * inv_b, P, dHd, Hd, Q, tied, mu, vW, vWd, threads)
             finish_momentum_step(W, vW, lr_t, wd)
             if not tied:
                 finish_momentum_step(W_dec, vWd, lr_t, wd)
         elif wd > zero:
             # Decay must join the gradient before rounding: as gemm's beta = float32(1 - lr wd),
             # or as a pass of its own, a small lr wd rounds away (wd 1e-6 at lr 0.01 vanishes).
-            weight_gradient_product(one, P, dHd, Hd, Q, tied, zero, Gw, Gwd)
+            weight_gradient_product(one, P, dHd, Hd, Q, tied, zero, Gw, Gwd, threads)
             sgd_update(W, Gw, vW, lr_t, inv_b, mu, wd)
             if not tied:
                 sgd_update(W_dec, Gwd, vWd, lr_t, inv_b, mu, wd)
         else:
-            weight_gradient_product(-lr_t * inv_b, P, dHd, Hd, Q, tied, one, W, W_dec)
+            weight_gradient_product(-lr_t * inv_b, P, dHd, Hd, Q, tied, one, W, W_dec, threads)
         sgd_update(b, gb, vb, blr_t, inv_b, mu, zero)
         sgd_update(c, gc, vc, blr_t, inv_b, mu, zero)
     if not (all_finite(W) and all_finite(b) and all_finite(c) and (tied or all_finite(W_dec))):
@@ -79,11 +79,11 @@ def _train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, 
 @njit(nogil=True, cache=True)
 def train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, out_act, ce,
                 lr, bias_lr, momentum, weight_decay, noise_t, drop_t, rho, beta, seed, step0,
-                vW, vb, vc, vWd, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, losses, one):
+                vW, vb, vc, vWd, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, losses, one, threads):
     """_train_chunk with denormals flushed to zero for its duration (see kernels/denormals.py)."""
     old = flush_denormals()
     result = _train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, out_act, ce,
                           lr, bias_lr, momentum, weight_decay, noise_t, drop_t, rho, beta, seed, step0,
-                          vW, vb, vc, vWd, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, losses, one)
+                          vW, vb, vc, vWd, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, losses, one, threads)
     restore_denormals(old)
     return result

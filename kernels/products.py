@@ -12,14 +12,23 @@ rows_dot_rows keeps a 4 x 4 block of C in 16 accumulators over the whole v range
 16 multiply-adds), which LLVM vectorises along v and reduces across lanes once. combine_rows
 needs the reduction loop outside the vectorised one, which LLVM does not do by itself, so it is
 written with explicit SIMD values (kernels/simd.py). Leftover rows and columns (sizes that are
-not multiples of 4 or of the vector width) take narrower versions of the same loops.
+not multiples of 4 or of the vector width) take narrower versions of the same loops; a single
+row (batch 1) gets its own block rather than a 4-row block three quarters wasted.
+
+With threads > 1 a big enough product shares its blocks among Numba's threads (a serial and a
+threaded version of each loop; the block bodies are shared). Every block is computed the same
+way whichever thread takes it, so results do not depend on the thread count, to the bit.
 """
 
-from numba import njit
+from numba import njit, prange
 
 from kernels.fastmath import FASTMATH
 from kernels.simd import fma, lanes, load, scale_add, splat, store
 from kernels.types import as_type_of
+
+# Multiply-adds below which a product runs on one thread whatever the setting: starting the
+# threads costs a few microseconds, and at batch 1 (~80k per product) threads made it slower.
+THREADED_MIN_WORK = 500_000
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -31,83 +40,120 @@ def _dot(x, y, zero):
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def rows_dot_rows(L, R, C):
-    """C = L R^T: C[i, j] = sum_v L[i, v] R[j, v]; L (M, V), R (N, V), C (M, N), C-contiguous."""
-    M, V = L.shape
-    N = R.shape[0]
-    if R.shape[1] != V or C.shape[0] != M or C.shape[1] != N:
+def _check_dot_shapes(L, R, C):
+    if R.shape[1] != L.shape[1] or C.shape[0] != L.shape[0] or C.shape[1] != R.shape[0]:
         raise ValueError("rows_dot_rows: shapes do not match")
-    zero = as_type_of(C, 0.0)
-    m4 = M - M % 4
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _dot_block(L, R, C, i, zero):
+    """C[i : i + 4] = L[i : i + 4] R^T."""
+    V = L.shape[1]
+    N = R.shape[0]
     n4 = N - N % 4
-    for i in range(0, m4, 4):
-        l0 = L[i]
-        l1 = L[i + 1]
-        l2 = L[i + 2]
-        l3 = L[i + 3]
-        for j in range(0, n4, 4):
-            r0 = R[j]
-            r1 = R[j + 1]
-            r2 = R[j + 2]
-            r3 = R[j + 3]
-            a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = zero
-            a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = zero
-            for v in range(V):
-                x0 = r0[v]
-                x1 = r1[v]
-                x2 = r2[v]
-                x3 = r3[v]
-                w = l0[v]
-                a00 += w * x0
-                a01 += w * x1
-                a02 += w * x2
-                a03 += w * x3
-                w = l1[v]
-                a10 += w * x0
-                a11 += w * x1
-                a12 += w * x2
-                a13 += w * x3
-                w = l2[v]
-                a20 += w * x0
-                a21 += w * x1
-                a22 += w * x2
-                a23 += w * x3
-                w = l3[v]
-                a30 += w * x0
-                a31 += w * x1
-                a32 += w * x2
-                a33 += w * x3
-            C[i, j], C[i, j + 1], C[i, j + 2], C[i, j + 3] = a00, a01, a02, a03
-            C[i + 1, j], C[i + 1, j + 1], C[i + 1, j + 2], C[i + 1, j + 3] = a10, a11, a12, a13
-            C[i + 2, j], C[i + 2, j + 1], C[i + 2, j + 2], C[i + 2, j + 3] = a20, a21, a22, a23
-            C[i + 3, j], C[i + 3, j + 1], C[i + 3, j + 2], C[i + 3, j + 3] = a30, a31, a32, a33
-        for j in range(n4, N):
-            r0 = R[j]
-            a0 = a1 = a2 = a3 = zero
-            for v in range(V):
-                x0 = r0[v]
-                a0 += l0[v] * x0
-                a1 += l1[v] * x0
-                a2 += l2[v] * x0
-                a3 += l3[v] * x0
-            C[i, j], C[i + 1, j], C[i + 2, j], C[i + 3, j] = a0, a1, a2, a3
-    for i in range(m4, M):
-        for j in range(N):
+    l0 = L[i]
+    l1 = L[i + 1]
+    l2 = L[i + 2]
+    l3 = L[i + 3]
+    for j in range(0, n4, 4):
+        r0 = R[j]
+        r1 = R[j + 1]
+        r2 = R[j + 2]
+        r3 = R[j + 3]
+        a00 = a01 = a02 = a03 = a10 = a11 = a12 = a13 = zero
+        a20 = a21 = a22 = a23 = a30 = a31 = a32 = a33 = zero
+        for v in range(V):
+            x0 = r0[v]
+            x1 = r1[v]
+            x2 = r2[v]
+            x3 = r3[v]
+            w = l0[v]
+            a00 += w * x0
+            a01 += w * x1
+            a02 += w * x2
+            a03 += w * x3
+            w = l1[v]
+            a10 += w * x0
+            a11 += w * x1
+            a12 += w * x2
+            a13 += w * x3
+            w = l2[v]
+            a20 += w * x0
+            a21 += w * x1
+            a22 += w * x2
+            a23 += w * x3
+            w = l3[v]
+            a30 += w * x0
+            a31 += w * x1
+            a32 += w * x2
+            a33 += w * x3
+        C[i, j], C[i, j + 1], C[i, j + 2], C[i, j + 3] = a00, a01, a02, a03
+        C[i + 1, j], C[i + 1, j + 1], C[i + 1, j + 2], C[i + 1, j + 3] = a10, a11, a12, a13
+        C[i + 2, j], C[i + 2, j + 1], C[i + 2, j + 2], C[i + 2, j + 3] = a20, a21, a22, a23
+        C[i + 3, j], C[i + 3, j + 1], C[i + 3, j + 2], C[i + 3, j + 3] = a30, a31, a32, a33
+    for j in range(n4, N):
+        r0 = R[j]
+        a0 = a1 = a2 = a3 = zero
+        for v in range(V):
+            x0 = r0[v]
+            a0 += l0[v] * x0
+            a1 += l1[v] * x0
+            a2 += l2[v] * x0
+            a3 += l3[v] * x0
+        C[i, j], C[i + 1, j], C[i + 2, j], C[i + 3, j] = a0, a1, a2, a3
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _dot_leftover_rows(L, R, C, zero):
+    for i in range(L.shape[0] - L.shape[0] % 4, L.shape[0]):
+        for j in range(R.shape[0]):
             C[i, j] = _dot(L[i], R[j], zero)
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _rows_dot_rows_serial(L, R, C):
+    _check_dot_shapes(L, R, C)
+    zero = as_type_of(C, 0.0)
+    for block in range(L.shape[0] // 4):
+        _dot_block(L, R, C, 4 * block, zero)
+    _dot_leftover_rows(L, R, C, zero)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy", parallel=True)
+def _rows_dot_rows_threaded(L, R, C):
+    _check_dot_shapes(L, R, C)
+    zero = as_type_of(C, 0.0)
+    for block in prange(L.shape[0] // 4):
+        _dot_block(L, R, C, 4 * block, zero)
+    _dot_leftover_rows(L, R, C, zero)
+
+
+@njit(nogil=True, cache=True)
+def rows_dot_rows(L, R, C, threads):
+    """C = L R^T: C[i, j] = sum_v L[i, v] R[j, v]; L (M, V), R (N, V), C (M, N), C-contiguous.
+
+    With threads > 1, blocks of 4 rows of L are shared among Numba's threads (as many as
+    numba.set_num_threads allows) if the product is big enough to repay starting them. The
+    caller passes numba.get_num_threads(): read in a kernel, it would keep it from caching.
+    """
+    if threads > 1 and L.size * R.shape[0] >= THREADED_MIN_WORK:
+        _rows_dot_rows_threaded(L, R, C)
+    else:
+        _rows_dot_rows_serial(L, R, C)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def _coefficient(L, trans_l, i, k):
     return L[k, i] if trans_l else L[i, k]
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def _finish(alpha, acc, beta, C, i, v):
     row = C[i]
     store(row, v, scale_add(alpha, acc, beta, load(row, v)))
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def _combine_4x4(alpha, L, trans_l, R, beta, C, i, rows, v, w, zero):
     """C[i : i + rows, v : v + 4w], rows <= 4; a missing row repeats the last (and is dropped)."""
     i1 = i + min(1, rows - 1)
@@ -162,7 +208,7 @@ def _combine_4x4(alpha, L, trans_l, R, beta, C, i, rows, v, w, zero):
         _finish(alpha, a33, beta, C, i3, v + 3 * w)
 
 
-@njit(nogil=True, cache=True, inline="always")
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def _combine_4x1(alpha, L, trans_l, R, beta, C, i, rows, v, zero):
     """C[i : i + rows, v : v + w], as _combine_4x4 for one vector of columns."""
     i1 = i + min(1, rows - 1)
@@ -185,32 +231,98 @@ def _combine_4x1(alpha, L, trans_l, R, beta, C, i, rows, v, zero):
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def combine_rows(alpha, L, trans_l, R, beta, C):
+def _combine_1x4(alpha, L, trans_l, R, beta, C, i, v, w, zero):
+    """C[i, v : v + 4w] alone: a batch of one would waste three quarters of a 4-row block."""
+    a0 = a1 = a2 = a3 = splat(zero)
+    for k in range(R.shape[0]):
+        r = R[k]
+        c = splat(_coefficient(L, trans_l, i, k))
+        a0 = fma(c, load(r, v), a0)
+        a1 = fma(c, load(r, v + w), a1)
+        a2 = fma(c, load(r, v + 2 * w), a2)
+        a3 = fma(c, load(r, v + 3 * w), a3)
+    _finish(alpha, a0, beta, C, i, v)
+    _finish(alpha, a1, beta, C, i, v + w)
+    _finish(alpha, a2, beta, C, i, v + 2 * w)
+    _finish(alpha, a3, beta, C, i, v + 3 * w)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _check_combine_shapes(L, trans_l, R, C):
+    M, N = C.shape
+    K = R.shape[0]
+    if R.shape[1] != N or (L.shape[0], L.shape[1]) != ((K, M) if trans_l else (M, K)):
+        raise ValueError("combine_rows: shapes do not match")
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _combine_block(alpha, L, trans_l, R, beta, C, block, column_blocks, w, zero):
+    """Block number `block` of the whole-vector part, counting along rows of blocks."""
+    i = 4 * (block // column_blocks)
+    v = 4 * w * (block % column_blocks)
+    rows = min(4, C.shape[0] - i)
+    if rows == 1:
+        _combine_1x4(alpha, L, trans_l, R, beta, C, i, v, w, zero)
+    else:
+        _combine_4x4(alpha, L, trans_l, R, beta, C, i, rows, v, w, zero)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _combine_leftover_columns(alpha, L, trans_l, R, beta, C, i, w, zero):
+    """Rows i .. i + 3 of C past the last block of 4 vectors."""
+    M, N = C.shape
+    K = R.shape[0]
+    rows = min(4, M - i)
+    blocks_end = N - N % (4 * w)
+    vectors_end = N - N % w
+    for v in range(blocks_end, vectors_end, w):
+        _combine_4x1(alpha, L, trans_l, R, beta, C, i, rows, v, zero)
+    for r in range(i, i + rows):
+        for v in range(vectors_end, N):
+            total = zero
+            for k in range(K):
+                total += _coefficient(L, trans_l, r, k) * R[k, v]
+            C[r, v] = alpha * total + beta * C[r, v] if beta != 0 else alpha * total
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _combine_rows_serial(alpha, L, trans_l, R, beta, C):
+    _check_combine_shapes(L, trans_l, R, C)
+    zero = as_type_of(C, 0.0)
+    w = lanes(C)
+    row_blocks = (C.shape[0] + 3) // 4
+    column_blocks = C.shape[1] // (4 * w)
+    for block in range(row_blocks * column_blocks):
+        _combine_block(alpha, L, trans_l, R, beta, C, block, column_blocks, w, zero)
+    for row_block in range(row_blocks):
+        _combine_leftover_columns(alpha, L, trans_l, R, beta, C, 4 * row_block, w, zero)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy", parallel=True)
+def _combine_rows_threaded(alpha, L, trans_l, R, beta, C):
+    _check_combine_shapes(L, trans_l, R, C)
+    zero = as_type_of(C, 0.0)
+    w = lanes(C)
+    row_blocks = (C.shape[0] + 3) // 4
+    column_blocks = C.shape[1] // (4 * w)
+    for block in prange(row_blocks * column_blocks):
+        _combine_block(alpha, L, trans_l, R, beta, C, block, column_blocks, w, zero)
+    for row_block in prange(row_blocks):
+        _combine_leftover_columns(alpha, L, trans_l, R, beta, C, 4 * row_block, w, zero)
+
+
+@njit(nogil=True, cache=True)
+def combine_rows(alpha, L, trans_l, R, beta, C, threads):
     """C = alpha op(L) R + beta C: each row of C a combination of the rows of R.
 
     op(L) is L (M, K), or L^T for L (K, M) with trans_l; R (K, N) and C (M, N) C-contiguous;
     alpha and beta scalars of C's type. beta = 0 ignores C's old values (even NaN).
     A block of 4 rows x 4 vectors of C stays in 16 registers over the whole k loop (4 loads
     and 4 broadcasts per 16 fused multiply-adds) and joins C once, so each element is rounded
-    once as with BLAS. Columns past the last whole vector are summed one by one.
+    once as with BLAS. Columns past the last whole vector are summed one by one. Threads as
+    for rows_dot_rows.
     """
-    M, N = C.shape
-    K = R.shape[0]
-    if R.shape[1] != N or (L.shape[0], L.shape[1]) != ((K, M) if trans_l else (M, K)):
-        raise ValueError("combine_rows: shapes do not match")
-    zero = as_type_of(C, 0.0)
-    w = lanes(C)
-    blocks_end = N - N % (4 * w)
-    vectors_end = N - N % w
-    for i in range(0, M, 4):
-        rows = min(4, M - i)
-        for v in range(0, blocks_end, 4 * w):
-            _combine_4x4(alpha, L, trans_l, R, beta, C, i, rows, v, w, zero)
-        for v in range(blocks_end, vectors_end, w):
-            _combine_4x1(alpha, L, trans_l, R, beta, C, i, rows, v, zero)
-        for r in range(i, i + rows):
-            for v in range(vectors_end, N):
-                total = zero
-                for k in range(K):
-                    total += _coefficient(L, trans_l, r, k) * R[k, v]
-                C[r, v] = alpha * total + beta * C[r, v] if beta != 0 else alpha * total
+    if threads > 1 and C.size * R.shape[0] >= THREADED_MIN_WORK:
+        _combine_rows_threaded(alpha, L, trans_l, R, beta, C)
+    else:
+        _combine_rows_serial(alpha, L, trans_l, R, beta, C)

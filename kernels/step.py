@@ -153,7 +153,7 @@ def row_sums(X, out):
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t, drop_t,
-                     rho, beta, seed, step, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, gb, gc, one):
+                     rho, beta, seed, step, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, gb, gc, one, threads):
     """Forward and backward for one batch, up to the weight gradients.
 
     Leaves dA in dHd, Hd, Q = [X, dZ] and, when tied, P = [dA | Hd] (the factors of the weight
@@ -164,15 +164,15 @@ def forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, no
     B = X.shape[0]
     zero = one - one
     gather_inputs(data, lut, rows, noise_t, seed, step, X, Xc)
-    rows_dot_rows(W, X, A)  # A = W X^T
+    rows_dot_rows(W, X, A, threads)  # A = W X^T
     hidden_layer(A, b, act, drop_t, seed, step, Hh, M, Hd, one)
     if tied:
-        combine_rows(one, Hd, True, W, zero, Z)  # Z = Hd^T W
+        combine_rows(one, Hd, True, W, zero, Z, threads)  # Z = Hd^T W
     else:
         gemm(one, Hd, True, W_dec, True, zero, Z)  # Z = Hd^T W_dec^T
     loss = output_layer(Z, c, Xc, out_act, ce, Yb, one)
     if tied:
-        rows_dot_rows(W, Z, dHd)  # dHd = W dZ^T
+        rows_dot_rows(W, Z, dHd, threads)  # dHd = W dZ^T
     else:
         gemm(one, W_dec, True, Z, True, zero, dHd)  # dHd = W_dec^T dZ^T
     hidden_delta(dHd, M, A, Hh, act, rho, beta, kl, one)
@@ -185,7 +185,7 @@ def forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, no
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def weight_gradient_product(alpha, P, dA, Hd, Q, tied, beta, Gw, Gwd):
+def weight_gradient_product(alpha, P, dA, Hd, Q, tied, beta, Gw, Gwd, threads):
     """Gw = alpha (dA^T X [+ Hd^T dZ when tied]) + beta Gw; untied also Gwd = alpha dZ^T Hd + beta Gwd.
 
     dA and Hd are (H, B). With alpha = -lr/B and beta = 1, Gw can be W itself: the SGD step in
@@ -193,9 +193,9 @@ def weight_gradient_product(alpha, P, dA, Hd, Q, tied, beta, Gw, Gwd):
     """
     if tied:
         B2 = 2 * Q.shape[1]
-        combine_rows(alpha, P, False, Q.reshape(B2, Q.shape[2]), beta, Gw)
+        combine_rows(alpha, P, False, Q.reshape(B2, Q.shape[2]), beta, Gw, threads)
     else:
-        combine_rows(alpha, dA, False, Q[0], beta, Gw)
+        combine_rows(alpha, dA, False, Q[0], beta, Gw, threads)
         gemm(alpha, Q[1], True, Hd, True, beta, Gwd)
 
 
@@ -207,6 +207,6 @@ def batch_gradients(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noi
     Returns the summed reported loss of the batch (float64).
     """
     loss = forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t, drop_t,
-                            rho, beta, seed, step, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, gb, gc, one)
-    weight_gradient_product(one, P, dHd, Hd, Q, tied, one - one, Gw, Gwd)
+                            rho, beta, seed, step, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, gb, gc, one, 1)
+    weight_gradient_product(one, P, dHd, Hd, Q, tied, one - one, Gw, Gwd, 1)
     return loss

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 
 import pytest
 
-from aetui.config import TrainConfig
-from aetui.launch import open_trainer
-from aetui.store import SessionStore
+# Two kernel threads even on a one-core machine, so the threaded products are always tested.
+os.environ.setdefault("NUMBA_NUM_THREADS", "2")
+
+from aetui.config import TrainConfig  # noqa: E402  (after the setting above: Numba reads it on import)
+from aetui.launch import open_trainer  # noqa: E402
+from aetui.store import SessionStore  # noqa: E402
+from aetui.threads import compute_threads  # noqa: E402
 
 
 @pytest.fixture
@@ -66,10 +71,9 @@ def tui_wait():
 
 
 @pytest.fixture(autouse=True, scope="session")
-def one_blas_thread():
-    """One BLAS thread, as the trainer uses by default: on 2 shared cores, two OpenBLAS threads
-    per small product thrash (seen: a 3 s test file taking 114 s under load)."""
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=1, user_api="blas"):
+def one_compute_thread():
+    """One BLAS and kernel thread, as the trainer uses by default: on 2 shared cores, two
+    OpenBLAS threads per small product thrash (seen: a 3 s test file taking 114 s under load).
+    Tests of threading ask for more with compute_threads."""
+    with compute_threads(1):
         yield

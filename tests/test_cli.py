@@ -49,6 +49,7 @@ def test_headless_json_summary_and_resume(tmp_path, capsys):
     (["train", "--headless", "--loss", "cross_entropy", "--activation", "relu"], "cross_entropy needs outputs in (0, 1)"),
     (["train", "--bogus"], "unrecognized arguments: --bogus"),
     (["train", "--json"], "--json goes with --headless"),
+    (["train", "--headless", "--threads", "9999"], "argument --threads: this machine runs at most 2"),
     (["sessions", "show"], "needs a session NAME"),
 ])
 def test_bad_options_exit_2_with_one_line(tmp_path, capsys, argv, message):

@@ -7,6 +7,7 @@ from aetui.config import TrainConfig
 from aetui.data import bar_patterns
 from aetui.launch import close_trainer, open_trainer
 from aetui.store import SessionStore
+from aetui.threads import compute_threads
 
 
 def small(**kw) -> TrainConfig:
@@ -35,6 +36,22 @@ def test_resume_is_bit_identical_with_noise_and_dropout(tmp_path):
     for name in ("W", "b", "c", "vW", "vb", "vc"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
     close_trainer(two)
+
+
+def test_two_threads_train_bit_identical_to_one(tmp_path):
+    # The study's sizes, where the step's products are big enough to be shared among threads.
+    store = SessionStore(tmp_path)
+    cfg = TrainConfig(noise=0.3, dropout=0.4, momentum=0.5).validated()
+    states = []
+    for threads in (1, 2):
+        trainer = open_trainer(store, f"t{threads}", cfg, {})
+        with compute_threads(threads):
+            trainer.train_samples(2_000)
+        states.append(trainer.session.state)
+        close_trainer(trainer)
+    assert np.abs(states[0].W - states[1].W).max() == 0 and np.abs(states[0].vW).max() > 0
+    for name in ("W", "b", "c", "vW"):
+        np.testing.assert_array_equal(getattr(states[0], name), getattr(states[1], name), err_msg=name)
 
 
 def test_resume_exact_untied_balanced(tmp_path):

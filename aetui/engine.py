@@ -61,7 +61,7 @@ class Engine:
         self._Hd = aligned_empty((H, B), DTYPE)
         self._dHd = aligned_empty((H, B), DTYPE)
         self._kl = aligned_empty(H, DTYPE)
-        self._P = aligned_empty((H, 2 * B), DTYPE)
+        self._P = aligned_empty((2 * B, H), DTYPE)
         self._Q = aligned_empty((2, B, V), DTYPE)
         self._Xc = aligned_empty((B, V), DTYPE)
         self._Yb = aligned_empty((B, V), DTYPE)

@@ -56,19 +56,19 @@ def _train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, 
         losses[k] = loss / (B * V)
         # Weights: the SGD step is folded into the gradient product (no gradient buffer, no pass).
         if mu > zero:
-            weight_gradient_product(-lr_t * inv_b, P, dHd, Hd, Q, tied, mu, vW, vWd, threads)
+            weight_gradient_product(-lr_t * inv_b, P, Hd, Q, tied, mu, vW, vWd, threads)
             finish_momentum_step(W, vW, lr_t, wd)
             if not tied:
                 finish_momentum_step(W_dec, vWd, lr_t, wd)
         elif wd > zero:
             # Decay must join the gradient before rounding: as gemm's beta = float32(1 - lr wd),
             # or as a pass of its own, a small lr wd rounds away (wd 1e-6 at lr 0.01 vanishes).
-            weight_gradient_product(one, P, dHd, Hd, Q, tied, zero, Gw, Gwd, threads)
+            weight_gradient_product(one, P, Hd, Q, tied, zero, Gw, Gwd, threads)
             sgd_update(W, Gw, vW, lr_t, inv_b, mu, wd)
             if not tied:
                 sgd_update(W_dec, Gwd, vWd, lr_t, inv_b, mu, wd)
         else:
-            weight_gradient_product(-lr_t * inv_b, P, dHd, Hd, Q, tied, one, W, W_dec, threads)
+            weight_gradient_product(-lr_t * inv_b, P, Hd, Q, tied, one, W, W_dec, threads)
         sgd_update(b, gb, vb, blr_t, inv_b, mu, zero)
         sgd_update(c, gc, vc, blr_t, inv_b, mu, zero)
     if not (all_finite(W) and all_finite(b) and all_finite(c) and (tied or all_finite(W_dec))):

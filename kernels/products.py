@@ -2,7 +2,7 @@
 
 Each product has W (H, V) on one side and a batch (B rows, B small) on the other:
   A = W X^T and dH = W dZ^T           rows_dot_rows: C[i, j] = sum_v L[i, v] R[j, v]
-  Z = Hd^T W and W += alpha P [X; dZ]  combine_rows:  C[i] = alpha sum_k op(L)[i, k] R[k] + beta C[i]
+  Z = Hd^T W and W += alpha P^T [X; dZ] combine_rows: C[i] = alpha sum_k L[k, i] R[k] + beta C[i]
 At B = 20 OpenBLAS spends much of each call packing W; these read W in place, in blocks that
 stay in registers. Measured side by side with SciPy's sgemm at H 100, V 784, B 20, one thread:
 rows_dot_rows ~1.2-1.6x, combine_rows ~1.7x (Z) and ~1.2x (the update). `aetui bench` measures
@@ -29,6 +29,8 @@ from kernels.types import as_type_of
 # Multiply-adds below which a product runs on one thread whatever the setting: starting the
 # threads costs a few microseconds, and at batch 1 (~80k per product) threads made it slower.
 THREADED_MIN_WORK = 500_000
+# combine_rows hands threads panels of this many 4-row x 4-vector blocks (at V 784, 3 per row)
+PANEL_BLOCKS = 4
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -142,20 +144,16 @@ def rows_dot_rows(L, R, C, threads):
         _rows_dot_rows_serial(L, R, C)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _coefficient(L, trans_l, i, k):
-    return L[k, i] if trans_l else L[i, k]
-
-
-@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(nogil=True, cache=True, inline="always")
 def _finish(alpha, acc, beta, C, i, v):
     row = C[i]
     store(row, v, scale_add(alpha, acc, beta, load(row, v)))
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _combine_4x4(alpha, L, trans_l, R, beta, C, i, rows, v, w, zero):
-    """C[i : i + rows, v : v + 4w], rows <= 4; a missing row repeats the last (and is dropped)."""
+def _combine_4x4(alpha, L, R, beta, C, i, rows, v, zero):
+    """C[i : i + rows, v : v + 4w] (w lanes), rows <= 4; a missing row repeats the last and is dropped."""
+    w = lanes(C)
     i1 = i + min(1, rows - 1)
     i2 = i + min(2, rows - 1)
     i3 = i + min(3, rows - 1)
@@ -167,22 +165,22 @@ def _combine_4x4(alpha, L, trans_l, R, beta, C, i, rows, v, w, zero):
         x1 = load(r, v + w)
         x2 = load(r, v + 2 * w)
         x3 = load(r, v + 3 * w)
-        c = splat(_coefficient(L, trans_l, i, k))
+        c = splat(L[k, i])
         a00 = fma(c, x0, a00)
         a01 = fma(c, x1, a01)
         a02 = fma(c, x2, a02)
         a03 = fma(c, x3, a03)
-        c = splat(_coefficient(L, trans_l, i1, k))
+        c = splat(L[k, i1])
         a10 = fma(c, x0, a10)
         a11 = fma(c, x1, a11)
         a12 = fma(c, x2, a12)
         a13 = fma(c, x3, a13)
-        c = splat(_coefficient(L, trans_l, i2, k))
+        c = splat(L[k, i2])
         a20 = fma(c, x0, a20)
         a21 = fma(c, x1, a21)
         a22 = fma(c, x2, a22)
         a23 = fma(c, x3, a23)
-        c = splat(_coefficient(L, trans_l, i3, k))
+        c = splat(L[k, i3])
         a30 = fma(c, x0, a30)
         a31 = fma(c, x1, a31)
         a32 = fma(c, x2, a32)
@@ -209,34 +207,13 @@ def _combine_4x4(alpha, L, trans_l, R, beta, C, i, rows, v, w, zero):
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _combine_4x1(alpha, L, trans_l, R, beta, C, i, rows, v, zero):
-    """C[i : i + rows, v : v + w], as _combine_4x4 for one vector of columns."""
-    i1 = i + min(1, rows - 1)
-    i2 = i + min(2, rows - 1)
-    i3 = i + min(3, rows - 1)
-    a0 = a1 = a2 = a3 = splat(zero)
-    for k in range(R.shape[0]):
-        x = load(R[k], v)
-        a0 = fma(splat(_coefficient(L, trans_l, i, k)), x, a0)
-        a1 = fma(splat(_coefficient(L, trans_l, i1, k)), x, a1)
-        a2 = fma(splat(_coefficient(L, trans_l, i2, k)), x, a2)
-        a3 = fma(splat(_coefficient(L, trans_l, i3, k)), x, a3)
-    _finish(alpha, a0, beta, C, i, v)
-    if rows > 1:
-        _finish(alpha, a1, beta, C, i1, v)
-    if rows > 2:
-        _finish(alpha, a2, beta, C, i2, v)
-    if rows > 3:
-        _finish(alpha, a3, beta, C, i3, v)
-
-
-@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _combine_1x4(alpha, L, trans_l, R, beta, C, i, v, w, zero):
+def _combine_1x4(alpha, L, R, beta, C, i, v, zero):
     """C[i, v : v + 4w] alone: a batch of one would waste three quarters of a 4-row block."""
+    w = lanes(C)
     a0 = a1 = a2 = a3 = splat(zero)
     for k in range(R.shape[0]):
         r = R[k]
-        c = splat(_coefficient(L, trans_l, i, k))
+        c = splat(L[k, i])
         a0 = fma(c, load(r, v), a0)
         a1 = fma(c, load(r, v + w), a1)
         a2 = fma(c, load(r, v + 2 * w), a2)
@@ -248,81 +225,96 @@ def _combine_1x4(alpha, L, trans_l, R, beta, C, i, v, w, zero):
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _check_combine_shapes(L, trans_l, R, C):
-    M, N = C.shape
-    K = R.shape[0]
-    if R.shape[1] != N or (L.shape[0], L.shape[1]) != ((K, M) if trans_l else (M, K)):
-        raise ValueError("combine_rows: shapes do not match")
+def _combine_4x1(alpha, L, R, beta, C, i, rows, v, zero):
+    """C[i : i + rows, v : v + w], as _combine_4x4 for one vector of columns."""
+    i1 = i + min(1, rows - 1)
+    i2 = i + min(2, rows - 1)
+    i3 = i + min(3, rows - 1)
+    a0 = a1 = a2 = a3 = splat(zero)
+    for k in range(R.shape[0]):
+        x = load(R[k], v)
+        a0 = fma(splat(L[k, i]), x, a0)
+        a1 = fma(splat(L[k, i1]), x, a1)
+        a2 = fma(splat(L[k, i2]), x, a2)
+        a3 = fma(splat(L[k, i3]), x, a3)
+    _finish(alpha, a0, beta, C, i, v)
+    if rows > 1:
+        _finish(alpha, a1, beta, C, i1, v)
+    if rows > 2:
+        _finish(alpha, a2, beta, C, i2, v)
+    if rows > 3:
+        _finish(alpha, a3, beta, C, i3, v)
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _combine_block(alpha, L, trans_l, R, beta, C, block, column_blocks, w, zero):
-    """Block number `block` of the whole-vector part, counting along rows of blocks."""
-    i = 4 * (block // column_blocks)
-    v = 4 * w * (block % column_blocks)
+def _combine_panel(alpha, L, R, beta, C, i, first_block, stop_block, zero):
+    """Rows i .. i + 3 of C, in column blocks first_block .. stop_block - 1 of 4 vectors each."""
     rows = min(4, C.shape[0] - i)
-    if rows == 1:
-        _combine_1x4(alpha, L, trans_l, R, beta, C, i, v, w, zero)
-    else:
-        _combine_4x4(alpha, L, trans_l, R, beta, C, i, rows, v, w, zero)
+    for block in range(first_block, stop_block):
+        if rows == 1:
+            _combine_1x4(alpha, L, R, beta, C, i, 4 * lanes(C) * block, zero)
+        else:
+            _combine_4x4(alpha, L, R, beta, C, i, rows, 4 * lanes(C) * block, zero)
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _combine_leftover_columns(alpha, L, trans_l, R, beta, C, i, w, zero):
-    """Rows i .. i + 3 of C past the last block of 4 vectors."""
+def _combine_leftover_columns(alpha, L, R, beta, C, i, zero):
+    """Rows i .. i + 3 of C past the last block of 4 vectors: whole vectors, then one by one."""
     M, N = C.shape
-    K = R.shape[0]
+    w = lanes(C)
     rows = min(4, M - i)
-    blocks_end = N - N % (4 * w)
-    vectors_end = N - N % w
-    for v in range(blocks_end, vectors_end, w):
-        _combine_4x1(alpha, L, trans_l, R, beta, C, i, rows, v, zero)
+    for v in range(N - N % (4 * w), N - N % w, w):
+        _combine_4x1(alpha, L, R, beta, C, i, rows, v, zero)
     for r in range(i, i + rows):
-        for v in range(vectors_end, N):
+        for v in range(N - N % w, N):
             total = zero
-            for k in range(K):
-                total += _coefficient(L, trans_l, r, k) * R[k, v]
+            for k in range(R.shape[0]):
+                total += L[k, r] * R[k, v]
             C[r, v] = alpha * total + beta * C[r, v] if beta != 0 else alpha * total
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _combine_rows_serial(alpha, L, trans_l, R, beta, C):
-    _check_combine_shapes(L, trans_l, R, C)
+def _check_combine_shapes(L, R, C):
+    if L.shape[0] != R.shape[0] or L.shape[1] != C.shape[0] or R.shape[1] != C.shape[1]:
+        raise ValueError("combine_rows: shapes do not match")
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _combine_rows_serial(alpha, L, R, beta, C):
+    _check_combine_shapes(L, R, C)
     zero = as_type_of(C, 0.0)
-    w = lanes(C)
-    row_blocks = (C.shape[0] + 3) // 4
-    column_blocks = C.shape[1] // (4 * w)
-    for block in range(row_blocks * column_blocks):
-        _combine_block(alpha, L, trans_l, R, beta, C, block, column_blocks, w, zero)
-    for row_block in range(row_blocks):
-        _combine_leftover_columns(alpha, L, trans_l, R, beta, C, 4 * row_block, w, zero)
+    column_blocks = C.shape[1] // (4 * lanes(C))
+    for i in range(0, C.shape[0], 4):
+        _combine_panel(alpha, L, R, beta, C, i, 0, column_blocks, zero)
+        _combine_leftover_columns(alpha, L, R, beta, C, i, zero)
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy", parallel=True)
-def _combine_rows_threaded(alpha, L, trans_l, R, beta, C):
-    _check_combine_shapes(L, trans_l, R, C)
+def _combine_rows_threaded(alpha, L, R, beta, C):
+    _check_combine_shapes(L, R, C)
     zero = as_type_of(C, 0.0)
-    w = lanes(C)
     row_blocks = (C.shape[0] + 3) // 4
-    column_blocks = C.shape[1] // (4 * w)
-    for block in prange(row_blocks * column_blocks):
-        _combine_block(alpha, L, trans_l, R, beta, C, block, column_blocks, w, zero)
+    column_blocks = C.shape[1] // (4 * lanes(C))
+    panels = (column_blocks + PANEL_BLOCKS - 1) // PANEL_BLOCKS
+    for unit in prange(row_blocks * panels):
+        i = 4 * (unit // panels)
+        first = PANEL_BLOCKS * (unit % panels)
+        _combine_panel(alpha, L, R, beta, C, i, first, min(first + PANEL_BLOCKS, column_blocks), zero)
     for row_block in prange(row_blocks):
-        _combine_leftover_columns(alpha, L, trans_l, R, beta, C, 4 * row_block, w, zero)
+        _combine_leftover_columns(alpha, L, R, beta, C, 4 * row_block, zero)
 
 
 @njit(nogil=True, cache=True)
-def combine_rows(alpha, L, trans_l, R, beta, C, threads):
-    """C = alpha op(L) R + beta C: each row of C a combination of the rows of R.
+def combine_rows(alpha, L, R, beta, C, threads):
+    """C = alpha L^T R + beta C: each row of C a combination of the rows of R, weighted by L.
 
-    op(L) is L (M, K), or L^T for L (K, M) with trans_l; R (K, N) and C (M, N) C-contiguous;
-    alpha and beta scalars of C's type. beta = 0 ignores C's old values (even NaN).
-    A block of 4 rows x 4 vectors of C stays in 16 registers over the whole k loop (4 loads
-    and 4 broadcasts per 16 fused multiply-adds) and joins C once, so each element is rounded
-    once as with BLAS. Columns past the last whole vector are summed one by one. Threads as
-    for rows_dot_rows.
+    L (K, M), R (K, N) and C (M, N) C-contiguous; alpha and beta scalars of C's type. beta = 0
+    ignores C's old values (even NaN). A block of 4 rows x 4 vectors of C stays in 16
+    registers over the whole k loop (4 loads and 4 broadcasts per 16 fused multiply-adds) and
+    joins C once, so each element is rounded once as with BLAS. Columns past the last whole
+    vector are summed one by one. Threads as for rows_dot_rows; they take panels of blocks.
     """
     if threads > 1 and C.size * R.shape[0] >= THREADED_MIN_WORK:
-        _combine_rows_threaded(alpha, L, trans_l, R, beta, C)
+        _combine_rows_threaded(alpha, L, R, beta, C)
     else:
-        _combine_rows_serial(alpha, L, trans_l, R, beta, C)
+        _combine_rows_serial(alpha, L, R, beta, C)

@@ -5,8 +5,8 @@ output rows wants the reverse: a block of accumulators that stays in registers a
 whole reduction loop, vectorised along the output row. With these values a kernel holds the
 block in named `Vector` locals, which LLVM keeps in registers.
 
-A `Vector` holds LANES[dtype] elements: one 512-bit register where the CPU has AVX-512, else
-256 bits (on other CPUs LLVM splits or joins them as it needs; the results are the same).
+A `Vector` holds LANES32 float32 or LANES64 float64 elements: one 512-bit register where the
+CPU has AVX-512, else 256 bits (elsewhere LLVM splits them as it needs; the results are the same).
   load(a, i)            a[i : i + lanes] of a C-contiguous 1D array (no bounds check)
   store(a, i, x)        a[i : i + lanes] = x
   lanes(a)              how many elements of array a's type a Vector holds (a constant)

@@ -7,13 +7,12 @@ The reported loss is the mean per pixel of cross-entropy, or of (y - x)^2.
 
 Work buffers, allocated once by the caller in W's float type T (B batch, H hidden, V visible).
 Hidden-layer buffers are unit-major, (H, B): A = W X^T and dH = W dZ^T are then products of
-rows with rows (kernels/products.py), and the tied gradient's left factor [dA | Hd] is (H, 2B)
-without a transpose.
+rows with rows (kernels/products.py).
   A (H, B) pre-activations, Hh (H, B) code before dropout, M (H, B) dropout multipliers,
-  Hd (H, B) code after dropout, dHd (H, B) (becomes dA), kl (H,), P (H, 2B) = [dA | Hd],
+  Hd (H, B) code after dropout, dHd (H, B) (becomes dA), kl (H,), P (2B, H) = [dA | Hd]^T,
   Q (2, B, V) = [noisy input, dZ], Xc (B, V) clean targets, Yb (B, V) outputs (squared error).
-[dA | Hd] times [X; dZ] is the tied gradient dA^T X + Hd^T dZ as one matrix product with
-K = 2B instead of two with K = B. Random draw indices stay sample-major (s * H + j).
+P^T [X; dZ] = [dA | Hd] [X; dZ] is the tied gradient dA X + Hd dZ as one matrix product with
+K = 2B instead of two with K = B (untied: P[:B]^T X). Random draw indices stay sample-major (s * H + j).
 `lut` (256,) maps a uint8 pixel to its input value in type T; `one` is 1 in type T. Both keep
 float32 maths float32 (Numba widens uint8 * float32 to float64).
 """
@@ -28,6 +27,27 @@ from kernels.products import combine_rows, rows_dot_rows
 from kernels.rng import DROPOUT_STREAM, NOISE_STREAM, draw32, stream_key
 
 RHO_EPS = 1e-6  # keeps KL finite for codes at exactly 0 or 1
+# Below this batch the products are matrix-vector shaped and bound by memory, where BLAS beats
+# the 4-row blocks of kernels/products.py (measured at batch 1: W X^T 1.4x, the update 2x).
+SMALL_BATCH = 4
+
+
+@njit(nogil=True, cache=True)
+def _times_batch_rows(W, X, out, one, threads):
+    """out = W X^T."""
+    if X.shape[0] < SMALL_BATCH:
+        gemm(one, W, False, X, True, one - one, out)
+    else:
+        rows_dot_rows(W, X, out, threads)
+
+
+@njit(nogil=True, cache=True)
+def _update_product(alpha, P, R, beta, G, batch, threads):
+    """G = alpha P^T R + beta G (P (K, H) with K = the batch or twice it)."""
+    if batch < SMALL_BATCH:
+        gemm(alpha, P, True, R, False, beta, G)
+    else:
+        combine_rows(alpha, P, R, beta, G, threads)
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -156,7 +176,7 @@ def forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, no
                      rho, beta, seed, step, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, gb, gc, one, threads):
     """Forward and backward for one batch, up to the weight gradients.
 
-    Leaves dA in dHd, Hd, Q = [X, dZ] and, when tied, P = [dA | Hd] (the factors of the weight
+    Leaves dA in dHd, Hd, Q = [X, dZ] and P = [dA | Hd]^T (the factors of the weight
     gradients); fills gb, gc. Returns the summed reported loss of the batch (float64).
     """
     X = Q[0]
@@ -164,38 +184,39 @@ def forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, no
     B = X.shape[0]
     zero = one - one
     gather_inputs(data, lut, rows, noise_t, seed, step, X, Xc)
-    rows_dot_rows(W, X, A, threads)  # A = W X^T
+    _times_batch_rows(W, X, A, one, threads)  # A = W X^T
     hidden_layer(A, b, act, drop_t, seed, step, Hh, M, Hd, one)
     if tied:
-        combine_rows(one, Hd, True, W, zero, Z, threads)  # Z = Hd^T W
+        combine_rows(one, Hd, W, zero, Z, threads)  # Z = Hd^T W
     else:
         gemm(one, Hd, True, W_dec, True, zero, Z)  # Z = Hd^T W_dec^T
     loss = output_layer(Z, c, Xc, out_act, ce, Yb, one)
     if tied:
-        rows_dot_rows(W, Z, dHd, threads)  # dHd = W dZ^T
+        _times_batch_rows(W, Z, dHd, one, threads)  # dHd = W dZ^T
     else:
         gemm(one, W_dec, True, Z, True, zero, dHd)  # dHd = W_dec^T dZ^T
     hidden_delta(dHd, M, A, Hh, act, rho, beta, kl, one)
     row_sums(dHd, gb)
     column_sums(Z, gc)
-    if tied:
-        P[:, :B] = dHd
-        P[:, B:] = Hd
+    for j in range(dHd.shape[0]):
+        for s in range(B):
+            P[s, j] = dHd[j, s]
+            P[B + s, j] = Hd[j, s]
     return loss
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def weight_gradient_product(alpha, P, dA, Hd, Q, tied, beta, Gw, Gwd, threads):
-    """Gw = alpha (dA^T X [+ Hd^T dZ when tied]) + beta Gw; untied also Gwd = alpha dZ^T Hd + beta Gwd.
+def weight_gradient_product(alpha, P, Hd, Q, tied, beta, Gw, Gwd, threads):
+    """Gw = alpha (dA X [+ Hd dZ when tied]) + beta Gw; untied also Gwd = alpha dZ^T Hd^T + beta Gwd.
 
-    dA and Hd are (H, B). With alpha = -lr/B and beta = 1, Gw can be W itself: the SGD step in
-    one product.
+    P = [dA | Hd]^T (2B, H) and Hd (H, B) as forward_backward leaves them. With alpha = -lr/B
+    and beta = 1, Gw can be W itself: the SGD step in one product.
     """
+    B = Q.shape[1]
     if tied:
-        B2 = 2 * Q.shape[1]
-        combine_rows(alpha, P, False, Q.reshape(B2, Q.shape[2]), beta, Gw, threads)
+        _update_product(alpha, P, Q.reshape(2 * B, Q.shape[2]), beta, Gw, B, threads)
     else:
-        combine_rows(alpha, dA, False, Q[0], beta, Gw, threads)
+        _update_product(alpha, P[:B], Q[0], beta, Gw, B, threads)
         gemm(alpha, Q[1], True, Hd, True, beta, Gwd)
 
 
@@ -208,5 +229,5 @@ def batch_gradients(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noi
     """
     loss = forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t, drop_t,
                             rho, beta, seed, step, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, gb, gc, one, 1)
-    weight_gradient_product(one, P, dHd, Hd, Q, tied, one - one, Gw, Gwd, 1)
+    weight_gradient_product(one, P, Hd, Q, tied, one - one, Gw, Gwd, 1)
     return loss

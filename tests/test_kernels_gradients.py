@@ -82,7 +82,7 @@ class Problem:
         self.AT, self.HhT, self.MT, self.Hd, self.dHd = (np.empty((H, B)) for _ in range(5))
         self.A, self.Hh, self.M = self.AT.T, self.HhT.T, self.MT.T
         self.kl = np.empty(H)
-        self.P, self.Q = np.empty((H, 2 * B)), np.empty((2, B, V))
+        self.P, self.Q = np.empty((2 * B, H)), np.empty((2, B, V))
         self.Xc, self.Yb = np.empty((B, V)), np.empty((B, V))
         self.Gw, self.gb, self.gc = np.empty((H, V)), np.empty(H), np.empty(V)
         self.Gwd = EMPTY if case.tied else np.empty((V, H))

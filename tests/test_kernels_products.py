@@ -39,25 +39,22 @@ def test_rows_dot_rows_matches_numpy(m, v, n, dtype):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("trans_l", [False, True])
 @pytest.mark.parametrize("m,n,k", [(20, 784, 100), (100, 784, 40), (5, 37, 3), (1, 5, 1), (9, 2 * LANES32 + 3, 7),
-                                   (4, 4 * LANES32, 2), (6, LANES32, 20), (1, 5 * LANES32 + 3, 5)])
-def test_combine_rows_matches_numpy(m, n, k, trans_l, dtype):
+                                   (4, 4 * LANES32, 2), (6, LANES32, 20), (1, 5 * LANES32 + 3, 5),
+                                   (7, 9 * 4 * LANES32, 3)])
+def test_combine_rows_matches_numpy(m, n, k, dtype):
     rng = np.random.default_rng(m * 100 + n + k)
-    L = _random(rng, (k, m) if trans_l else (m, k), dtype)
-    R = _random(rng, (k, n), dtype)
-    C0 = _random(rng, (m, n), dtype)
-    product = (L.T if trans_l else L).astype(np.float64) @ R.astype(np.float64)
+    L, R, C0 = _random(rng, (k, m), dtype), _random(rng, (k, n), dtype), _random(rng, (m, n), dtype)
     C = C0.copy()
-    combine_rows(dtype(0.5), L, trans_l, R, dtype(-2.0), C, 1)
-    _close(C, 0.5 * product - 2.0 * C0.astype(np.float64), dtype)
+    combine_rows(dtype(0.5), L, R, dtype(-2.0), C, 1)
+    _close(C, 0.5 * (L.T.astype(np.float64) @ R) - 2.0 * C0.astype(np.float64), dtype)
 
 
 def test_combine_rows_with_beta_zero_ignores_old_values_even_nan():
     rng = np.random.default_rng(1)
     L, R = _random(rng, (7, 20), np.float32), _random(rng, (7, 50), np.float32)
     C = np.full((20, 50), np.nan, np.float32)
-    combine_rows(np.float32(1.0), L, True, R, np.float32(0.0), C, 1)
+    combine_rows(np.float32(1.0), L, R, np.float32(0.0), C, 1)
     _close(C, L.T.astype(np.float64) @ R, np.float32)
 
 
@@ -66,10 +63,10 @@ def test_combine_rows_rounds_each_element_once():
     # by one to C each would round away.
     ulp = np.spacing(np.float32(1.0))
     n = 3 * LANES32 + 5  # vector blocks and a scalar tail
-    L = np.ones((1, 4), np.float32)
+    L = np.ones((4, 1), np.float32)
     R = np.full((4, n), ulp / 4, np.float32)
     C = np.ones((1, n), np.float32)
-    combine_rows(np.float32(1.0), L, False, R, np.float32(1.0), C, 1)
+    combine_rows(np.float32(1.0), L, R, np.float32(1.0), C, 1)
     assert np.all(C == np.float32(1.0) + ulp)
 
 
@@ -78,7 +75,7 @@ def test_products_refuse_mismatched_shapes():
     with pytest.raises(ValueError, match="rows_dot_rows"):
         rows_dot_rows(a, np.zeros((3, 9), np.float32), np.zeros((4, 3), np.float32), 1)
     with pytest.raises(ValueError, match="combine_rows"):
-        combine_rows(np.float32(1), a, False, np.zeros((5, 8), np.float32), np.float32(0), np.zeros((4, 8), np.float32), 1)
+        combine_rows(np.float32(1), a, np.zeros((5, 8), np.float32), np.float32(0), np.zeros((8, 8), np.float32), 1)
 
 
 def test_vector_lanes_fill_one_register():
@@ -109,7 +106,7 @@ def test_a_non_finite_input_spoils_only_the_outputs_it_reaches():
     L, R = _random(rng, (3, 20), np.float32), _random(rng, (3, 40), np.float32)
     R[0, 0] = np.inf
     C = np.zeros((20, 40), np.float32)
-    combine_rows(np.float32(1.0), L, True, R, np.float32(0.0), C, 1)
+    combine_rows(np.float32(1.0), L, R, np.float32(0.0), C, 1)
     assert not np.isfinite(C[:, 0]).any()
     _close(C[:, 1:], L.T.astype(np.float64) @ R[:, 1:], np.float32)
 
@@ -119,8 +116,8 @@ def test_threaded_products_equal_one_thread_bit_for_bit():
     # same way whichever thread takes it, so the results must not change by a bit.
     rng = np.random.default_rng(3)
     W, X = _random(rng, (102, 784), np.float32), _random(rng, (21, 784), np.float32)
-    P, Q = _random(rng, (102, 42), np.float32), _random(rng, (42, 784), np.float32)
-    codes = _random(rng, (21, 102), np.float32)
+    P, Q = _random(rng, (42, 102), np.float32), _random(rng, (42, 784), np.float32)
+    codes = _random(rng, (102, 21), np.float32)
     assert W.size * X.shape[0] >= THREADED_MIN_WORK and W.size * Q.shape[0] >= THREADED_MIN_WORK
     results = {}
     for n in (1, 2):
@@ -128,12 +125,12 @@ def test_threaded_products_equal_one_thread_bit_for_bit():
             A = np.empty((102, 21), np.float32)
             rows_dot_rows(W, X, A, n)
             Z = np.empty((21, 784), np.float32)
-            combine_rows(np.float32(1), codes, False, W, np.float32(0), Z, n)
+            combine_rows(np.float32(1), codes, W, np.float32(0), Z, n)
             U = W.copy()
-            combine_rows(np.float32(-0.01), P, False, Q, np.float32(1), U, n)
+            combine_rows(np.float32(-0.01), P, Q, np.float32(1), U, n)
             results[n] = (A, Z, U)
     for one, two in zip(results[1], results[2]):
         assert np.array_equal(one, two)
     _close(results[2][0], W.astype(np.float64) @ X.T, np.float32)
-    _close(results[2][1], codes.astype(np.float64) @ W, np.float32)
-    _close(results[2][2], W - 0.01 * (P.astype(np.float64) @ Q), np.float32)
+    _close(results[2][1], codes.T.astype(np.float64) @ W, np.float32)
+    _close(results[2][2], W - 0.01 * (P.T.astype(np.float64) @ Q), np.float32)

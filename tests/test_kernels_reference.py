@@ -83,6 +83,11 @@ AGREEMENT = {
     "sigmoid-decay": TrainConfig(weight_decay=1e-3),
     "softplus-linear": TrainConfig(activation="softplus", output_activation="linear"),
     "elu-sigmoid_ce-untied": TrainConfig(activation="elu", output_activation="sigmoid", tied=False),
+    # batches below kernels.step.SMALL_BATCH take BLAS; 5 and 7 leave rows outside 4-row blocks
+    "batch1": TrainConfig(batch=1),
+    "batch3-momentum": TrainConfig(batch=3, momentum=0.5),
+    "batch5-untied": TrainConfig(batch=5, tied=False),
+    "batch7-decay": TrainConfig(batch=7, weight_decay=1e-3),
 }
 
 
@@ -313,7 +318,7 @@ def kernel_masks(seed, step, noise, dropout):
     """
     f = np.float64
     data = np.full((MB, MV), 255, np.uint8)
-    P, Q = np.empty((MH, 2 * MB)), np.empty((2, MB, MV))
+    P, Q = np.empty((2 * MB, MH)), np.empty((2, MB, MV))
     A, Hh, M, Hd, dHd = (np.empty((MH, MB)) for _ in range(5))  # the kernel's unit-major buffers
     batch_gradients(data, np.arange(256, dtype=f) / 255, np.arange(MB, dtype=np.int64),
                     np.zeros((MH, MV)), np.zeros(MH), np.zeros(MV), np.zeros((0, 0)), True,

@@ -92,7 +92,8 @@ def _add_training_options(p: argparse.ArgumentParser) -> None:
     r.add_argument("--session", help="session name: resumed if it exists, else created")
     r.add_argument("--sessions-dir", help="folder of sessions (default ./sessions or $AETUI_SESSIONS)")
     r.add_argument("--samples", type=_positive_int, help="train this many more samples (headless default 100000)")
-    r.add_argument("--threads", type=_thread_count, default=1, help="compute threads (default 1)")
+    r.add_argument("--threads", type=_thread_count, default=1,
+                   help="compute threads for the kernels and BLAS (default 1; leave a core for the dashboard)")
     r.add_argument("--headless", action="store_true", help="no dashboard: progress bar on stderr")
     r.add_argument("--json", action="store_true", help="headless: print one JSON summary on stdout")
     r.add_argument("--ascii", action="store_true", help="dashboard: ASCII-only drawing")

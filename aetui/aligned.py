@@ -26,11 +26,17 @@ def aligned_empty(shape, dtype) -> np.ndarray:
     return raw[start:start + size].view(dtype).reshape(shape)
 
 
+def aligned_copy(a, dtype=None) -> np.ndarray:
+    """A new C-contiguous copy of a (as dtype, default a's) on a 64-byte boundary."""
+    a = np.asarray(a)
+    out = aligned_empty(a.shape, a.dtype if dtype is None else dtype)
+    out[...] = a
+    return out
+
+
 def aligned(a, dtype) -> np.ndarray:
     """a as a C-contiguous array of dtype on a 64-byte boundary: a itself when it already is."""
     a = np.asarray(a)
     if a.dtype == dtype and a.flags.c_contiguous and is_aligned(a):
         return a
-    out = aligned_empty(a.shape, dtype)
-    out[...] = a
-    return out
+    return aligned_copy(a, dtype)

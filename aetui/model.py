@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aetui.aligned import aligned
+from aetui.aligned import aligned, aligned_copy
 
 DTYPE = np.float32
 
@@ -65,7 +65,7 @@ class ModelState:
                    None if W_dec is None else np.zeros_like(W_dec))
 
     def copy(self) -> ModelState:
-        dup = lambda a: None if a is None else a.copy()  # noqa: E731
+        dup = lambda a: None if a is None else aligned_copy(a)  # noqa: E731  (a.copy() would need realigning)
         return ModelState(dup(self.W), dup(self.b), dup(self.c), dup(self.W_dec),
                           dup(self.vW), dup(self.vb), dup(self.vc), dup(self.vWd))
 

@@ -36,7 +36,11 @@ def test_model_state_and_engine_buffers_are_aligned_whatever_they_are_built_from
     arrays = [state.W, state.b, state.c, state.vW, state.vb, state.vc]
     assert all(is_aligned(a) and a.dtype == np.float32 for a in arrays)
     assert np.array_equal(state.W, W)
-    assert all(is_aligned(a) for a in state.copy().arrays().values())
+    dup = state.copy()
+    assert all(is_aligned(a) for a in dup.arrays().values())
+    assert dup.W is not state.W and np.array_equal(dup.W, state.W)
+    dup.W[0, 0] = 5.0
+    assert state.W[0, 0] == 1.0  # a copy, not a view
     engine = Engine(TrainConfig().validated(), state)
     for name in ("_A", "_Hh", "_M", "_Hd", "_dHd", "_P", "_Q", "_Xc", "_Yb", "_gb", "_gc"):
         assert is_aligned(getattr(engine, name)), name

@@ -4,9 +4,9 @@ Each product has W (H, V) on one side and a batch (B rows, B small) on the other
   A = W X^T and dH = W dZ^T           rows_dot_rows: C[i, j] = sum_v L[i, v] R[j, v]
   Z = Hd^T W and W += alpha P^T [X; dZ] combine_rows: C[i] = alpha sum_k L[k, i] R[k] + beta C[i]
 At B = 20 OpenBLAS spends much of each call packing W; these read W in place, in blocks that
-stay in registers. Measured side by side with SciPy's sgemm at H 100, V 784, B 20, one thread:
-rows_dot_rows ~1.2-1.6x, combine_rows ~1.7x (Z) and ~1.2x (the update). `aetui bench` measures
-the whole step.
+stay in registers. Measured side by side with SciPy's sgemm at H 100, V 784, B 20, one thread,
+over several runs on a noisy machine: W X^T 1.15-1.7x as fast, Hd^T W 1.4-1.8x, the update
+0.9-1.2x. `aetui bench` measures the whole step.
 
 rows_dot_rows keeps a 4 x 4 block of C in 16 accumulators over the whole v range (8 loads per
 16 multiply-adds), which LLVM vectorises along v and reduces across lanes once. combine_rows

@@ -9,25 +9,31 @@ from kernels.step import output_layer
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _add_bias_and_activate(Y, bias, act, one):
+    """Y = f(Y + bias) in place, bias added to every row."""
+    for s in range(Y.shape[0]):
+        for i in range(Y.shape[1]):
+            Y[s, i] += bias[i]
+    activate_all(act, Y, Y, one)
+    return Y
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _decoder_product(Hc, W, W_dec, tied):
+    """H W_dec^T (W_dec = W^T when tied): Hc (n, H) -> (n, V)."""
+    return np.dot(Hc, W) if tied else np.dot(Hc, W_dec.T)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def encode(X, W, b, act, one):
     """Hidden code f(X W^T + b): X (n, V) in W's float type, W (H, V) -> (n, H)."""
-    A = np.dot(X, W.T)
-    for s in range(A.shape[0]):
-        for j in range(A.shape[1]):
-            A[s, j] += b[j]
-    activate_all(act, A, A, one)
-    return A
+    return _add_bias_and_activate(np.dot(X, W.T), b, act, one)
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def decode(Hc, W, c, W_dec, tied, out_act, one):
     """Reconstruction g(H W_dec^T + c): Hc (n, H) -> (n, V)."""
-    Y = np.dot(Hc, W) if tied else np.dot(Hc, W_dec.T)
-    for s in range(Y.shape[0]):
-        for i in range(Y.shape[1]):
-            Y[s, i] += c[i]
-    activate_all(out_act, Y, Y, one)
-    return Y
+    return _add_bias_and_activate(_decoder_product(Hc, W, W_dec, tied), c, out_act, one)
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -41,6 +47,6 @@ def dataset_loss(data, lut, W, b, c, W_dec, tied, act, out_act, ce, block, one):
         for s in range(stop - start):
             for i in range(V):
                 Xc[s, i] = lut[data[start + s, i]]
-        Z = np.dot(encode(Xc, W, b, act, one), W) if tied else np.dot(encode(Xc, W, b, act, one), W_dec.T)
+        Z = _decoder_product(encode(Xc, W, b, act, one), W, W_dec, tied)
         total += output_layer(Z, c, Xc, out_act, ce, np.empty_like(Z), one)
     return total / (n * V)

@@ -58,9 +58,9 @@ class ModelState:
     @classmethod
     def from_weights(cls, W, b, c, W_dec) -> ModelState:
         """A state with fresh (zero) optimiser velocities."""
-        W = np.ascontiguousarray(W, DTYPE)
-        W_dec = None if W_dec is None else np.ascontiguousarray(W_dec, DTYPE)
-        return cls(W, np.ascontiguousarray(b, DTYPE), np.ascontiguousarray(c, DTYPE), W_dec,
+        W = aligned(W, DTYPE)  # converts and aligns in one copy (__post_init__ keeps the dtype)
+        W_dec = None if W_dec is None else aligned(W_dec, DTYPE)
+        return cls(W, aligned(b, DTYPE), aligned(c, DTYPE), W_dec,
                    np.zeros_like(W), np.zeros(W.shape[0], DTYPE), np.zeros(W.shape[1], DTYPE),
                    None if W_dec is None else np.zeros_like(W_dec))
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pytest
-from threadpoolctl import threadpool_limits
 
 from aetui import reference as ref
 from kernels.activations import ACTIVATIONS
@@ -31,14 +30,6 @@ RTOL = 1e-6  # |fd - grad| <= RTOL * max|grad| over all parameters; observed <= 
 KINK_MARGIN = 1e-3
 KINKS = {"relu": (0.0,), "leaky_relu": (0.0,), "abs": (0.0,), "step_relu": (0.0, 1.0),
          "leaky_step_relu": (0.0, 1.0)}
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    """These products are tiny: one BLAS thread is as fast, and OpenBLAS's spinning worker
-    threads made the tests ~40x slower on a busy 2-core machine (measured: 114 s vs 2.8 s)."""
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 @dataclass(frozen=True)

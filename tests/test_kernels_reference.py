@@ -8,7 +8,6 @@ import math
 import numpy as np
 import pytest
 from numba import njit
-from threadpoolctl import threadpool_limits
 
 from aetui import reference as ref
 from aetui.config import TrainConfig
@@ -33,14 +32,6 @@ SEED, STEP0 = 5, 100
 # and 2.4e-5 (0.58 of the bound), where float32 NumPy is 3.8e-5 from float64 and the engine 9e-6.
 STATE_RTOL = 5e-6
 LOSS_RTOL = 1e-5
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_blas_thread():
-    """These products are tiny: one BLAS thread is as fast, and OpenBLAS's spinning worker
-    threads made the tests ~40x slower on a busy 2-core machine (measured: 114 s vs 2.8 s)."""
-    with threadpool_limits(limits=1, user_api="blas"):
-        yield
 
 
 @pytest.fixture(scope="module")

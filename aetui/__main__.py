@@ -1,3 +1,3 @@
-from aetui.cli import main
+from aetui.cli.main import main
 
 raise SystemExit(main())

@@ -11,10 +11,10 @@ import pytest
 # Two kernel threads even on a one-core machine, so the threaded products are always tested.
 os.environ.setdefault("NUMBA_NUM_THREADS", "2")
 
-from aetui.config import TrainConfig  # noqa: E402  (after the setting above: Numba reads it on import)
-from aetui.launch import open_trainer  # noqa: E402
-from aetui.store import SessionStore  # noqa: E402
-from aetui.threads import compute_threads  # noqa: E402
+from aetui.model.config import TrainConfig  # noqa: E402  (after the setting above: Numba reads it on import)
+from aetui.training.launch import open_trainer  # noqa: E402
+from aetui.sessions.store import SessionStore  # noqa: E402
+from aetui.model.threads import compute_threads  # noqa: E402
 
 
 @pytest.fixture

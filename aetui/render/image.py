@@ -22,7 +22,7 @@ from rich.color import Color
 from rich.style import Style
 from rich.text import Span, Text
 
-from ._gc import gc_paused
+from .gc_paused import gc_paused
 from .colormaps import NAN_RGB, NONE_CODE, Cmap, codes, lut, normalize_for
 from .modes import DisplayMode, glyphs
 

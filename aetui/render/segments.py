@@ -15,7 +15,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from ._gc import gc_paused
+from .gc_paused import gc_paused
 
 __all__ = ["segment_lines"]
 

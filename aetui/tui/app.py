@@ -16,26 +16,26 @@ from textual.app import App, ComposeResult
 from textual.screen import ModalScreen
 
 from aetui.errors import AetuiError
-from aetui.frame import COMPILING, DIVERGED, Frame
-from aetui.launch import close_trainer, open_trainer
+from aetui.training.frame import COMPILING, DIVERGED, Frame
+from aetui.training.launch import close_trainer, open_trainer
 from aetui.render import DisplayMode
-from aetui.runner import TrainingRunner
-from aetui.store import SessionStore
-from aetui.trainer import Trainer
-from aetui.tui import keys, rates
-from aetui.tui.screens.divergence import ADJUST, DivergenceOffer, suggest_recovery
-from aetui.tui.screens.help import HelpScreen
-from aetui.tui.screens.open_session import OpenSessionDialog
-from aetui.tui.screens.restart import RestartDialog, RestartRequest
+from aetui.training.runner import TrainingRunner
+from aetui.sessions.store import SessionStore
+from aetui.training.trainer import Trainer
+from aetui.tui import keys, refresh_rates as rates
+from aetui.tui.screens.divergence_offer import ADJUST, DivergenceOffer, suggest_recovery
+from aetui.tui.screens.help_screen import HelpScreen
+from aetui.tui.screens.open_session_dialog import OpenSessionDialog
+from aetui.tui.screens.restart_dialog import RestartDialog, RestartRequest
 from aetui.tui.terminal import display_mode, use_ascii_widgets
 from aetui.tui.widgets.bias_pane import BiasPane
 from aetui.tui.widgets.filters_pane import Comparison, FiltersPane
 from aetui.tui.widgets.key_bar import KeyBar
-from aetui.tui.widgets.loss_chart import LossPane
+from aetui.tui.widgets.loss_pane import LossPane
 from aetui.tui.widgets.pane_area import PaneArea
 from aetui.tui.widgets.pane_tabs import PaneTabs
-from aetui.tui.widgets.reconstructions import ReconPane
-from aetui.tui.widgets.snapshots import SnapshotsPane
+from aetui.tui.widgets.recon_pane import ReconPane
+from aetui.tui.widgets.snapshots_pane import SnapshotsPane
 from aetui.tui.widgets.status_bar import StatusBar
 
 PANES = ("loss", "bias", "filters", "recon", "snapshots")  # order of the tabs and of keys 1-5
@@ -343,7 +343,7 @@ class AetuiApp(App[int]):
     @work(thread=True, exclusive=True, group="export")
     def _export_pictures(self, frame: Frame, out_dir, screen: str) -> None:
         # Pillow work off the UI thread; the frame holds copies, so training may go on meanwhile.
-        from aetui.export import export_frame
+        from aetui.study.pictures import export_frame
 
         try:
             paths = export_frame(frame, out_dir)

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from aetui.metrics import code_metrics
-from aetui.reference import activate  # the NumPy twin of the kernels' activations, tested against them
+from aetui.study.metrics import code_metrics
+from aetui.model.reference import activate  # the NumPy twin of the kernels' activations, tested against them
 
 SATURATED_MARGIN = 1e-3  # a bounded unit within this of its upper bound on every input is saturated
 
@@ -27,7 +27,7 @@ def hidden_codes(W: np.ndarray, b: np.ndarray, X: np.ndarray, activation: str) -
 def unit_marks(codes: np.ndarray, activation: str) -> dict[int, str]:
     """{unit: "dead" | "saturated"} for units that do not take part in the codes (n inputs, hidden).
 
-    dead: aetui.metrics' definition (relu/step_relu never above its threshold, others a code that
+    dead: aetui.study.metrics' definition (relu/step_relu never above its threshold, others a code that
     hardly varies) applied to the inputs given. saturated: a bounded activation at its upper bound
     (tanh: either bound) on every input; such a unit is not also called dead.
     """

@@ -6,7 +6,7 @@ import numpy as np
 from rich.text import Text
 from textual.geometry import Size
 
-from aetui.frame import Frame
+from aetui.training.frame import Frame
 from aetui.render import Series, heatmap_text, image_text, line_chart
 from aetui.tui import theme
 from aetui.tui.blocks import Block, block, hstack, vstack

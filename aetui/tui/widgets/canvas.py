@@ -8,7 +8,7 @@ from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.widget import Widget
 
-from aetui.frame import Frame
+from aetui.training.frame import Frame
 from aetui.render import DisplayMode
 from aetui.tui.blocks import EMPTY, Block
 

@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import events
 from textual.geometry import Size
 
-from aetui.frame import Frame
+from aetui.training.frame import Frame
 from aetui.render import Series, filter_grid, format_si, glyphs, grid_geometry, image_text, line_chart
 from aetui.tui import theme
 from aetui.tui.blocks import Block, block, crop, hstack, lines, vstack

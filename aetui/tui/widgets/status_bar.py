@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
-from aetui.frame import Frame
+from aetui.training.frame import Frame
 from aetui.render import DisplayMode, format_si
 from aetui.tui import theme
 from aetui.tui.blocks import block

@@ -1,0 +1,75 @@
+"""`aetui sessions` and `aetui sessions show NAME`."""
+
+from __future__ import annotations
+
+import json
+
+from rich.console import Console
+from rich.table import Table
+
+from aetui.errors import ConfigError
+from aetui.sessions.store import SessionStore, open_session
+
+
+def cmd_sessions(args) -> int:
+    store = SessionStore(args.sessions_dir)
+    console = Console()
+    if args.action == "list":
+        if args.name:
+            raise ConfigError("`aetui sessions` takes no name; use `aetui sessions show NAME`")
+        rows = store.summaries()
+        if args.json:
+            print(json.dumps([r.__dict__ for r in rows]))
+            return 0
+        if not rows:
+            console.print(f"no sessions in {store.root}")
+            return 0
+        table = Table(title=f"sessions in {store.root}")
+        for col in ("name", "lineage", "samples", "held-out loss", "last saved"):
+            table.add_column(col, justify="right" if col in ("samples", "held-out loss") else "left")
+        for r in rows:
+            if r.problem:
+                table.add_row(r.name, f"[red]unreadable: {r.problem}[/red]", "", "", "")
+            else:
+                table.add_row(r.name, r.lineage, f"{r.samples:,}", "-" if r.heldout_loss is None else f"{r.heldout_loss:.4f}",
+                              r.saved or "-")
+        console.print(table)
+        return 0
+    if not args.name:
+        raise ConfigError("`aetui sessions show` needs a session NAME")
+    session = open_session(store, args.name)
+    if args.json:
+        print(json.dumps(session.to_json()["config"] | {"name": session.name, "samples": session.samples,
+                                                         "lineage": session.lineage}))
+        return 0
+    cfg = session.config
+    console.print(f"[bold]{session.name}[/bold]  {session.path}")
+    console.print(f"  lineage   {session.lineage_label()}   samples {session.samples:,}   "
+                  f"{'DIVERGED' if session.diverged else ''}")
+    console.print(f"  model     {session.image_shape[0]}x{session.image_shape[1]} -> {cfg.hidden} hidden, "
+                  f"{'tied' if cfg.tied else 'untied'}, output {cfg.out_activation}, loss {cfg.loss_name}")
+    console.print(f"  training  data {cfg.data}, batch {cfg.batch}{' balanced' if cfg.balanced else ''}, lr {cfg.learning_rate:g} "
+                  f"(bias {cfg.bias_learning_rate:g}), momentum {cfg.momentum:g}, weight decay {cfg.weight_decay:g}, "
+                  f"noise {cfg.noise:g}, dropout {cfg.dropout:g}, sparsity {cfg.sparsity_weight:g}@{cfg.sparsity_target:g}, seed {cfg.seed}")
+    table = Table(title="segments")
+    for col in ("#", "activation", "from", "scale", "biases", "lr", "start sample"):
+        table.add_column(col)
+    for seg in session.lineage:
+        src = seg["source"]
+        origin = "random init" if src["kind"] == "random" else (
+            f"snapshot {src['name']}" if src["kind"] == "snapshot" else f"segment {src['segment']} at batch {src['step']:,}")
+        table.add_row(str(seg["index"]), seg["activation"], origin, f"{seg['weight_scale']:g}",
+                      "reset" if seg["reset_biases"] else "kept", f"{seg['lr']:g}", f"{seg['start_samples']:,}")
+    console.print(table)
+    h = session.history
+    held = h.column("heldout_loss")
+    if len(h):
+        console.print(f"  history   {len(h)} report points; last held-out loss {held[-1]:.4f}; "
+                      f"{len(h.periods)} periods; {len(h.events)} events")
+    for e in h.events:
+        if e["kind"] == "diverged":
+            console.print(f"  [red]diverged[/red] at sample {e['samples']:,} ({e['what']}), segment {e['segment']}")
+    user = [s for s in session.snapshots if s["kind"] == "user"]
+    console.print(f"  snapshots {len(user)} named, {len(session.snapshots) - len(user)} period snapshots: "
+                  + ", ".join(s["name"] for s in user))
+    return 0

@@ -1,0 +1,1 @@
+"""The model: configuration, parameters, the engine over the kernels, the NumPy reference."""

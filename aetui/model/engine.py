@@ -1,0 +1,139 @@
+"""The bridge to the kernels: resolved codes, work buffers allocated once, typed calls."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from aetui.model.aligned import aligned_empty
+from aetui.model.config import TrainConfig
+from aetui.model.state import DTYPE, ModelState
+from kernels.activations import ACTIVATIONS
+from kernels.chunk import NONFINITE_LOSS, NONFINITE_WEIGHTS, OK, train_chunk
+from kernels.evaluate import dataset_loss, decode, encode
+from kernels.rng import keep_threshold
+
+_ONE = DTYPE(1.0)
+_EMPTY2 = np.zeros((0, 0), DTYPE)
+
+
+@dataclass(frozen=True)
+class ChunkOutcome:
+    """What one kernel call did: batches trained, their per-batch losses, and the status."""
+
+    batches: int
+    losses: np.ndarray
+    status: int
+
+    @property
+    def finite(self) -> bool:
+        return self.status == OK
+
+    @property
+    def problem(self) -> str:
+        return {OK: "", NONFINITE_LOSS: "loss", NONFINITE_WEIGHTS: "weights"}[self.status]
+
+
+def pixel_table(scale: float) -> np.ndarray:
+    """The 256 input values of uint8 pixels, in the engine's float type."""
+    return (np.arange(256, dtype=np.float64) * scale).astype(DTYPE)
+
+
+class Engine:
+    """Trains a ModelState on uint8 data with one TrainConfig; buffers sized for its batch."""
+
+    def __init__(self, config: TrainConfig, state: ModelState, max_batches: int = 4096):
+        self.config = config
+        self.state = state
+        H, V, B = state.n_hidden, state.n_visible, config.batch
+        self.act = np.int64(ACTIVATIONS.index(config.activation))
+        self.out_act = np.int64(ACTIVATIONS.index(config.out_activation))
+        self.ce = config.loss_name == "cross_entropy"
+        self.noise_t = keep_threshold(config.noise)
+        self.drop_t = keep_threshold(config.dropout)
+        self.lr = float(config.learning_rate)
+        self.bias_lr = float(config.bias_learning_rate)
+        self._A = aligned_empty((H, B), DTYPE)  # hidden buffers are unit-major (kernels/step.py)
+        self._Hh = aligned_empty((H, B), DTYPE)
+        self._M = aligned_empty((H, B), DTYPE)
+        self._Hd = aligned_empty((H, B), DTYPE)
+        self._dHd = aligned_empty((H, B), DTYPE)
+        self._kl = aligned_empty(H, DTYPE)
+        self._P = aligned_empty((2 * B, H), DTYPE)
+        self._Q = aligned_empty((2, B, V), DTYPE)
+        self._Xc = aligned_empty((B, V), DTYPE)
+        self._Yb = aligned_empty((B, V), DTYPE)
+        # Gradient buffers only matter with weight decay and no momentum (see kernels/chunk.py).
+        needs_g = config.weight_decay > 0 and config.momentum == 0
+        self._Gw = aligned_empty((H, V), DTYPE) if needs_g else _EMPTY2
+        self._Gwd = aligned_empty((V, H), DTYPE) if needs_g and not state.tied else _EMPTY2
+        self._gb = aligned_empty(H, DTYPE)
+        self._gc = aligned_empty(V, DTYPE)
+        self._losses = np.empty(max_batches, np.float64)
+        self.max_batches = max_batches
+
+    def set_lr(self, lr: float) -> None:
+        """Change the learning rate; the bias rate keeps its ratio."""
+        ratio = self.bias_lr / self.lr
+        self.lr = float(lr)
+        self.bias_lr = float(lr) * ratio
+
+    def train(self, data: np.ndarray, scale: float, order: np.ndarray, start: int, n_batches: int,
+              seed: int, step: int) -> ChunkOutcome:
+        """Train n_batches batches from order[start:], random step counter starting at `step`."""
+        n_batches = min(n_batches, self.max_batches)
+        B = self.config.batch
+        # The kernels do not check bounds: a bad index would read outside the data.
+        if start < 0 or start + n_batches * B > len(order):
+            raise ValueError(f"batches {start}..{start + n_batches * B} run past the order ({len(order)} rows)")
+        rows = order[start:start + n_batches * B]
+        if rows.size and (rows.min() < 0 or rows.max() >= len(data)):
+            raise ValueError(f"order has rows outside the data's {len(data)}")
+        if data.shape[1] != self.state.n_visible or data.dtype != np.uint8:
+            raise ValueError(f"data must be uint8 with {self.state.n_visible} columns, not {data.dtype} {data.shape}")
+        s = self.state
+        done, status = train_chunk(
+            data, pixel_table(scale), order, np.int64(start), np.int64(n_batches),
+            s.W, s.b, s.c, _EMPTY2 if s.tied else s.W_dec, s.tied,
+            self.act, self.out_act, self.ce,
+            DTYPE(self.lr), DTYPE(self.bias_lr), DTYPE(self.config.momentum), DTYPE(self.config.weight_decay),
+            self.noise_t, self.drop_t, float(self.config.sparsity_target), float(self.config.sparsity_weight),
+            np.uint64(seed), np.int64(step),
+            s.vW, s.vb, s.vc, _EMPTY2 if s.tied else s.vWd,
+            self._A, self._Hh, self._M, self._Hd, self._dHd, self._kl, self._P, self._Q, self._Xc, self._Yb, self._Gw, self._Gwd,
+            self._gb, self._gc, self._losses, _ONE, np.int64(numba.get_num_threads()))
+        return ChunkOutcome(int(done), self._losses[:done].copy(), int(status))
+
+    # -- evaluation (no noise, no dropout) ---------------------------------------------------
+    def loss_on(self, data: np.ndarray, scale: float) -> float:
+        """Mean reported loss per pixel over all rows of data (uint8 (n, V))."""
+        s = self.state
+        return float(dataset_loss(data, pixel_table(scale), s.W, s.b, s.c, _EMPTY2 if s.tied else s.W_dec, s.tied,
+                                  self.act, self.out_act, self.ce, np.int64(1000), _ONE))
+
+    def encode(self, X: np.ndarray) -> np.ndarray:
+        """Hidden codes of inputs X (n, V) in [0, 1]."""
+        return encode(np.ascontiguousarray(X, DTYPE), self.state.W, self.state.b, self.act, _ONE)
+
+    def reconstruct(self, X: np.ndarray) -> np.ndarray:
+        """Reconstructions of inputs X (n, V) in [0, 1]."""
+        s = self.state
+        Hc = self.encode(X)
+        return decode(Hc, s.W, s.c, _EMPTY2 if s.tied else s.W_dec, s.tied, self.out_act, _ONE)
+
+
+def warm_up() -> None:
+    """Compile (or load from Numba's cache) every kernel the trainer uses, on a tiny problem.
+
+    Types, not sizes, select a compiled version, so this leaves nothing to compile for real runs
+    while touching no real state: a quit during compilation cannot catch a session half-written.
+    """
+    config = TrainConfig(hidden=2, batch=1).validated()
+    state = ModelState.initial(2, 4, True, 0)
+    engine = Engine(config, state, max_batches=1)
+    data = np.zeros((2, 4), np.uint8)
+    engine.train(data, 1 / 255, np.arange(2, dtype=np.int64), 0, 1, 0, 0)
+    engine.loss_on(data, 1 / 255)
+    engine.reconstruct(np.zeros((1, 4), DTYPE))

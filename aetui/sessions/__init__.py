@@ -1,0 +1,1 @@
+"""Sessions on disk: the format, the store, the history, atomic writes."""

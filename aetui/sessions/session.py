@@ -1,0 +1,290 @@
+"""Sessions on disk: a folder with session.json, state.npz and snapshots/, saved atomically.
+
+session.json and state.npz are written as a pair: both are staged as .tmp files (fsynced), then
+renamed state first, session second. Each carries the same `generation`, so a crash between the
+two renames is recognised on load and the complete staged session.json is used.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from aetui.sessions.atomic import npz_bytes, stage, sync_folder, write_npz
+from aetui.model.config import TrainConfig
+from aetui.errors import AetuiError, SessionError
+from aetui.sessions.history import History
+from aetui.model.state import DTYPE, ModelState
+
+SCHEMA = 1
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def check_name(name: str, what: str = "session") -> str:
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        raise SessionError(f"bad {what} name {name!r}: use letters, digits, '_', '-', '.' (at most 64, not starting with a symbol)")
+    return name
+
+
+def now_iso() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+@dataclass
+class Session:
+    """One training run: config of the current segment, model state, lineage, history, snapshots."""
+
+    path: Path
+    config: TrainConfig
+    state: ModelState
+    image_shape: tuple[int, int]
+    step: int = 0  # mini-batches done over all segments; also the random-stream counter
+    lineage: list[dict] = field(default_factory=list)
+    history: History = field(default_factory=History)
+    snapshots: list[dict] = field(default_factory=list)
+    created: str = field(default_factory=now_iso)
+    saved_at: str | None = None
+    generation: int = 0
+    diverged: bool = False
+    dirty: bool = True
+    _lock_fd: int | None = None
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def samples(self) -> int:
+        return self.step * self.config.batch
+
+    @property
+    def segment(self) -> int:
+        return len(self.lineage) - 1
+
+    def lineage_label(self) -> str:
+        return lineage_label(self.lineage)
+
+    # -- snapshots ------------------------------------------------------------------------------
+    def snapshot_path(self, name: str) -> Path:
+        return self.path / "snapshots" / f"{name}.npz"
+
+    def write_snapshot(self, name: str, kind: str, state: ModelState, extra: dict | None = None) -> dict:
+        """Store W, b, c (and W_dec) under snapshots/NAME.npz and index it; returns the record."""
+        check_name(name, "snapshot")
+        if any(s["name"] == name for s in self.snapshots):
+            raise SessionError(f"a snapshot named {name!r} already exists in session {self.name}")
+        (self.path / "snapshots").mkdir(exist_ok=True)
+        arrays = {"W": state.W, "b": state.b, "c": state.c}
+        if state.W_dec is not None:
+            arrays["W_dec"] = state.W_dec
+        write_npz(self.snapshot_path(name), arrays)
+        record = {"name": name, "kind": kind, "file": f"snapshots/{name}.npz", "step": self.step,
+                  "samples": self.samples, "segment": self.segment, "activation": self.config.activation,
+                  "created": now_iso(), **(extra or {})}
+        self.snapshots.append(record)
+        self.dirty = True
+        return record
+
+    def read_snapshot(self, name: str) -> tuple[dict, ModelState]:
+        """The record and weights of a snapshot (fresh optimiser state)."""
+        record = next((s for s in self.snapshots if s["name"] == name), None)
+        if record is None:
+            raise SessionError(f"no snapshot named {name!r} in session {self.name}")
+        path = self.path / record["file"]
+        arrays = _read_npz(path)
+        W = _array(arrays, "W", (self.state.n_hidden, self.state.n_visible), path)
+        b = _array(arrays, "b", (self.state.n_hidden,), path)
+        c = _array(arrays, "c", (self.state.n_visible,), path)
+        W_dec = _array(arrays, "W_dec", (self.state.n_visible, self.state.n_hidden), path) if "W_dec" in arrays else None
+        return record, ModelState.from_weights(W, b, c, W_dec)
+
+    # -- persistence -----------------------------------------------------------------------------
+    def to_json(self) -> dict:
+        return {
+            "schema": SCHEMA, "app": "aetui", "generation": self.generation,
+            "created": self.created, "saved": self.saved_at,
+            "config": self.config.to_dict(), "image_shape": list(self.image_shape),
+            "step": self.step, "samples": self.samples, "diverged": self.diverged,
+            "lineage": self.lineage, "history": self.history.to_json(), "snapshots": self.snapshots,
+        }
+
+    def save(self) -> None:
+        """Write state.npz and session.json atomically as a pair (see the module docstring)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.generation += 1
+        self.saved_at = now_iso()
+        arrays = dict(self.state.arrays())
+        arrays.update(self.history.to_arrays(self.state.n_hidden, self.state.n_visible))
+        arrays["generation"] = np.array(self.generation, np.int64)
+        arrays["step"] = np.array(self.step, np.int64)
+        state_tmp = stage(self.path / "state.npz", npz_bytes(arrays))
+        json_tmp = stage(self.path / "session.json", (json.dumps(self.to_json(), indent=1, allow_nan=False) + "\n").encode())
+        os.replace(state_tmp, self.path / "state.npz")
+        os.replace(json_tmp, self.path / "session.json")
+        sync_folder(self.path)
+        self.dirty = False
+
+    # -- locking: one process trains a session at a time -------------------------------------------
+    def lock(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise SessionError(f"session {self.name} is open in another aetui process") from None
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def new_segment(index: int, config: TrainConfig, source: dict, source_activation: str | None,
+                weight_scale: float, reset_biases: bool, start_step: int, start_samples: int) -> dict:
+    """One lineage entry: a segment trained under `config` from `source` (random, current or a snapshot)."""
+    return {"index": index, "activation": config.activation, "output_activation": config.out_activation,
+            "loss": config.loss_name, "lr": config.learning_rate, "bias_lr": config.bias_learning_rate,
+            "source": source, "source_activation": source_activation, "weight_scale": float(weight_scale),
+            "reset_biases": bool(reset_biases), "start_step": start_step, "start_samples": start_samples,
+            "started": now_iso()}
+
+
+def segment_label(seg: dict) -> str:
+    """A segment's activation, with its weight scale when it reused scaled weights: 'relu x0.1'."""
+    if seg["index"] > 0 and seg["weight_scale"] != 1.0:
+        return f"{seg['activation']} x{seg['weight_scale']:g}"
+    return seg["activation"]
+
+
+def lineage_label(lineage: list[dict]) -> str:
+    """The activations of a lineage's segments, e.g. 'sigmoid > relu x0.1'."""
+    return " > ".join(segment_label(seg) for seg in lineage)
+
+
+def segment_starts(lineage: list[dict]) -> tuple[tuple[int, str], ...]:
+    """(start samples, label) per segment, for marking segment boundaries on charts."""
+    return tuple((seg["start_samples"], segment_label(seg)) for seg in lineage)
+
+
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    if not path.is_file():
+        raise SessionError(f"{path} is missing")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return {k: npz[k] for k in npz.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise SessionError(f"{path} is not a readable NumPy .npz file ({exc})") from None
+
+
+def _array(arrays: dict, name: str, shape: tuple, path: Path, dtype=DTYPE) -> np.ndarray:
+    if name not in arrays:
+        raise SessionError(f"{path} has no array {name!r}")
+    a = arrays[name]
+    if a.shape != tuple(shape):
+        raise SessionError(f"{path}: array {name!r} has shape {a.shape}, expected {tuple(shape)}")
+    if a.dtype != dtype:
+        raise SessionError(f"{path}: array {name!r} has dtype {a.dtype}, expected {np.dtype(dtype)}")
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        raise SessionError(f"{path}: array {name!r} has non-finite values")
+    return np.ascontiguousarray(a)
+
+
+def load_session(path: Path) -> Session:
+    """Read and validate a session folder; any problem is a SessionError and nothing is written."""
+    path = Path(path)
+    if not (path / "session.json").is_file():
+        raise SessionError(f"{path} is not an aetui session (no session.json)")
+    raw = read_json(path / "session.json")
+    _check_header(path, raw)
+    arrays = _read_npz(path / "state.npz")
+    gen = int(arrays["generation"]) if "generation" in arrays and arrays["generation"].shape == () else None
+    if raw.get("generation") != gen:
+        staged = path / "session.json.tmp"
+        # A save that was cut between its two renames: the staged json belongs to the state.
+        if staged.is_file() and _try_json(staged).get("generation") == gen:
+            raw = read_json(staged)
+        else:
+            raise SessionError(f"{path}: state.npz (generation {gen}) does not belong to session.json "
+                               f"(generation {raw.get('generation')}); the session was changed outside aetui")
+    try:
+        return _session_from(path, raw, arrays)
+    except SessionError:
+        raise
+    except AetuiError as exc:
+        raise SessionError(f"{path / 'session.json'}: {exc}") from None
+    except (KeyError, TypeError, ValueError, IndexError) as exc:
+        raise SessionError(f"{path / 'session.json'} is malformed ({type(exc).__name__}: {exc})") from None
+
+
+def _check_header(path: Path, raw: dict) -> None:
+    if raw.get("app") != "aetui" or not isinstance(raw.get("schema"), int):
+        raise SessionError(f"{path / 'session.json'} is not an aetui session file")
+    if raw["schema"] != SCHEMA:
+        raise SessionError(f"{path / 'session.json'} has schema version {raw['schema']}; this aetui reads version {SCHEMA}")
+
+
+def _session_from(path: Path, raw: dict, arrays: dict) -> Session:
+    _check_header(path, raw)
+    config = TrainConfig.from_dict(raw["config"])
+    shape = tuple(int(x) for x in raw["image_shape"])
+    H, V = config.hidden, shape[0] * shape[1]
+    state_path = path / "state.npz"
+    W = _array(arrays, "W", (H, V), state_path)
+    tied = config.tied
+    if tied and "W_dec" in arrays:
+        raise SessionError(f"{state_path} has W_dec but the session's weights are tied")
+    W_dec = None if tied else _array(arrays, "W_dec", (V, H), state_path)
+    state = ModelState(
+        W, _array(arrays, "b", (H,), state_path), _array(arrays, "c", (V,), state_path), W_dec,
+        _array(arrays, "vW", (H, V), state_path), _array(arrays, "vb", (H,), state_path),
+        _array(arrays, "vc", (V,), state_path), None if tied else _array(arrays, "vWd", (V, H), state_path))
+    step = int(raw["step"])
+    if "step" in arrays and int(arrays["step"]) != step:
+        raise SessionError(f"{state_path} is at step {int(arrays['step'])} but session.json says {step}")
+    expected = {"bias_history": (H,), "c_history": (V,), "w_unit_history": (H, 3)}
+    for name, tail in expected.items():
+        if name not in arrays:
+            raise SessionError(f"{state_path} has no array {name!r}")
+        a = arrays[name]
+        if a.ndim != 1 + len(tail) or a.shape[1:] != tail or a.dtype != np.float32:
+            raise SessionError(f"{state_path}: {name} has shape {a.shape} {a.dtype}, expected (points, "
+                               f"{', '.join(map(str, tail))}) float32")
+    history = History.from_json(raw["history"], arrays)
+    lineage = list(raw["lineage"])
+    if not lineage:
+        raise SessionError(f"{path / 'session.json'} has an empty lineage")
+    return Session(path=path, config=config, state=state, image_shape=shape, step=step, lineage=lineage,
+                   history=history, snapshots=list(raw["snapshots"]), created=raw["created"],
+                   saved_at=raw["saved"], generation=int(raw["generation"]), diverged=bool(raw["diverged"]),
+                   dirty=False)
+
+
+def read_json(path: Path) -> dict:
+    try:
+        raw = json.loads(path.read_text())
+    except UnicodeDecodeError:
+        raise SessionError(f"{path} is not text") from None
+    except json.JSONDecodeError as exc:
+        raise SessionError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
+    except OSError as exc:
+        raise SessionError(f"{path} cannot be read ({exc.strerror})") from None
+    if not isinstance(raw, dict):
+        raise SessionError(f"{path} is not an aetui session file")
+    return raw
+
+
+def _try_json(path: Path) -> dict:
+    try:
+        return read_json(path)
+    except SessionError:
+        return {}

@@ -1,0 +1,88 @@
+"""The session store: a folder of session folders (default ./sessions)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from aetui.model.config import TrainConfig
+from aetui.data import Dataset
+from aetui.errors import ConfigError, SessionError
+from aetui.model.state import ModelState
+from aetui.sessions.session import Session, check_name, lineage_label, load_session, new_segment, read_json
+
+DEFAULT_DIR = "sessions"
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    """One line of `aetui sessions`, read from session.json alone."""
+
+    name: str
+    lineage: str
+    samples: int
+    heldout_loss: float | None
+    saved: str | None
+    problem: str | None = None  # set when the session cannot be read
+
+
+class SessionStore:
+    def __init__(self, root: str | os.PathLike | None = None):
+        self.root = Path(root if root is not None else os.environ.get("AETUI_SESSIONS", DEFAULT_DIR))
+
+    def path(self, name: str) -> Path:
+        return self.root / check_name(name)
+
+    def exists(self, name: str) -> bool:
+        return (self.path(name) / "session.json").is_file()
+
+    def names(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if (p / "session.json").is_file())
+
+    def summaries(self) -> list[SessionSummary]:
+        out = []
+        for name in self.names():
+            try:
+                raw = read_json(self.root / name / "session.json")
+                lineage = lineage_label(raw["lineage"])
+                held = [v for v in raw["history"]["points"]["heldout_loss"] if v is not None]
+                out.append(SessionSummary(name, lineage, int(raw["samples"]), held[-1] if held else None, raw.get("saved")))
+            except SessionError as exc:
+                out.append(SessionSummary(name, "?", 0, None, None, str(exc)))
+            except (KeyError, TypeError, ValueError) as exc:
+                out.append(SessionSummary(name, "?", 0, None, None, f"malformed session.json ({exc})"))
+        return out
+
+
+def create_session(store: SessionStore, name: str, config: TrainConfig, data: Dataset) -> Session:
+    """A new session folder for `config` on `data`, saved at once so it exists on disk."""
+    path = store.path(name)
+    if (path / "session.json").exists():
+        raise SessionError(f"session {name} already exists in {store.root}")
+    if path.exists() and any(path.iterdir()):
+        raise SessionError(f"{path} exists and is not an aetui session; choose another name")
+    state = ModelState.initial(config.hidden, data.n_visible, config.tied, config.seed)
+    session = Session(path=path, config=config, state=state, image_shape=tuple(data.shape), lineage=[new_segment(0, config, {"kind": "random"}, None, 1.0, True, 0, 0)])
+    session.save()
+    return session
+
+
+def open_session(store: SessionStore, name: str, changes: dict | None = None) -> Session:
+    """Load session NAME; `changes` are options the user gave explicitly: they must agree with it."""
+    path = store.path(name)
+    if not (path / "session.json").is_file():
+        raise SessionError(f"no session named {name} in {store.root}")
+    session = load_session(path)
+    conflicts = [f"--{k.replace('_', '-')} {v!r} (session has {getattr(session.config, k)!r})"
+                 for k, v in (changes or {}).items() if getattr(session.config, k) != v]
+    if conflicts:
+        raise ConfigError(f"session {name} keeps its own settings; conflicting options: {', '.join(conflicts)}")
+    return session
+
+
+def default_name(config: TrainConfig) -> str:
+    return f"{config.activation}-{dt.datetime.now():%Y%m%d-%H%M%S}"

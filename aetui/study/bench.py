@@ -1,0 +1,181 @@
+"""`aetui bench`: training speed of the engine against the NumPy reference (and PyTorch if present).
+
+Implementations are measured interleaved in one process, in short rounds, so a noisy shared
+machine slows them alike; ratios are what to read. The machine's one-thread sgemm rate is
+measured in the same run as the yardstick.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from rich.console import Console
+from rich.table import Table
+
+from aetui.model.config import TrainConfig
+from aetui.data import load_dataset
+from aetui.model.engine import Engine, pixel_table, warm_up
+from aetui.model.state import ModelState
+from aetui.model.reference import ReferenceTrainer
+from aetui.model.threads import compute_threads
+
+ROUNDS = 5
+
+
+@dataclass(frozen=True)
+class Case:
+    label: str
+    config: TrainConfig
+    threads: int = 1
+
+
+def cases(threads: int, quick: bool) -> list[Case]:
+    study = TrainConfig().validated()  # 784-100-784, tied, sigmoid, cross-entropy, batch 20
+    out = [Case("study: 784-100-784 batch 20", study, threads)]
+    if not quick:
+        out += [
+            Case("batch 1", study.replace(batch=1), threads),
+            Case("batch 100", study.replace(batch=100), threads),
+            Case("hidden 500", study.replace(hidden=500), threads),
+        ]
+        if threads == 1:
+            out.append(Case("study, --threads 2", study, 2))
+    return out
+
+
+class _Sgemm:
+    """The machine's float32 matrix-product rate on one thread (NumPy's BLAS, 1024^3), measured
+    in the same rounds as the trainers so that load on a shared machine hits it alike."""
+
+    name = "sgemm"
+    N = 1024
+
+    def __init__(self):
+        self.a = np.random.default_rng(0).random((self.N, self.N), dtype=np.float32)
+        self.out = np.empty_like(self.a)
+        self.flops = 0.0
+        self.seconds = 0.0
+
+    def run(self, seconds: float) -> None:
+        with compute_threads(1):
+            t0 = time.perf_counter()
+            while time.perf_counter() - t0 < seconds:
+                np.dot(self.a, self.a, out=self.out)
+                self.flops += 2.0 * self.N**3
+            self.seconds += time.perf_counter() - t0
+
+    @property
+    def gflops(self) -> float:
+        return self.flops / self.seconds / 1e9 if self.seconds else 0.0
+
+
+class _Runner:
+    """One implementation on one case: trains batches from a fixed order, counting samples."""
+
+    def __init__(self, name: str, case: Case, data, make):
+        self.name = name
+        self.case = case
+        self.data = data
+        self.order = np.random.default_rng(1).permutation(len(data.images)).astype(np.int64)
+        self.batches_per_epoch = len(self.order) // case.config.batch
+        self.train = make(case.config, ModelState.initial(case.config.hidden, data.n_visible, True, 0), case.threads)
+        self.samples = 0
+        self.seconds = 0.0
+        self.step = 0
+
+    def run(self, seconds: float) -> None:
+        B = self.case.config.batch
+        with compute_threads(self.case.threads):
+            t0 = time.perf_counter()
+            while time.perf_counter() - t0 < seconds:
+                pos = self.step % self.batches_per_epoch
+                n = min(self.batches_per_epoch - pos, max(1, 4000 // B))
+                self.train(self.data.images, self.order, pos * B, n, self.step)
+                self.step += n
+                self.samples += n * B
+            self.seconds += time.perf_counter() - t0
+
+    @property
+    def rate(self) -> float:
+        return self.samples / self.seconds if self.seconds else 0.0
+
+
+def _engine(config, state, threads=1):
+    eng = Engine(config, state)
+    return lambda data, order, start, n, step: eng.train(data, 1 / 255, order, start, n, 0, step)
+
+
+def _reference(config, state, threads=1):
+    ref = ReferenceTrainer(config, state, pixel_table(1 / 255), exact_masks=False)
+    return lambda data, order, start, n, step: ref.train(data, order, start, n, 0, step)
+
+
+def _torch_factory():
+    try:
+        import torch  # noqa: F401  (only to learn whether PyTorch is importable)
+    except Exception:  # absent, or broken in this environment: bench without it
+        return None
+    from aetui.study.torch_peer import TorchTrainer
+
+    def make(config, state, threads=1):
+        tt = TorchTrainer(config, state, threads)
+        return lambda data, order, start, n, step: tt.train(data, order, start, n)
+
+    return make
+
+
+def measure(case: Case, seconds: float, data) -> tuple[dict[str, float], float]:
+    """samples/s per implementation on `case` and the sgemm GFLOP/s, interleaved over ROUNDS rounds."""
+    makers = {"engine": _engine, "numpy": _reference}
+    torch_make = _torch_factory()
+    if torch_make is not None:
+        makers["pytorch"] = torch_make
+    runners = [_Runner(name, case, data, make) for name, make in makers.items()]
+    for r in runners:  # warm: compile, allocate, fault pages in
+        r.run(0.05)
+        r.samples, r.seconds = 0, 0.0
+    gemm = _Sgemm()
+    for _ in range(ROUNDS):
+        for r in runners:
+            r.run(seconds / ROUNDS)
+        gemm.run(seconds / ROUNDS / 2)
+    return {r.name: r.rate for r in runners}, gemm.gflops
+
+
+def cmd_bench(args) -> int:
+    console = Console(stderr=True)
+    with console.status("compiling kernels..."):
+        warm_up()
+    data = load_dataset("mnist5k")
+    rows = []
+    for case in cases(args.threads, args.quick):
+        with console.status(f"measuring {case.label} ..."):
+            rates, gemm = measure(case, args.seconds, data)
+        flops = 10.0 * data.n_visible * case.config.hidden  # per sample, tied model
+        rows.append({"case": case.label, "batch": case.config.batch, "hidden": case.config.hidden,
+                     "threads": case.threads, "samples_per_second": rates, "sgemm_gflops_1thread": gemm,
+                     "gflops": {k: v * flops / 1e9 for k, v in rates.items()}})
+    result = {"cases": rows}
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    out = Console()
+    table = Table(title="aetui bench: samples/s and GFLOP/s (10 x visible x hidden FLOPs per sample), "
+                        "interleaved with a one-thread sgemm (1024^3) in the same rounds")
+    for col in ("case", "threads", "implementation", "samples/s", "GFLOP/s", "% of sgemm", "engine is"):
+        table.add_column(col, justify="left" if col in ("case", "implementation") else "right")
+    for row in rows:
+        eng = row["samples_per_second"]["engine"]
+        gemm = row["sgemm_gflops_1thread"]
+        for name, rate in row["samples_per_second"].items():
+            g = row["gflops"][name]
+            ratio = "" if name == "engine" else f"{eng / rate:.2f}x"
+            table.add_row(row["case"], str(row["threads"]), name, f"{rate:,.0f}", f"{g:.1f}",
+                          f"{100 * g / gemm:.0f}%", ratio)
+        table.add_row(row["case"], "1", "sgemm 1024^3", "", f"{gemm:.1f}", "100%", "")
+        table.add_section()
+    out.print(table)
+    return 0

@@ -1,0 +1,55 @@
+"""The same training step in PyTorch (CPU), for `aetui bench` when torch happens to be installed."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from aetui.model.config import TrainConfig
+from aetui.model.state import ModelState
+
+_ACT = {
+    "sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "linear": lambda a: a,
+    "leaky_relu": lambda a: torch.nn.functional.leaky_relu(a, 0.2), "softplus": torch.nn.functional.softplus,
+    "elu": torch.nn.functional.elu, "abs": torch.abs, "step_relu": lambda a: torch.clamp(a, 0.0, 1.0),
+}
+
+
+class TorchTrainer:
+    """Tied or untied AE with masking noise, dropout, CE or squared error; plain SGD via autograd."""
+
+    def __init__(self, config: TrainConfig, state: ModelState, threads: int = 1):
+        torch.set_num_threads(threads)  # its own thread pool: threadpoolctl does not reach it
+        self.config = config
+        self.W = torch.tensor(state.W, requires_grad=True)
+        self.b = torch.tensor(state.b, requires_grad=True)
+        self.c = torch.tensor(state.c, requires_grad=True)
+        self.W_dec = None if state.W_dec is None else torch.tensor(state.W_dec, requires_grad=True)
+        self.f = _ACT[config.activation]
+        self.g = _ACT[config.out_activation]
+        self.params = [p for p in (self.W, self.b, self.c, self.W_dec) if p is not None]
+        self.lrs = [config.learning_rate, config.bias_learning_rate, config.bias_learning_rate, config.learning_rate]
+        self.gen = torch.Generator().manual_seed(config.seed)
+
+    def train(self, data: np.ndarray, order: np.ndarray, start: int, n_batches: int) -> None:
+        cfg = self.config
+        B = cfg.batch
+        rows = torch.from_numpy(order[start:start + n_batches * B])
+        images = torch.from_numpy(data)
+        for k in range(n_batches):
+            x = images[rows[k * B:(k + 1) * B]].to(torch.float32) / 255.0
+            x_in = x * (torch.rand(x.shape, generator=self.gen) >= cfg.noise) if cfg.noise else x
+            h = self.f(x_in @ self.W.T + self.b)
+            if cfg.dropout:
+                h = h * (torch.rand(h.shape, generator=self.gen) >= cfg.dropout) / (1.0 - cfg.dropout)
+            z = h @ (self.W if self.W_dec is None else self.W_dec.T) + self.c
+            if cfg.loss_name == "cross_entropy":
+                loss = torch.nn.functional.binary_cross_entropy_with_logits(z, x, reduction="sum") / B
+            else:
+                loss = 0.5 * ((self.g(z) - x) ** 2).sum() / B
+            for p in self.params:
+                p.grad = None
+            loss.backward()
+            with torch.no_grad():
+                for p, lr in zip(self.params, self.lrs):
+                    p -= lr * p.grad

@@ -1,0 +1,1 @@
+"""Training: the trainer, the one training loop, the runner thread, frames for watchers."""

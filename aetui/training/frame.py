@@ -1,0 +1,64 @@
+"""Immutable pictures of the trainer, published between chunks for the UI to poll."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from aetui.model.config import TrainConfig
+
+# The trainer's state, as one word.
+COMPILING = "COMPILING"
+RUNNING = "RUNNING"
+PAUSED = "PAUSED"
+DIVERGED = "DIVERGED"
+STOPPED = "STOPPED"
+
+
+@dataclass(frozen=True, eq=False)
+class HistoryView:
+    """Copies of the history's columns; rebuilt only when the history changed."""
+
+    version: int
+    samples: np.ndarray  # (T,) float64
+    train_loss: np.ndarray  # (T,)
+    heldout_loss: np.ndarray  # (T,)
+    bias: np.ndarray  # (hidden, T) float32: b at each report point
+    b_min: np.ndarray
+    b_mean: np.ndarray
+    b_max: np.ndarray
+    segments: tuple[tuple[int, str], ...]  # (start samples, label) per segment
+    events: tuple[tuple[int, str], ...]  # (samples, label), e.g. divergence
+    periods: tuple[dict, ...]
+
+
+@dataclass(frozen=True, eq=False)
+class Frame:
+    """Everything the dashboard shows, consistent at one moment."""
+
+    version: int
+    state: str
+    message: str  # last notice from the trainer ('' when none)
+    session: str
+    saved: bool
+    config: TrainConfig
+    lineage: str
+    segment: int
+    samples: int
+    step: int
+    epoch: int
+    samples_per_second: float
+    lr: float
+    train_loss: float | None
+    heldout_loss: float | None
+    image_shape: tuple[int, int]
+    data_name: str
+    W: np.ndarray  # (hidden, visible) copy
+    b: np.ndarray
+    c: np.ndarray
+    history: HistoryView
+    snapshots: tuple[dict, ...]
+    recon_labels: tuple[str, ...]
+    recon_inputs: np.ndarray  # (k, visible) in [0, 1]
+    recon_outputs: np.ndarray  # (k, visible)

@@ -1,0 +1,229 @@
+"""Runs a Trainer in one background thread; the UI sends commands and polls frames.
+
+Commands are queued and applied between chunks, so the kernels never race with a change of
+weights. Results come back as notices the UI polls; nothing here calls into the UI.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import queue
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+
+
+from aetui.model.engine import warm_up
+from aetui.errors import AetuiError
+from aetui.training.frame import COMPILING, PAUSED, RUNNING, STOPPED, Frame
+from aetui.model.threads import compute_threads
+from aetui.training.trainer import Trainer
+
+RECONSTRUCT_EVERY = 0.25  # seconds between reconstruction refreshes in frames
+IDLE_WAIT = 0.05  # seconds the paused thread sleeps between checks
+
+
+@dataclass(frozen=True)
+class Notice:
+    """The outcome of a command, for the UI to show: severity is 'information', 'warning' or 'error'."""
+
+    text: str
+    severity: str = "information"
+
+
+class TrainingRunner:
+    """Owns the training thread for one Trainer."""
+
+    def __init__(self, trainer: Trainer, *, threads: int = 1, autosave_seconds: float = 60.0,
+                 paused: bool = False, compile_first: bool = True):
+        self.trainer = trainer
+        self.threads = threads
+        self.autosave_seconds = autosave_seconds
+        self._paused = paused
+        self._commands: queue.SimpleQueue = queue.SimpleQueue()
+        self._notices: deque[Notice] = deque()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._compiling = compile_first
+        self._version = 0
+        self._last_recon = 0.0
+        self._recon = None
+        self._thread = threading.Thread(target=self._run, name="aetui-trainer", daemon=True)
+        self.frame: Frame = self._make_frame()
+        self.error: BaseException | None = None
+
+    # -- life cycle -----------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    @property
+    def compiling(self) -> bool:
+        return self._compiling
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    def stop(self, timeout: float = 0.4, save: bool = True) -> bool:
+        """Stop the thread (waits at most `timeout` s) and save if anything changed.
+
+        True when the session is saved (or had nothing to save); False when the thread could
+        not be stopped in time, so the state was left alone.
+        """
+        self._stop.set()
+        self._wake.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        if not save:
+            return False
+        if self._thread.is_alive() and not self._compiling:
+            # Still inside a chunk: give it a little longer rather than save a moving state.
+            self._thread.join(1.0)
+        if self._thread.is_alive() and not self._compiling:
+            return False
+        # Either the thread has ended or it is compiling on dummy arrays: the session is ours.
+        if self.trainer.session.dirty:
+            self.trainer.save()
+        return True
+
+    # -- commands (any thread) ---------------------------------------------------------------------
+    def pause(self) -> None:
+        self._send("pause")
+
+    def resume(self) -> None:
+        self._send("resume")
+
+    def step(self) -> None:
+        self._send("step")
+
+    def set_lr(self, lr: float) -> None:
+        self._send("set_lr", lr)
+
+    def snapshot(self, name: str | None = None) -> None:
+        self._send("snapshot", name)
+
+    def restart(self, activation: str, source: str | None = None, weight_scale: float | None = None,
+                reset_biases: bool = True, lr: float | None = None) -> None:
+        self._send("restart", activation, source, weight_scale, reset_biases, lr)
+
+    def save(self) -> None:
+        self._send("save")
+
+    def notices(self) -> list[Notice]:
+        """Notices since the last call, oldest first."""
+        out = []
+        while self._notices:
+            out.append(self._notices.popleft())
+        return out
+
+    def _send(self, name: str, *args) -> None:
+        self._commands.put((name, args))
+        self._wake.set()
+
+    # -- the thread ----------------------------------------------------------------------------------
+    def _run(self) -> None:
+        try:
+            with compute_threads(self.threads):
+                if self._compiling:
+                    self._publish()
+                    warm_up()
+                    self._compiling = False
+                    self._publish()
+                self._loop()
+        except BaseException as exc:  # a bug: keep it for the UI to report, don't die silently
+            self.error = exc
+            self._notices.append(Notice(f"training thread stopped: {type(exc).__name__}: {exc}", "error"))
+            self._publish()
+
+    def _loop(self) -> None:
+        last_save = time.monotonic()
+        while not self._stop.is_set():
+            stepped = self._apply_commands()
+            if self._stop.is_set():
+                break
+            trainer = self.trainer
+            if (not self._paused or stepped) and not trainer.diverged:
+                trainer.train_chunk()
+                self._publish()
+                if trainer.diverged:
+                    self._notices.append(Notice(trainer.message, "error"))
+            else:
+                self._wake.wait(IDLE_WAIT)
+                self._wake.clear()
+            if self.autosave_seconds and time.monotonic() - last_save >= self.autosave_seconds:
+                if trainer.session.dirty:
+                    self._guarded(trainer.save)
+                    self._publish()
+                last_save = time.monotonic()
+
+    def _apply_commands(self) -> bool:
+        """Apply queued commands; True when a single step was requested."""
+        stepped = False
+        while True:
+            try:
+                name, args = self._commands.get_nowait()
+            except queue.Empty:
+                return stepped
+            t = self.trainer
+            if name == "pause":
+                self._paused = True
+            elif name == "resume":
+                self._paused = False
+            elif name == "step":
+                stepped = True
+            elif name == "set_lr":
+                if self._guarded(t.set_lr, *args):
+                    self._notices.append(Notice(f"learning rate {t.lr:.4g}"))
+            elif name == "snapshot":
+                rec = self._guarded(t.snapshot, *args)
+                if rec:
+                    self._notices.append(Notice(f"snapshot {rec['name']} at sample {rec['samples']:,}"))
+            elif name == "restart":
+                if self._guarded(t.restart, *args):
+                    self._notices.append(Notice(t.message))
+            elif name == "save":
+                if self._guarded(t.save) is not False:
+                    self._notices.append(Notice(f"saved session {t.session.name}"))
+            self._publish()
+
+    def _guarded(self, fn, *args):
+        """Run a command; an expected failure becomes an error notice (returns False)."""
+        try:
+            result = fn(*args)
+        except AetuiError as exc:
+            self._notices.append(Notice(str(exc), "error"))
+            return False
+        except OSError as exc:
+            self._notices.append(Notice(f"could not write the session: {exc}", "error"))
+            return False
+        return True if result is None else result
+
+    def _publish(self) -> None:
+        self._version += 1
+        self.frame = self._make_frame()
+
+    def _make_frame(self) -> Frame:
+        if self._compiling:
+            state = COMPILING
+        elif self._stop.is_set():
+            state = STOPPED
+        else:
+            state = PAUSED if self._paused else RUNNING
+        now = time.monotonic()
+        fresh = not self._compiling and (self._recon is None or now - self._last_recon >= RECONSTRUCT_EVERY or self._paused)
+        frame = self.trainer.frame(self._version, state, with_reconstructions=fresh)
+        if fresh:
+            self._recon = frame.recon_outputs
+            self._last_recon = now
+        elif self._recon is not None:
+            frame = _with_recon(frame, self._recon)
+        return frame
+
+
+def _with_recon(frame: Frame, recon) -> Frame:
+    return dataclasses.replace(frame, recon_outputs=recon)

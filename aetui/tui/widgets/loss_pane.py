@@ -1,0 +1,52 @@
+"""Training and held-out loss against samples seen: log scale, raw + smoothed, segment and divergence marks."""
+
+from __future__ import annotations
+
+import numpy as np
+from textual.geometry import Size
+
+from aetui.training.frame import Frame
+from aetui.render import Series, line_chart, smooth
+from aetui.tui import theme
+from aetui.tui.blocks import Block, block
+from aetui.tui.widgets.canvas import Pane
+
+SMOOTHING = 0.15  # EMA weight of the newest report point in the smoothed training curve
+
+
+def loss_markers(frame: Frame) -> list[tuple[float, str]]:
+    """Segment starts labelled with their activation (and weight scale), divergences as 'diverged'."""
+    view = frame.history
+    marks = [(float(start), label) for start, label in view.segments]
+    marks += [(float(at), label) for at, label in view.events]
+    return marks
+
+
+def loss_series(frame: Frame) -> list[Series]:
+    """Raw training loss (dim), its smoothed curve drawn over it, and the held-out loss."""
+    view = frame.history
+    xs = view.samples
+    series = []
+    if np.isfinite(view.train_loss).any():
+        series.append(Series("train", xs, view.train_loss, style=theme.SERIES_TRAIN_RAW, marker="."))
+        series.append(Series("smoothed", xs, smooth(view.train_loss, SMOOTHING), style=theme.SERIES_TRAIN,
+                             marker="*"))
+    series.append(Series("held-out", xs, view.heldout_loss, style=theme.SERIES_HELDOUT, marker="o"))
+    return series
+
+
+class LossPane(Pane):
+    """The loss chart; redrawn when the history changed (new report point, segment, event)."""
+
+    TITLE = "loss (log)"
+
+    def data_key(self, frame: Frame) -> tuple:
+        return (frame.history.version, frame.session)
+
+    def draw(self, frame: Frame, size: Size) -> Block:
+        held = "-" if frame.heldout_loss is None else f"{frame.heldout_loss:.4g}"
+        train = "-" if frame.train_loss is None else f"{frame.train_loss:.4g}"
+        self.set_subtitle(f"train {train}  held-out {held}")
+        chart = line_chart(loss_series(frame), width=size.width, height=size.height, mode=self.mode,
+                           log_y=True, x_label="samples", markers=loss_markers(frame))
+        return block(chart, width=size.width)

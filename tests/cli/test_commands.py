@@ -1,0 +1,117 @@
+"""The command line as a user types it: exit codes, one-line errors, JSON, resume rules."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from aetui.cli.main import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_headless_json_summary_and_resume(tmp_path, capsys):
+    base = ["train", "--headless", "--json", "--sessions-dir", str(tmp_path), "--session", "r", "--data", "bars8", "--hidden", "8"]
+    code, out, err = run(capsys, *base, "--samples", "3000")
+    assert code == 0, err
+    summary = json.loads(out)
+    assert summary["session"] == "r" and summary["samples"] == 3000 and summary["total_samples"] == 3000
+    assert summary["samples_per_second"] > 0 and summary["seconds"] > 0
+    assert 0 < summary["heldout_loss"] < 1 and 0 < summary["train_loss"] < 1
+    assert summary["diverged"] is False
+    # Resume: the same options agree with the session; more samples add up.
+    code, out, _ = run(capsys, *base, "--samples", "1000")
+    assert code == 0 and json.loads(out)["total_samples"] == 4000
+    # Conflicting options are refused, and nothing is trained.
+    code, out, err = run(capsys, "train", "--headless", "--sessions-dir", str(tmp_path), "--session", "r", "--hidden", "9")
+    assert code == 2 and out == ""
+    assert err.strip() == "aetui: session r keeps its own settings; conflicting options: --hidden 9 (session has 8)"
+    # Listing shows it.
+    code, out, _ = run(capsys, "sessions", "--sessions-dir", str(tmp_path), "--json")
+    (row,) = json.loads(out)
+    assert row["name"] == "r" and row["samples"] == 4000 and row["lineage"] == "sigmoid"
+    code, out, _ = run(capsys, "sessions", "show", "r", "--sessions-dir", str(tmp_path))
+    assert code == 0 and "random init" in out and "8 hidden" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["train", "--headless", "--noise", "1.5"], "--noise must be in [0, 1), not 1.5"),
+    (["train", "--headless", "--batch", "0"], "argument --batch: must be at least 1, got 0"),
+    (["train", "--headless", "--hidden", "-3"], "argument --hidden: must be at least 1, got -3"),
+    (["train", "--headless", "--activation", "swish"], "unknown activation 'swish'"),
+    (["train", "--headless", "--lr", "abc"], "argument --lr: expected a number, got 'abc'"),
+    (["train", "--headless", "--dropout", "1"], "--dropout must be in [0, 1), not 1.0"),
+    (["train", "--headless", "--loss", "cross_entropy", "--activation", "relu"], "cross_entropy needs outputs in (0, 1)"),
+    (["train", "--bogus"], "unrecognized arguments: --bogus"),
+    (["train", "--json"], "--json goes with --headless"),
+    (["train", "--headless", "--threads", "9999"], "argument --threads: this machine runs at most 2"),
+    (["sessions", "show"], "needs a session NAME"),
+])
+def test_bad_options_exit_2_with_one_line(tmp_path, capsys, argv, message):
+    code, out, err = run(capsys, *argv, "--sessions-dir", str(tmp_path)) if argv[0] == "train" else run(capsys, *argv)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("aetui: ") and message in err
+    assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--data", "/no/such/file"], "/no/such/file: file or folder not found"),
+    (["--data", "mnist6k"], "unknown data set"),
+    (["--session", "bad/name"], "bad session name"),
+])
+def test_runtime_errors_exit_1_with_one_line(tmp_path, capsys, argv, message):
+    code, out, err = run(capsys, "train", "--headless", "--sessions-dir", str(tmp_path), *argv)
+    assert code == 1, err
+    assert err.count("\n") == 1 and message in err
+
+
+def test_missing_session_for_show(tmp_path, capsys):
+    code, _, err = run(capsys, "sessions", "show", "ghost", "--sessions-dir", str(tmp_path))
+    assert code == 1 and "no session named ghost" in err
+
+
+def test_python_dash_m_entry_point(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "aetui", "train", "--headless", "--json", "--samples", "200",
+                           "--data", "bars8", "--hidden", "4", "--sessions-dir", str(tmp_path), "--session", "m"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["samples"] == 200
+    assert (tmp_path / "m" / "state.npz").is_file()
+
+
+def test_ctrl_c_saves_and_exits(tmp_path):
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "aetui", "train", "--headless", "--json", "--samples", "100000000",
+                             "--data", "bars8", "--hidden", "8", "--sessions-dir", str(tmp_path), "--session", "c"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    # Wait until training has visibly started (the session exists and has been saved once).
+    while not (tmp_path / "c" / "session.json").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    summary = json.loads(out)
+    assert summary["interrupted"] is True and summary["samples"] > 0
+    saved = json.loads((tmp_path / "c" / "session.json").read_text())
+    assert saved["samples"] == summary["total_samples"]
+
+
+def test_bench_reports_every_implementation_and_the_sgemm_yardstick(capsys):
+    code, out, _ = run(capsys, "bench", "--quick", "--seconds", "0.2", "--json")
+    assert code == 0
+    (case,) = json.loads(out)["cases"]
+    assert case["batch"] == 20 and case["hidden"] == 100 and case["threads"] == 1
+    assert {"engine", "numpy"} <= set(case["samples_per_second"])
+    assert all(v > 0 for v in case["samples_per_second"].values())
+    assert case["sgemm_gflops_1thread"] > 0
+    eng = case["samples_per_second"]["engine"]
+    assert case["gflops"]["engine"] == pytest.approx(eng * 10 * 784 * 100 / 1e9)

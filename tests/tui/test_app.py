@@ -1,0 +1,321 @@
+"""The dashboard driven by Pilot: every key, layout at 120x40 and 80x24, rendered text."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from aetui.training.frame import PAUSED, RUNNING
+from aetui.render import DisplayMode
+from aetui.tui.keys import LR_FACTOR
+from aetui.tui.screens.help_screen import HelpScreen
+from aetui.tui.screens.restart_dialog import RestartDialog
+from aetui.tui.widgets.filters_pane import FiltersPane
+from aetui.tui.widgets.status_bar import StatusBar
+from textual.widgets import Input, OptionList
+
+from tests.helpers.tui import BIG, SMALL, make_app, record_notices, status_text
+
+
+async def ready(pilot, wait, state=PAUSED):
+    app = pilot.app
+    await wait(pilot, lambda: app.frame is not None and app.frame.state == state, what=f"state {state}")
+    await pilot.pause()
+
+
+def generation(trainer) -> int:
+    return json.loads((trainer.session.path / "session.json").read_text())["generation"]
+
+
+async def test_status_line_shows_state_settings_and_session(tui_make_trainer, tui_store, tui_wait):
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store)
+    async with app.run_test(size=BIG) as pilot:
+        await ready(pilot, tui_wait)
+        app._poll()
+        text = status_text(app)
+        for piece in ("PAUSED", "sigmoid", "hidden 16", "batch 10", "lr 0.26", "noise 0.3", "dropout 0.4",
+                      "data bars8", "samples 0", "epoch 0", "samples/s", "snapshots: 0", "session tui"):
+            assert piece in text, piece
+        assert "saved" in text
+        app.stop_training()
+
+
+async def test_space_pauses_and_resumes(tui_make_trainer, tui_store, tui_wait):
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store)
+    async with app.run_test(size=BIG) as pilot:
+        await ready(pilot, tui_wait)
+        await pilot.press("space")
+        await tui_wait(pilot, lambda: not app.runner.paused and app.frame.state == RUNNING, what="running")
+        await tui_wait(pilot, lambda: app.frame.samples > 0, what="training")
+        app._poll()
+        assert " RUNNING " in status_text(app)
+        await pilot.press("space")
+        await tui_wait(pilot, lambda: app.runner.paused and app.frame.state == PAUSED, what="paused")
+        app._poll()
+        assert " PAUSED " in status_text(app)
+        app.stop_training()
+
+
+async def test_n_steps_one_chunk_only_while_paused(tui_make_trainer, tui_store, tui_wait):
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store)
+    notes = record_notices(app)
+    async with app.run_test(size=BIG) as pilot:
+        await ready(pilot, tui_wait)
+        before = app.frame.samples
+        await pilot.press("n")
+        await tui_wait(pilot, lambda: app.runner.frame.samples > before, what="one step")
+        stepped = app.runner.frame.samples
+        await pilot.pause(0.3)
+        assert app.runner.frame.samples == stepped  # one chunk, then paused again
+        assert (stepped - before) % 10 == 0 and stepped - before >= 10
+        # While running, n only explains itself.
+        await pilot.press("space")
+        await tui_wait(pilot, lambda: not app.runner.paused, what="running")
+        await pilot.press("n")
+        assert any("pause first" in m and sev == "warning" for m, sev in notes)
+        app.stop_training()
+
+
+async def test_s_takes_a_user_snapshot(tui_make_trainer, tui_store, tui_wait):
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store)
+    async with app.run_test(size=BIG) as pilot:
+        await ready(pilot, tui_wait)
+        await pilot.press("n")
+        await pilot.press("s")
+        users = lambda: [s for s in app.runner.frame.snapshots if s["kind"] == "user"]  # noqa: E731
+        await tui_wait(pilot, lambda: len(users()) == 1, what="snapshot")
+        assert users()[0]["name"] == "snap1"
+        assert (trainer.session.path / "snapshots" / "snap1.npz").is_file()
+        app._poll()
+        assert "snapshots: 1" in status_text(app)
+        app._draw_all()
+        snaps = app.pane("snapshots")
+        assert snaps.names[0] == "snap1"  # newest first
+        assert "snap1" in snaps.render_line(0).text
+        app.stop_training()
+
+
+async def test_a_restarts_under_relu_with_scaled_weights(tui_make_trainer, tui_store, tui_wait):
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store)
+    async with app.run_test(size=BIG) as pilot:
+        await ready(pilot, tui_wait)
+        await pilot.press("n")
+        await tui_wait(pilot, lambda: app.runner.frame.samples > 0)
+        W_before = app.runner.frame.W.copy()
+        await pilot.press("a")
+        assert isinstance(app.screen, RestartDialog)
+        dialog = app.screen
+        scale, lr = dialog.query_one("#scale", Input), dialog.query_one("#lr", Input)
+        assert (scale.value, lr.value) == ("1", "0.26")  # same activation: x1, its default lr
+        acts = dialog.query_one("#activation", OptionList)
+        acts.highlighted = [o.id for o in acts.options].index("relu")
+        await pilot.pause()
+        assert (scale.value, lr.value) == ("0.1", "0.02")  # live: another activation, its lr
+        await pilot.click("#ok")
+        await tui_wait(pilot, lambda: app.runner.frame.lineage == "sigmoid > relu x0.1", what="restart")
+        frame = app.runner.frame
+        assert frame.config.activation == "relu"
+        assert frame.lr == pytest.approx(0.02)
+        assert frame.W == pytest.approx(W_before * 0.1, rel=1e-5, abs=1e-7)
+        assert not frame.b.any()
+        assert [label for _, label in frame.history.segments] == ["sigmoid", "relu x0.1"]
+        app._poll()
+        assert "sigmoid > relu x0.1" in status_text(app)
+        app.stop_training()
+
+
+async def test_restart_dialog_keeps_typed_values_and_follows_the_source(tui_make_trainer, tui_store, tui_wait):
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store)
+    async with app.run_test(size=BIG) as pilot:
+        await ready(pilot, tui_wait)
+        await pilot.press("a")
+        dialog = app.screen
+        scale = dialog.query_one("#scale", Input)
+        scale.value = "0.3"  # typed by the user: choices below must not overwrite it
+        acts = dialog.query_one("#activation", OptionList)
+        acts.highlighted = [o.id for o in acts.options].index("tanh")
+        await pilot.pause()
+        assert scale.value == "0.3"
+        assert dialog.query_one("#lr", Input).value == "0.04"
+        scale.value = "x"
+        await pilot.click("#ok")
+        assert isinstance(app.screen, RestartDialog)  # not a number: stays open, says why
+        assert "positive number" in str(dialog.query_one("#why").render())
+        await pilot.press("escape")
+        assert not isinstance(app.screen, RestartDialog)
+        assert app.runner.frame.lineage == "sigmoid"
+        app.stop_training()
+
+
+async def test_plus_minus_change_lr_by_the_factor(tui_make_trainer, tui_store, tui_wait):
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store)
+    async with app.run_test(size=BIG) as pilot:
+        await ready(pilot, tui_wait)
+        await pilot.press("plus")
+        await tui_wait(pilot, lambda: app.runner.frame.lr == pytest.approx(0.26 * LR_FACTOR), what="lr up")
+        await pilot.press("minus")
+        await pilot.press("minus")
+        await tui_wait(pilot, lambda: app.runner.frame.lr == pytest.approx(0.26 / LR_FACTOR), what="lr down")
+        app._poll()
+        assert f"lr {0.26 / LR_FACTOR:.4g}" in status_text(app)
+        app.stop_training()
+
+
+async def test_filter_keys_change_the_grid(tui_make_trainer, tui_store, tui_wait):
+    trainer = tui_make_trainer(hidden=60)
+    app = make_app(trainer, tui_store)
+    async with app.run_test(size=SMALL) as pilot:
+        await ready(pilot, tui_wait)
+        filters = app.query_one(FiltersPane)
+        assert filters.display and filters.per_page < 60
+        per = filters.per_page
+        assert filters.render_line(0).text.startswith("\u25b60")  # the cursor on unit 0
+        await pilot.press("f")
+        assert filters.normalization == "global"
+        await pilot.press("f")
+        assert filters.normalization == "tile"
+        await pilot.press("right_square_bracket")
+        assert (filters.start, filters.selected) == (per, per)
+        assert filters.render_line(0).text.startswith(f"\u25b6{per}")
+        await pilot.press("left_square_bracket")
+        assert filters.start == 0
+        await pilot.press("right")
+        assert filters.selected == 1
+        await pilot.press("down")
+        assert filters.selected == 1 + filters.columns
+        await pilot.press("z")
+        assert filters.zoom and f"unit {filters.selected} of 60" in filters.text
+        await pilot.press("right_square_bracket")  # in the zoom: next unit
+        assert filters.selected == 2 + filters.columns
+        await pilot.press("escape")
+        assert not filters.zoom
+        # A click on a tile selects that unit.
+        tile = filters.tiles[3]
+        await pilot.click(FiltersPane, offset=(1 + tile.x + 1, 1 + tile.y + 1))
+        assert filters.selected == tile.unit == 3
+        app.stop_training()
+
+
+async def test_ctrl_s_saves(tui_make_trainer, tui_store, tui_wait):
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store)
+    async with app.run_test(size=BIG) as pilot:
+        await ready(pilot, tui_wait)
+        await pilot.press("n")
+        await tui_wait(pilot, lambda: not app.runner.frame.saved, what="unsaved changes")
+        before = generation(trainer)
+        await pilot.press("ctrl+s")
+        await tui_wait(pilot, lambda: generation(trainer) > before and app.runner.frame.saved, what="save")
+        app._poll()
+        assert "unsaved" not in status_text(app) and "saved" in status_text(app)
+        app.stop_training()
+
+
+async def test_q_quits_saves_and_releases_the_session(tui_make_trainer, tui_store, tui_wait):
+    from aetui.training.launch import open_trainer
+
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store, start_paused=False)
+    async with app.run_test(size=BIG) as pilot:
+        await ready(pilot, tui_wait, state=RUNNING)
+        await tui_wait(pilot, lambda: app.frame.samples > 0)
+        before = generation(trainer)
+        await pilot.press("q")
+    assert app.return_code == 0
+    assert app.runner is None
+    assert generation(trainer) > before
+    again = open_trainer(tui_store, "tui", trainer.config, {})  # not locked any more
+    assert again.session.samples == trainer.session.samples > 0
+    again.session.unlock()
+
+
+async def test_resize_to_80x24_makes_tabs_and_back(tui_make_trainer, tui_store, tui_wait):
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store)
+    names = ("loss", "bias", "filters", "recon", "snapshots")
+    async with app.run_test(size=BIG) as pilot:
+        await ready(pilot, tui_wait)
+        await pilot.pause()
+        assert all(app.pane(n).region.area > 0 for n in names)
+        for n in names:
+            assert app.pane(n).border_title
+        await pilot.resize_terminal(*SMALL)
+        await pilot.pause()
+        assert app.narrow
+        shown = [n for n in names if app.pane(n).region.area > 0]
+        assert shown == ["filters"]
+        assert app.query_one("#tabs").region.area > 0
+        await pilot.press("1")
+        await pilot.pause()
+        assert [n for n in names if app.pane(n).region.area > 0] == ["loss"]
+        loss = app.pane("loss")
+        assert "held-out" in loss.render_line(0).text  # the chart's legend
+        # The "4 reconstructions" tab. Pilot aims at the tab bar's position when it is called; the
+        # status line above it may still rewrap (2 <-> 3 lines at 80 columns) in the same moment,
+        # which a person, who clicks what they see, never meets: so settle, then click.
+        status = app.query_one(StatusBar)
+        await tui_wait(pilot, lambda: status.region.height == status.virtual_size.height, what="status settled")
+        await pilot.pause(0.2)
+        await pilot.click("#tabs", offset=(40, 0))
+        await tui_wait(pilot, lambda: [n for n in names if app.pane(n).region.area > 0] == ["recon"],
+                       timeout=2, what="the reconstructions tab")
+        await pilot.resize_terminal(*BIG)
+        await pilot.pause()
+        assert not app.narrow
+        assert all(app.pane(n).region.area > 0 for n in names)
+        app.stop_training()
+
+
+async def test_help_lists_every_key(tui_make_trainer, tui_store, tui_wait):
+    from aetui.tui.keys import KEYS
+
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store)
+    async with app.run_test(size=BIG) as pilot:
+        await ready(pilot, tui_wait)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        from rich.console import Console
+
+        from aetui.tui.screens.help_screen import help_text
+
+        console = Console(width=300, record=True, file=open("/dev/null", "w"))
+        console.print(help_text(DisplayMode.COLOR))
+        text = console.export_text()
+        for key in KEYS:
+            assert key.help in text and key.shown in text
+        await pilot.press("space")  # dashboard keys do nothing under a dialog
+        assert app.runner.paused
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+        app.stop_training()
+
+
+async def test_e_exports_pictures_and_a_screenshot(tui_make_trainer, tui_store, tui_wait):
+    from PIL import Image
+
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store)
+    notices = record_notices(app)
+    async with app.run_test(size=BIG) as pilot:
+        await ready(pilot, tui_wait)
+        await pilot.press("n")
+        await tui_wait(pilot, lambda: app.frame.samples > 0, what="one step")
+        samples = app.frame.samples
+        await pilot.press("e")
+        out = trainer.session.path / "exports" / str(samples)
+        await tui_wait(pilot, lambda: any(m.startswith("exported") for m, _ in notices), what="export notice")
+        assert {p.name for p in out.iterdir()} >= {"filters.png", "bias.png", "loss.png", "screen.svg"}
+        with Image.open(out / "filters.png") as img:
+            assert img.format == "PNG" and img.width > 100 and img.height > 50
+        assert (out / "screen.svg").read_text().lstrip().startswith("<svg")
+        assert str(out) in next(m for m, _ in notices if m.startswith("exported"))
+        app.stop_training()

@@ -7,7 +7,6 @@ import sys
 import numpy as np
 import pytest
 
-import aetui  # noqa: F401  (sets Numba's cache folder and vector width before Numba loads)
 from aetui.model.threads import compute_threads
 from kernels.products import THREADED_MIN_WORK, combine_rows, rows_dot_rows
 from kernels.simd import LANES32, LANES64, VECTOR_BYTES
@@ -84,9 +83,21 @@ def test_vector_lanes_fill_one_register():
 
 
 def _features_after_import(env):
-    code = "import os, aetui; print(os.environ.get('NUMBA_CPU_FEATURES', ''))"
+    code = "import os, kernels; print(os.environ.get('NUMBA_CPU_FEATURES', ''))"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     return out.stdout.strip()
+
+
+@pytest.mark.parametrize("module", ["kernels.products", "aetui.model.threads"])
+def test_importing_a_kernel_user_alone_sets_numba_up_first(module, tmp_path):
+    # Numba reads its settings when it is imported: whoever imports it first (a kernel, or the
+    # threads module) must have run the set-up in kernels/__init__.py before.
+    code = (f"import {module}, numba, os; print(numba.config.CACHE_DIR); "
+            "print(os.path.dirname(numba.config.CACHE_DIR))")
+    env = {**os.environ, "AETUI_NUMBA_CACHE_BASE": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    cache_dir, base = out.stdout.split()
+    assert base == str(tmp_path) and len(os.path.basename(cache_dir)) == 16
 
 
 def test_wide_vectors_are_asked_for_on_avx512_and_a_user_setting_wins():

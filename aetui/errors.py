@@ -1,12 +1,22 @@
-"""The one family of expected failures: each carries a message meant for the user."""
+"""The one family of expected failures, each carrying a message meant for the user, and the
+exit codes the command line gives for them."""
+
+EXIT_OK = 0
+EXIT_FAILURE = 1  # an AetuiError: bad data, a bad session, a failed write; also a diverged headless run
+EXIT_USAGE = 2  # a ConfigError: bad options or an inconsistent configuration
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), after saving what was done
 
 
 class AetuiError(Exception):
     """An expected failure; str(error) is one line for the user."""
 
+    exit_code = EXIT_FAILURE
+
 
 class ConfigError(AetuiError):
     """Bad options or an inconsistent configuration (the CLI exits 2)."""
+
+    exit_code = EXIT_USAGE
 
 
 class DataError(AetuiError):

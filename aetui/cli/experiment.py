@@ -1,4 +1,4 @@
-"""`aetui experiment transfer` and `aetui export NAME --png DIR`: options, progress, table, files."""
+"""`aetui experiment transfer`: options, progress, the comparison table, the filter sheet."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import json
 import signal
 from pathlib import Path
 
-from aetui.errors import ConfigError
+from aetui.cli.options import add_sessions_dir, add_threads, nonneg_int, positive_int
+from aetui.errors import EXIT_INTERRUPTED, ConfigError
 
-# Rich, NumPy and the core are imported inside the commands: building the parser stays cheap.
+# Rich, NumPy and the core are imported inside the command: building the parser stays cheap.
 
 SHEET_FILE = "transfer-filters.png"
-EXIT_INTERRUPTED = 130
 TABLE_METRICS = ("locality", "contrast", "mean_code", "lifetime_sparsity", "dead_units")
 
 
@@ -34,10 +34,8 @@ def _with_definitions(parser_class: type) -> type:
     return WithDefinitions
 
 
-def add_experiment_parser(subparsers) -> argparse.ArgumentParser:
+def add_parser(subparsers) -> argparse.ArgumentParser:
     """`experiment transfer`: the study's weight-reuse experiment in one command."""
-    from aetui.cli.main import _nonneg_int, _positive_int, _thread_count
-
     exp = subparsers.add_parser("experiment", help="run a study end to end (transfer: reuse learned weights)")
     kinds = exp.add_subparsers(dest="experiment", parser_class=_with_definitions(type(exp)), required=True,
                                metavar="EXPERIMENT")
@@ -47,14 +45,14 @@ def add_experiment_parser(subparsers) -> argparse.ArgumentParser:
                     "ACTIVATION scaled x0.1 and x1; train ACTIVATION from random init as the control. Each "
                     "condition is a session PREFIX-... with its lineage, trained SAMPLES in its own segment.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--samples", type=_positive_int, default=300_000, help="samples per condition (default 300000)")
+    p.add_argument("--samples", type=positive_int, default=300_000, help="samples per condition (default 300000)")
     p.add_argument("--data", default="mnist5k", help="data set (default mnist5k)")
-    p.add_argument("--hidden", type=_positive_int, default=100, help="hidden units (default 100)")
-    p.add_argument("--seed", type=_nonneg_int, default=0, help="random seed (default 0)")
+    p.add_argument("--hidden", type=positive_int, default=100, help="hidden units (default 100)")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="random seed (default 0)")
     p.add_argument("--activation", default="relu", help="the activation the sigmoid weights move to (default relu)")
     p.add_argument("--name", default="transfer", metavar="PREFIX", help="session name prefix (default transfer)")
-    p.add_argument("--sessions-dir", help="folder of sessions (default ./sessions or $AETUI_SESSIONS)")
-    p.add_argument("--threads", type=_thread_count, default=1, help="compute threads (default 1)")
+    add_sessions_dir(p)
+    add_threads(p)
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="finish an earlier (interrupted) run with this prefix")
     again.add_argument("--force", action="store_true", help="delete this prefix's sessions and run again")
@@ -63,32 +61,7 @@ def add_experiment_parser(subparsers) -> argparse.ArgumentParser:
     return p
 
 
-def add_export_parser(subparsers) -> argparse.ArgumentParser:
-    """`export NAME --png DIR`: filters.png, bias.png and loss.png of a session."""
-    p = subparsers.add_parser("export", help="write a session's pictures: filters.png, bias.png, loss.png")
-    p.add_argument("name", metavar="NAME", help="session name")
-    p.add_argument("--png", metavar="DIR", required=True, help="folder to write the PNG files into")
-    p.add_argument("--sessions-dir", help="folder of sessions (default ./sessions or $AETUI_SESSIONS)")
-    p.add_argument("--json", action="store_true", help="print the written paths as a JSON list")
-    return p
-
-
-# -- export ------------------------------------------------------------------------------------------
-def cmd_export(args) -> int:
-    from aetui.study.pictures import export_named
-    from aetui.sessions.store import SessionStore
-
-    paths = export_named(SessionStore(args.sessions_dir), args.name, args.png)
-    if args.json:
-        print(json.dumps([str(p) for p in paths]))
-    else:
-        for path in paths:
-            print(path)
-    return 0
-
-
-# -- experiment -----------------------------------------------------------------------------------------
-def cmd_experiment(args) -> int:
+def run(args) -> int:
     from aetui.model.config import TrainConfig
     from aetui.model.engine import warm_up
     from aetui.study.transfer import TransferPlan, prepare_store, run_transfer

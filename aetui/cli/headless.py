@@ -9,6 +9,7 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from aetui.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
 from aetui.model.engine import warm_up
 from aetui.training.launch import close_trainer
 from aetui.model.threads import compute_threads
@@ -78,5 +79,5 @@ def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: b
         console.print(f"{session.name}: {summary['total_samples']:,} samples, held-out loss {heldout:.4f}, "
                       f"{summary['samples_per_second'] or 0:,.0f} samples/s; saved in {session.path}")
     if interrupted:
-        return 130
-    return 1 if session.diverged else 0
+        return EXIT_INTERRUPTED
+    return EXIT_FAILURE if session.diverged else EXIT_OK

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import json
 
-from rich.console import Console
-from rich.table import Table
-
+from aetui.cli.options import add_sessions_dir
 from aetui.errors import ConfigError
-from aetui.sessions.store import SessionStore, open_session
 
 
-def cmd_sessions(args) -> int:
+def add_parser(subparsers):
+    p = subparsers.add_parser("sessions", help="list sessions, or `sessions show NAME`")
+    p.add_argument("action", nargs="?", choices=("list", "show"), default="list")
+    p.add_argument("name", nargs="?")
+    add_sessions_dir(p)
+    p.add_argument("--json", action="store_true")
+    return p
+
+
+def run(args) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from aetui.sessions.store import SessionStore, open_session
+
     store = SessionStore(args.sessions_dir)
     console = Console()
     if args.action == "list":

@@ -7,13 +7,10 @@ measured in the same run as the yardstick.
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 
 import numpy as np
-from rich.console import Console
-from rich.table import Table
 
 from aetui.model.config import TrainConfig
 from aetui.data import load_dataset
@@ -145,37 +142,18 @@ def measure(case: Case, seconds: float, data) -> tuple[dict[str, float], float]:
     return {r.name: r.rate for r in runners}, gemm.gflops
 
 
-def cmd_bench(args) -> int:
-    console = Console(stderr=True)
-    with console.status("compiling kernels..."):
-        warm_up()
+def run_bench(threads: int, quick: bool, seconds: float, on_case=None) -> dict:
+    """Every case measured: {"cases": [{case, batch, hidden, threads, samples_per_second, gflops,
+    sgemm_gflops_1thread}]}; on_case(label) is called before each one is measured."""
+    warm_up()
     data = load_dataset("mnist5k")
     rows = []
-    for case in cases(args.threads, args.quick):
-        with console.status(f"measuring {case.label} ..."):
-            rates, gemm = measure(case, args.seconds, data)
+    for case in cases(threads, quick):
+        if on_case is not None:
+            on_case(case.label)
+        rates, gemm = measure(case, seconds, data)
         flops = 10.0 * data.n_visible * case.config.hidden  # per sample, tied model
         rows.append({"case": case.label, "batch": case.config.batch, "hidden": case.config.hidden,
                      "threads": case.threads, "samples_per_second": rates, "sgemm_gflops_1thread": gemm,
                      "gflops": {k: v * flops / 1e9 for k, v in rates.items()}})
-    result = {"cases": rows}
-    if args.json:
-        print(json.dumps(result))
-        return 0
-    out = Console()
-    table = Table(title="aetui bench: samples/s and GFLOP/s (10 x visible x hidden FLOPs per sample), "
-                        "interleaved with a one-thread sgemm (1024^3) in the same rounds")
-    for col in ("case", "threads", "implementation", "samples/s", "GFLOP/s", "% of sgemm", "engine is"):
-        table.add_column(col, justify="left" if col in ("case", "implementation") else "right")
-    for row in rows:
-        eng = row["samples_per_second"]["engine"]
-        gemm = row["sgemm_gflops_1thread"]
-        for name, rate in row["samples_per_second"].items():
-            g = row["gflops"][name]
-            ratio = "" if name == "engine" else f"{eng / rate:.2f}x"
-            table.add_row(row["case"], str(row["threads"]), name, f"{rate:,.0f}", f"{g:.1f}",
-                          f"{100 * g / gemm:.0f}%", ratio)
-        table.add_row(row["case"], "1", "sgemm 1024^3", "", f"{gemm:.1f}", "100%", "")
-        table.add_section()
-    out.print(table)
-    return 0
+    return {"cases": rows}

@@ -1,0 +1,54 @@
+"""`aetui bench`: the engine's training speed beside its peers, as a table or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from aetui.cli.options import add_threads, number
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser("bench", help="training speed: engine vs NumPy reference (and PyTorch if installed)")
+    p.add_argument("--seconds", type=number, default=2.0, help="time per measurement (default 2)")
+    add_threads(p)
+    p.add_argument("--quick", action="store_true", help="only the study's configuration")
+    p.add_argument("--json", action="store_true")
+    return p
+
+
+def run(args) -> int:
+    from rich.console import Console
+
+    from aetui.study.bench import run_bench
+
+    console = Console(stderr=True)
+    with console.status("compiling kernels...") as status:
+        result = run_bench(args.threads, args.quick, args.seconds,
+                           on_case=lambda label: status.update(f"measuring {label} ..."))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        Console().print(result_table(result["cases"]))
+    return 0
+
+
+def result_table(rows: list[dict]) -> "Table":  # noqa: F821
+    """One row per implementation and case, with the sgemm yardstick of the same rounds."""
+    from rich.table import Table
+
+    table = Table(title="aetui bench: samples/s and GFLOP/s (10 x visible x hidden FLOPs per sample), "
+                        "interleaved with a one-thread sgemm (1024^3) in the same rounds")
+    for col in ("case", "threads", "implementation", "samples/s", "GFLOP/s", "% of sgemm", "engine is"):
+        table.add_column(col, justify="left" if col in ("case", "implementation") else "right")
+    for row in rows:
+        eng = row["samples_per_second"]["engine"]
+        gemm = row["sgemm_gflops_1thread"]
+        for name, rate in row["samples_per_second"].items():
+            g = row["gflops"][name]
+            ratio = "" if name == "engine" else f"{eng / rate:.2f}x"
+            table.add_row(row["case"], str(row["threads"]), name, f"{rate:,.0f}", f"{g:.1f}",
+                          f"{100 * g / gemm:.0f}%", ratio)
+        table.add_row(row["case"], "1", "sgemm 1024^3", "", f"{gemm:.1f}", "100%", "")
+        table.add_section()
+    return table

@@ -10,12 +10,43 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from aetui.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
-from aetui.model.engine import warm_up
 from aetui.training.launch import close_trainer
-from aetui.model.threads import compute_threads
+from aetui.training.loop import Steering, run_loop
 from aetui.training.trainer import Trainer, last_finite
 
-AUTOSAVE_SECONDS = 60.0
+
+class _ProgressBar(Steering):
+    """The loop's steering for a headless run: a spinner while compiling, then a progress bar."""
+
+    def __init__(self, console: Console, trainer: Trainer, samples: int, quiet: bool):
+        self.console = console
+        self.samples = samples
+        self.start = trainer.session.samples
+        self.t0 = time.perf_counter()
+        self._status = console.status("compiling kernels (cached after the first run)...", spinner="dots")
+        columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[rate]:>9} samples/s  loss {task.fields[loss]}"), TimeRemainingColumn())
+        self.bar = Progress(*columns, console=console, transient=False, disable=quiet)
+        self.task = self.bar.add_task(trainer.session.name, total=samples, rate="-", loss="-")
+
+    def compiling(self) -> None:
+        self._status.start()
+
+    def compiled(self) -> None:
+        self._status.stop()
+        self.t0 = time.perf_counter()
+        self.bar.start()
+
+    def after_chunk(self, trainer: Trainer) -> None:
+        done = trainer.session.samples - self.start
+        rate = done / max(time.perf_counter() - self.t0, 1e-9)
+        held = trainer.history_view().heldout_loss
+        self.bar.update(self.task, completed=min(done, self.samples), rate=f"{rate:,.0f}",
+                        loss=f"{held[-1]:.4f}" if held.size else "-")
+
+    def close(self) -> None:
+        self._status.stop()
+        self.bar.stop()
 
 
 def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: bool = False) -> int:
@@ -23,37 +54,19 @@ def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: b
     console = Console(stderr=True)
     session = trainer.session
     interrupted = False
+    display = _ProgressBar(console, trainer, samples, quiet=not console.is_terminal and as_json)
+    start_samples = session.samples
     try:
-        with compute_threads(threads):
-            with console.status("compiling kernels (cached after the first run)...", spinner="dots"):
-                warm_up()
-            start_samples = session.samples
-            t0 = time.perf_counter()
-            last_save = time.monotonic()
-            columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                       TextColumn("{task.fields[rate]:>9} samples/s  loss {task.fields[loss]}"), TimeRemainingColumn())
-            with Progress(*columns, console=console, transient=False, disable=not console.is_terminal and as_json) as bar:
-                task = bar.add_task(session.name, total=samples, rate="-", loss="-")
-
-                def progress(t: Trainer) -> None:
-                    nonlocal last_save
-                    done = session.samples - start_samples
-                    rate = done / max(time.perf_counter() - t0, 1e-9)
-                    held = t.history_view().heldout_loss
-                    bar.update(task, completed=min(done, samples), rate=f"{rate:,.0f}",
-                               loss=f"{held[-1]:.4f}" if held.size else "-")
-                    if time.monotonic() - last_save > AUTOSAVE_SECONDS:
-                        t.save()
-                        last_save = time.monotonic()
-
-                try:
-                    trainer.train_samples(samples, progress=progress)
-                except KeyboardInterrupt:
-                    interrupted = True
-            seconds = time.perf_counter() - t0
-            done = session.samples - start_samples
-            # Final report point so the summary's held-out loss is for the final weights.
-            heldout = trainer.heldout_loss()
+        try:
+            run_loop(trainer, display, samples=samples, threads=threads)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            display.close()
+        seconds = time.perf_counter() - display.t0
+        done = session.samples - start_samples
+        # Final report point so the summary's held-out loss is for the final weights.
+        heldout = trainer.heldout_loss()
     finally:
         # Ctrl-C during the save must not leave a half-written session: the save is atomic, and
         # a second Ctrl-C is ignored until it is done.
@@ -63,12 +76,11 @@ def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: b
         finally:
             signal.signal(signal.SIGINT, old)
     view = trainer.history_view()
-    train_loss = last_finite(view.train_loss)
     summary = {
         "session": session.name, "path": str(session.path), "lineage": session.lineage_label(),
         "samples": done, "total_samples": session.samples, "seconds": round(seconds, 3),
         "samples_per_second": round(done / seconds, 1) if seconds > 0 else None,
-        "train_loss": train_loss, "heldout_loss": heldout, "diverged": session.diverged,
+        "train_loss": last_finite(view.train_loss), "heldout_loss": heldout, "diverged": session.diverged,
         "interrupted": interrupted, "epoch": trainer.epoch,
     }
     if session.diverged:

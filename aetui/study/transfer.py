@@ -38,11 +38,11 @@ from aetui.model.state import ModelState
 from aetui.sessions.session import check_name, load_session
 from aetui.sessions.store import SessionStore
 from aetui.model.threads import compute_threads
+from aetui.training.loop import Action, Steering, run_loop
 from aetui.training.trainer import Trainer
 
 SOURCE_SNAPSHOT = "transfer-source"  # condition 1's final weights, the start of conditions 2-4
 START_SNAPSHOT = "transfer-start"  # a transfer condition's first weights (after scaling)
-AUTOSAVE_SECONDS = 60.0
 MODES = ("new", "resume", "force")
 
 
@@ -214,7 +214,7 @@ def run_transfer(store: SessionStore, plan: TransferPlan, *, mode: str = "new",
             if pending or stop():
                 pending.append(_pending(store, plan, cond))
                 continue
-            result = _run_condition(store, plan, cond, progress, stop)
+            result = _run_condition(store, plan, cond, progress, stop, threads)
             if isinstance(result, ConditionResult):
                 results.append(result)
             else:
@@ -254,7 +254,8 @@ def _remove_session(path: Path) -> None:
             os.close(fd)
 
 
-def _run_condition(store: SessionStore, plan: TransferPlan, cond: Condition, progress, stop) -> ConditionResult | dict:
+def _run_condition(store: SessionStore, plan: TransferPlan, cond: Condition, progress, stop,
+                   threads: int) -> ConditionResult | dict:
     if cond.source is not None and not store.exists(cond.session):
         _branch(store, plan, cond)
     config = plan.config_for(cond.activation)
@@ -275,18 +276,9 @@ def _run_condition(store: SessionStore, plan: TransferPlan, cond: Condition, pro
                                   float(held[-1]) if held.size and math.isfinite(held[-1]) else None, t.diverged))
 
         report(trainer, "start")
-        last_save = time.monotonic()
-
-        def on_chunk(t: Trainer) -> None:
-            nonlocal last_save
-            report(t, "train")
-            if time.monotonic() - last_save > AUTOSAVE_SECONDS:
-                t.save()
-                last_save = time.monotonic()
-
         remaining = total - (s.samples - start)
         if remaining > 0 and not s.diverged:
-            trainer.train_samples(remaining, progress=on_chunk, should_stop=stop)
+            run_loop(trainer, _ConditionSteering(report, stop), samples=remaining, threads=threads, warm=False)
         finished = s.diverged or s.samples - start >= total
         if not finished:
             return {"condition": cond.label, "session": cond.session, "samples": s.samples - start}
@@ -297,6 +289,20 @@ def _run_condition(store: SessionStore, plan: TransferPlan, cond: Condition, pro
         return result
     finally:
         close_trainer(trainer)
+
+
+class _ConditionSteering(Steering):
+    """The loop's steering for one condition: progress after each chunk, stop when asked."""
+
+    def __init__(self, report: Callable[[Trainer, str], None], stop: Callable[[], bool]):
+        self.report = report
+        self.stop = stop
+
+    def between_chunks(self, trainer: Trainer) -> Action:
+        return Action.STOP if self.stop() else super().between_chunks(trainer)
+
+    def after_chunk(self, trainer: Trainer) -> None:
+        self.report(trainer, "train")
 
 
 def _branch(store: SessionStore, plan: TransferPlan, cond: Condition) -> None:

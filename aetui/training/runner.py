@@ -14,14 +14,13 @@ from collections import deque
 from dataclasses import dataclass
 
 
-from aetui.model.engine import warm_up
 from aetui.errors import AetuiError
 from aetui.training.frame import COMPILING, PAUSED, RUNNING, STOPPED, Frame
-from aetui.model.threads import compute_threads
+from aetui.training.loop import AUTOSAVE_SECONDS, Action, Steering, run_loop
 from aetui.training.trainer import Trainer
 
 RECONSTRUCT_EVERY = 0.25  # seconds between reconstruction refreshes in frames
-IDLE_WAIT = 0.05  # seconds the paused thread sleeps between checks
+IDLE_WAIT = 0.05  # seconds the paused thread waits for a command before looking again
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,7 @@ class Notice:
 class TrainingRunner:
     """Owns the training thread for one Trainer."""
 
-    def __init__(self, trainer: Trainer, *, threads: int = 1, autosave_seconds: float = 60.0,
+    def __init__(self, trainer: Trainer, *, threads: int = 1, autosave_seconds: float = AUTOSAVE_SECONDS,
                  paused: bool = False, compile_first: bool = True):
         self.trainer = trainer
         self.threads = threads
@@ -128,38 +127,12 @@ class TrainingRunner:
     # -- the thread ----------------------------------------------------------------------------------
     def _run(self) -> None:
         try:
-            with compute_threads(self.threads):
-                if self._compiling:
-                    self._publish()
-                    warm_up()
-                    self._compiling = False
-                    self._publish()
-                self._loop()
+            run_loop(self.trainer, _RunnerSteering(self), threads=self.threads,
+                     autosave_seconds=self.autosave_seconds, warm=self._compiling)
         except BaseException as exc:  # a bug: keep it for the UI to report, don't die silently
             self.error = exc
             self._notices.append(Notice(f"training thread stopped: {type(exc).__name__}: {exc}", "error"))
             self._publish()
-
-    def _loop(self) -> None:
-        last_save = time.monotonic()
-        while not self._stop.is_set():
-            stepped = self._apply_commands()
-            if self._stop.is_set():
-                break
-            trainer = self.trainer
-            if (not self._paused or stepped) and not trainer.diverged:
-                trainer.train_chunk()
-                self._publish()
-                if trainer.diverged:
-                    self._notices.append(Notice(trainer.message, "error"))
-            else:
-                self._wake.wait(IDLE_WAIT)
-                self._wake.clear()
-            if self.autosave_seconds and time.monotonic() - last_save >= self.autosave_seconds:
-                if trainer.session.dirty:
-                    self._guarded(trainer.save)
-                    self._publish()
-                last_save = time.monotonic()
 
     def _apply_commands(self) -> bool:
         """Apply queued commands; True when a single step was requested."""
@@ -199,7 +172,7 @@ class TrainingRunner:
             self._notices.append(Notice(str(exc), "error"))
             return False
         except OSError as exc:
-            self._notices.append(Notice(f"could not write the session: {exc}", "error"))
+            self._notices.append(Notice(_save_failure(exc), "error"))
             return False
         return True if result is None else result
 
@@ -227,3 +200,46 @@ class TrainingRunner:
 
 def _with_recon(frame: Frame, recon) -> Frame:
     return dataclasses.replace(frame, recon_outputs=recon)
+
+
+class _RunnerSteering(Steering):
+    """The loop's steering in the runner's thread: queued commands, pause and step, frames."""
+
+    def __init__(self, runner: TrainingRunner):
+        self.runner = runner
+
+    def compiling(self) -> None:
+        self.runner._publish()
+
+    def compiled(self) -> None:
+        self.runner._compiling = False
+        self.runner._publish()
+
+    def between_chunks(self, trainer: Trainer) -> Action:
+        r = self.runner
+        stepped = r._apply_commands()
+        if r._stop.is_set():
+            return Action.STOP
+        return Action.TRAIN if (not r._paused or stepped) and not trainer.diverged else Action.IDLE
+
+    def idle(self) -> None:
+        self.runner._wake.wait(IDLE_WAIT)
+        self.runner._wake.clear()
+
+    def after_chunk(self, trainer: Trainer) -> None:
+        self.runner._publish()
+        if trainer.diverged:
+            self.runner._notices.append(Notice(trainer.message, "error"))
+
+    def saved(self, trainer: Trainer) -> None:
+        self.runner._publish()
+
+    def save_failed(self, trainer: Trainer, error: Exception) -> None:
+        self.runner._notices.append(Notice(_save_failure(error), "error"))
+        self.runner._publish()
+
+
+def _save_failure(error: Exception) -> str:
+    if isinstance(error, OSError):
+        return f"could not write the session: {error}"
+    return str(error)

@@ -1,7 +1,7 @@
 """The trainer: owns a session, runs kernel chunks, records history, applies controls.
 
-Single-threaded by design: the headless CLI calls it directly, the dashboard drives it from one
-background thread through aetui.training.runner, which serialises commands between chunks.
+Single-threaded by design: every caller trains it through the one loop in
+aetui.training.loop, which applies commands only between chunks.
 """
 
 from __future__ import annotations
@@ -111,17 +111,6 @@ class Trainer:
         if s.step >= self._next_report:
             self._report()
         return out.batches
-
-    def train_samples(self, samples: int, progress=None, should_stop=None) -> int:
-        """Train until `samples` more samples are done (rounded up to whole batches), divergence, or stop."""
-        target = self.session.step + math.ceil(samples / self.config.batch)
-        while self.session.step < target and not self.session.diverged:
-            if should_stop is not None and should_stop():
-                break
-            self.train_chunk(target - self.session.step)
-            if progress is not None:
-                progress(self)
-        return self.session.samples
 
     def _epoch_order(self, epoch: int) -> np.ndarray:
         if epoch != self._order_epoch:

@@ -19,6 +19,7 @@ from aetui.errors import AetuiError
 from aetui.training.frame import COMPILING, DIVERGED, Frame
 from aetui.training.launch import close_trainer, open_trainer
 from aetui.render import DisplayMode
+from aetui.training.loop import AUTOSAVE_SECONDS
 from aetui.training.runner import TrainingRunner
 from aetui.sessions.store import SessionStore
 from aetui.training.trainer import Trainer
@@ -57,7 +58,7 @@ class AetuiApp(App[int]):
 
     def __init__(self, trainer: Trainer, *, store: SessionStore, threads: int = 1, force_ascii: bool = False,
                  mode: DisplayMode | None = None, start_paused: bool = False,
-                 autosave_seconds: float = 60.0) -> None:
+                 autosave_seconds: float = AUTOSAVE_SECONDS) -> None:
         # Before App.__init__, which removes NO_COLOR from the environment.
         self.mode = mode if mode is not None else display_mode(force_ascii)
         super().__init__()

@@ -11,13 +11,14 @@ from aetui.errors import SessionError
 from aetui.training.launch import close_trainer, open_trainer
 from aetui.sessions.session import load_session
 from aetui.sessions.store import SessionStore
+from tests.helpers.training import train
 
 
 @pytest.fixture
 def saved(tmp_path):
     cfg = TrainConfig(data="bars8", hidden=12, batch=10).validated()
     t = open_trainer(SessionStore(tmp_path), "s", cfg, {})
-    t.train_samples(1_000)
+    train(t, 1_000)
     t.snapshot("mine")
     close_trainer(t)
     return tmp_path / "s"

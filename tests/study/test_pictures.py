@@ -34,6 +34,7 @@ from aetui.study.pictures import (
 from aetui.training.launch import close_trainer, open_trainer
 from aetui.sessions.session import load_session
 from aetui.sessions.store import SessionStore
+from tests.helpers.training import train
 
 SHAPE = (28, 28)
 
@@ -139,10 +140,10 @@ def test_bias_chart_size_and_colours():
 def _trained(tmp_path, name="e", restart=None):
     store = SessionStore(tmp_path)
     t = open_trainer(store, name, TrainConfig(data="bars8", hidden=9, batch=10).validated(), {})
-    t.train_samples(2_000)
+    train(t, 2_000)
     if restart:
         t.restart(restart, weight_scale=0.1)
-        t.train_samples(1_000)
+        train(t, 1_000)
     close_trainer(t)
     return store
 

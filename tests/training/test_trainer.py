@@ -8,6 +8,7 @@ from aetui.data import bar_patterns
 from aetui.training.launch import close_trainer, open_trainer
 from aetui.sessions.store import SessionStore
 from aetui.model.threads import compute_threads
+from tests.helpers.training import train
 
 
 def small(**kw) -> TrainConfig:
@@ -21,16 +22,16 @@ def test_resume_is_bit_identical_with_noise_and_dropout(tmp_path):
     cfg = small(noise=0.3, dropout=0.4, momentum=0.5)
     # N + M in one go.
     one = open_trainer(store, "one", cfg, {})
-    one.train_samples(2_355)
-    one.train_samples(1_640)
+    train(one, 2_355)
+    train(one, 1_640)
     close_trainer(one)
     # N, save, reopen (a new process would do exactly this), M.
     two = open_trainer(store, "two", cfg, {})
-    two.train_samples(2_355)
+    train(two, 2_355)
     close_trainer(two)
     two = open_trainer(store, "two", cfg, {})
     assert two.session.samples == 2_360  # whole batches: 2,350 rounds up
-    two.train_samples(1_640)
+    train(two, 1_640)
     a, b = one.session.state, two.session.state
     assert one.session.samples == two.session.samples == 4_000
     for name in ("W", "b", "c", "vW", "vb", "vc"):
@@ -46,7 +47,7 @@ def test_two_threads_train_bit_identical_to_one(tmp_path):
     for threads in (1, 2):
         trainer = open_trainer(store, f"t{threads}", cfg, {})
         with compute_threads(threads):
-            trainer.train_samples(2_000)
+            train(trainer, 2_000)
         states.append(trainer.session.state)
         close_trainer(trainer)
     assert np.abs(states[0].W - states[1].W).max() == 0 and np.abs(states[0].vW).max() > 0
@@ -58,12 +59,12 @@ def test_resume_exact_untied_balanced(tmp_path):
     store = SessionStore(tmp_path)
     cfg = small(tied=False, balanced=True, noise=0.2, dropout=0.1)
     one = open_trainer(store, "one", cfg, {})
-    one.train_samples(3_000)
+    train(one, 3_000)
     two = open_trainer(store, "two", cfg, {})
-    two.train_samples(1_000)
+    train(two, 1_000)
     close_trainer(two)
     two = open_trainer(store, "two", cfg, {})
-    two.train_samples(2_000)
+    train(two, 2_000)
     np.testing.assert_array_equal(one.session.state.W_dec, two.session.state.W_dec)
     np.testing.assert_array_equal(one.session.state.W, two.session.state.W)
     close_trainer(one)
@@ -72,7 +73,7 @@ def test_resume_exact_untied_balanced(tmp_path):
 
 def test_history_periods_and_heldout(tmp_path):
     t = open_trainer(SessionStore(tmp_path), "h", small(), {})
-    t.train_samples(5_000)
+    train(t, 5_000)
     h = t.session.history
     samples = h.column("samples")
     assert samples[0] == 0 and 4_000 < samples[-1] <= 5_000
@@ -93,7 +94,7 @@ def test_history_periods_and_heldout(tmp_path):
 
 def test_restart_scales_weights_resets_biases_and_keeps_history(tmp_path):
     t = open_trainer(SessionStore(tmp_path), "r", small(), {})
-    t.train_samples(2_000)
+    train(t, 2_000)
     t.snapshot("learned")
     W_learned = t.session.state.W.copy()
     points_before = len(t.session.history)
@@ -105,7 +106,7 @@ def test_restart_scales_weights_resets_biases_and_keeps_history(tmp_path):
     assert t.config.activation == "relu" and t.lr == pytest.approx(0.02)
     assert t.config.loss_name == "squared_error"
     assert len(t.session.history) == points_before + 1
-    t.train_samples(500)
+    train(t, 500)
     # Same activation again from the snapshot: scale 1, biases kept when asked.
     seg = t.restart("sigmoid", source="learned", reset_biases=False)
     assert seg["weight_scale"] == 1.0 and seg["source"] == {"kind": "snapshot", "name": "learned", "segment": 0, "step": 200}
@@ -117,7 +118,7 @@ def test_restart_scales_weights_resets_biases_and_keeps_history(tmp_path):
 def test_divergence_keeps_last_finite_state_and_records_event(tmp_path):
     cfg = small(activation="relu", output_activation="linear", lr=1e4, noise=0.0, dropout=0.0)
     t = open_trainer(SessionStore(tmp_path), "d", cfg, {})
-    t.train_samples(20_000)
+    train(t, 20_000)
     s = t.session
     assert s.diverged
     assert np.isfinite(s.state.W).all() and np.isfinite(s.state.b).all()
@@ -136,7 +137,7 @@ def test_bars_one_bar_per_unit(tmp_path):
     cfg = TrainConfig(data="bars8", hidden=16, batch=10, noise=0.2, dropout=0.0, sparsity_weight=3.0,
                       sparsity_target=0.1, seed=3).validated()
     t = open_trainer(SessionStore(tmp_path), "bars", cfg, {})
-    t.train_samples(100_000)
+    train(t, 100_000)
     W = np.clip(t.session.state.W.astype(np.float64), 0, None)
     bars = bar_patterns(8).astype(np.float64)
     cos = (W / np.linalg.norm(W, axis=1, keepdims=True)) @ (bars / np.linalg.norm(bars, axis=1, keepdims=True)).T

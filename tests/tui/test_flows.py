@@ -109,10 +109,10 @@ async def test_open_a_locked_session_fails_and_keeps_the_current_one(tui_make_tr
 
 
 async def test_keys_that_need_compiled_kernels_say_so(tui_make_trainer, tui_store, tui_wait, monkeypatch):
-    import aetui.training.runner
+    import aetui.training.loop
 
     release = threading.Event()
-    monkeypatch.setattr(aetui.training.runner, "warm_up", lambda: release.wait(10))
+    monkeypatch.setattr(aetui.training.loop, "warm_up", lambda: release.wait(10))
     trainer = tui_make_trainer()
     app = make_app(trainer, tui_store, start_paused=False)
     notes = record_notices(app)

@@ -13,6 +13,7 @@ from aetui.tui.blocks import block, hstack, vstack
 from aetui.tui.terminal import display_mode, terminal_env
 from aetui.tui.units import fit_image, hidden_codes, pool, unit_marks
 from aetui.tui.widgets.status_bar import Field, flow
+from tests.helpers.training import train
 
 PANES = ("loss", "bias", "filters", "recon")
 
@@ -42,7 +43,7 @@ def test_python_locale_coercion_is_undone(monkeypatch):
 
 def test_codes_match_the_engine(tui_make_trainer):
     trainer = tui_make_trainer()
-    trainer.train_samples(2000)
+    train(trainer, 2000)
     frame = trainer.frame(1, PAUSED)
     codes = hidden_codes(frame.W, frame.b, frame.recon_inputs, frame.config.activation)
     assert codes == pytest.approx(trainer.engine.encode(frame.recon_inputs), abs=1e-4)
@@ -95,7 +96,7 @@ def _pane_lines(app, name):
 @pytest.mark.parametrize("mode", [DisplayMode.ASCII, DisplayMode.SHADE, DisplayMode.COLOR])
 async def test_panes_drawn_in_each_mode(mode, tui_make_trainer, tui_store, tui_wait):
     trainer = tui_make_trainer()
-    trainer.train_samples(3000)
+    train(trainer, 3000)
     app = AetuiApp(trainer, store=tui_store, mode=mode, start_paused=True)
     async with app.run_test(size=(120, 40)) as pilot:
         await tui_wait(pilot, lambda: app.frame is not None and app.frame.state == PAUSED)

@@ -12,7 +12,7 @@ import pytest
 os.environ.setdefault("NUMBA_NUM_THREADS", "2")
 
 from aetui.model.config import TrainConfig  # noqa: E402  (after the setting above: Numba reads it on import)
-from aetui.training.launch import open_trainer  # noqa: E402
+from aetui.training.launch import acquire_trainer  # noqa: E402
 from aetui.sessions.store import SessionStore  # noqa: E402
 from aetui.model.threads import compute_threads  # noqa: E402
 
@@ -36,7 +36,7 @@ def tui_make_trainer(tui_store, tui_config):
 
     def make(name: str = "tui", **changes):
         config = tui_config.replace(**changes) if changes else tui_config
-        trainer = open_trainer(tui_store, name, config, {})
+        trainer = acquire_trainer(tui_store, name, config, {})
         made.append(trainer)
         return trainer
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from aetui.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
-from aetui.training.launch import close_trainer
+from aetui.training.launch import release_trainer
 from aetui.training.loop import Steering, run_loop
 from aetui.training.trainer import Trainer, last_finite
 
@@ -72,7 +72,7 @@ def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: b
         # a second Ctrl-C is ignored until it is done.
         old = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            close_trainer(trainer)
+            release_trainer(trainer)
         finally:
             signal.signal(signal.SIGINT, old)
     view = trainer.history_view()

@@ -21,7 +21,7 @@ def run(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from aetui.sessions.store import SessionStore, open_session
+    from aetui.sessions.store import SessionStore
 
     store = SessionStore(args.sessions_dir)
     console = Console()
@@ -48,7 +48,7 @@ def run(args) -> int:
         return 0
     if not args.name:
         raise ConfigError("`aetui sessions show` needs a session NAME")
-    session = open_session(store, args.name)
+    session = store.load(args.name)
     if args.json:
         print(json.dumps(session.to_json()["config"] | {"name": session.name, "samples": session.samples,
                                                          "lineage": session.lineage}))

@@ -26,7 +26,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from aetui.sessions.store import SessionStore
-    from aetui.training.launch import open_trainer
+    from aetui.training.launch import acquire_trainer
 
     if args.json and not args.headless:
         raise ConfigError("--json goes with --headless")
@@ -34,7 +34,7 @@ def run(args) -> int:
         raise ConfigError("--samples goes with --headless (the dashboard trains until you quit)")
     config, explicit = config_from_args(args)
     store = SessionStore(args.sessions_dir)
-    trainer = open_trainer(store, args.session, config, explicit)
+    trainer = acquire_trainer(store, args.session, config, explicit)
     if args.headless:
         from aetui.cli.headless import run_headless
 

@@ -35,6 +35,11 @@ DEFAULT_LR = {
 DEFAULT_BIAS_LR_SCALE = {name: (3.1 if name == "sigmoid" else 1.0) for name in ACTIVATIONS}
 
 
+def restart_weight_scale(old_activation: str, new_activation: str) -> float:
+    """The default scale of reused weights: x0.1 across activations (the study's fix for divergence)."""
+    return 1.0 if old_activation == new_activation else 0.1
+
+
 @dataclass(frozen=True)
 class TrainConfig:
     """Everything that defines a training segment; None means "the default for the activation"."""

@@ -7,12 +7,8 @@ two renames is recognised on load and the complete staged session.json is used.
 
 from __future__ import annotations
 
-import datetime as dt
-import fcntl
 import json
 import os
-import re
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,22 +17,11 @@ import numpy as np
 from aetui.sessions.atomic import npz_bytes, stage, sync_folder, write_npz
 from aetui.model.config import TrainConfig
 from aetui.errors import AetuiError, SessionError
+from aetui.model.state import ModelState
+from aetui.sessions.format import SCHEMA, check_header, check_name, checked_array, read_json, read_npz, try_json
 from aetui.sessions.history import History
-from aetui.model.state import DTYPE, ModelState
-
-SCHEMA = 1
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-
-
-def check_name(name: str, what: str = "session") -> str:
-    if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        raise SessionError(f"bad {what} name {name!r}: use letters, digits, '_', '-', '.' (at most 64, not starting with a symbol)")
-    return name
-
-
-def now_iso() -> str:
-    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
-
+from aetui.sessions.lineage import lineage_label, now_iso
+from aetui.sessions.lock import SessionLock
 
 @dataclass
 class Session:
@@ -55,7 +40,7 @@ class Session:
     generation: int = 0
     diverged: bool = False
     dirty: bool = True
-    _lock_fd: int | None = None
+    _lock: SessionLock | None = None
 
     @property
     def name(self) -> str:
@@ -99,11 +84,11 @@ class Session:
         if record is None:
             raise SessionError(f"no snapshot named {name!r} in session {self.name}")
         path = self.path / record["file"]
-        arrays = _read_npz(path)
-        W = _array(arrays, "W", (self.state.n_hidden, self.state.n_visible), path)
-        b = _array(arrays, "b", (self.state.n_hidden,), path)
-        c = _array(arrays, "c", (self.state.n_visible,), path)
-        W_dec = _array(arrays, "W_dec", (self.state.n_visible, self.state.n_hidden), path) if "W_dec" in arrays else None
+        arrays = read_npz(path)
+        W = checked_array(arrays, "W", (self.state.n_hidden, self.state.n_visible), path)
+        b = checked_array(arrays, "b", (self.state.n_hidden,), path)
+        c = checked_array(arrays, "c", (self.state.n_visible,), path)
+        W_dec = checked_array(arrays, "W_dec", (self.state.n_visible, self.state.n_hidden), path) if "W_dec" in arrays else None
         return record, ModelState.from_weights(W, b, c, W_dec)
 
     # -- persistence -----------------------------------------------------------------------------
@@ -132,86 +117,31 @@ class Session:
         sync_folder(self.path)
         self.dirty = False
 
+
     # -- locking: one process trains a session at a time -------------------------------------------
     def lock(self) -> None:
-        self.path.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            raise SessionError(f"session {self.name} is open in another aetui process") from None
-        self._lock_fd = fd
+        if self._lock is None:
+            self._lock = SessionLock(self.path)
+        self._lock.acquire()
 
     def unlock(self) -> None:
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
-            self._lock_fd = None
+        if self._lock is not None:
+            self._lock.release()
 
 
-def new_segment(index: int, config: TrainConfig, source: dict, source_activation: str | None,
-                weight_scale: float, reset_biases: bool, start_step: int, start_samples: int) -> dict:
-    """One lineage entry: a segment trained under `config` from `source` (random, current or a snapshot)."""
-    return {"index": index, "activation": config.activation, "output_activation": config.out_activation,
-            "loss": config.loss_name, "lr": config.learning_rate, "bias_lr": config.bias_learning_rate,
-            "source": source, "source_activation": source_activation, "weight_scale": float(weight_scale),
-            "reset_biases": bool(reset_biases), "start_step": start_step, "start_samples": start_samples,
-            "started": now_iso()}
-
-
-def segment_label(seg: dict) -> str:
-    """A segment's activation, with its weight scale when it reused scaled weights: 'relu x0.1'."""
-    if seg["index"] > 0 and seg["weight_scale"] != 1.0:
-        return f"{seg['activation']} x{seg['weight_scale']:g}"
-    return seg["activation"]
-
-
-def lineage_label(lineage: list[dict]) -> str:
-    """The activations of a lineage's segments, e.g. 'sigmoid > relu x0.1'."""
-    return " > ".join(segment_label(seg) for seg in lineage)
-
-
-def segment_starts(lineage: list[dict]) -> tuple[tuple[int, str], ...]:
-    """(start samples, label) per segment, for marking segment boundaries on charts."""
-    return tuple((seg["start_samples"], segment_label(seg)) for seg in lineage)
-
-
-def _read_npz(path: Path) -> dict[str, np.ndarray]:
-    if not path.is_file():
-        raise SessionError(f"{path} is missing")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            return {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise SessionError(f"{path} is not a readable NumPy .npz file ({exc})") from None
-
-
-def _array(arrays: dict, name: str, shape: tuple, path: Path, dtype=DTYPE) -> np.ndarray:
-    if name not in arrays:
-        raise SessionError(f"{path} has no array {name!r}")
-    a = arrays[name]
-    if a.shape != tuple(shape):
-        raise SessionError(f"{path}: array {name!r} has shape {a.shape}, expected {tuple(shape)}")
-    if a.dtype != dtype:
-        raise SessionError(f"{path}: array {name!r} has dtype {a.dtype}, expected {np.dtype(dtype)}")
-    if a.dtype.kind == "f" and not np.isfinite(a).all():
-        raise SessionError(f"{path}: array {name!r} has non-finite values")
-    return np.ascontiguousarray(a)
-
-
-def load_session(path: Path) -> Session:
+def read_session(path: Path) -> Session:
     """Read and validate a session folder; any problem is a SessionError and nothing is written."""
     path = Path(path)
     if not (path / "session.json").is_file():
         raise SessionError(f"{path} is not an aetui session (no session.json)")
     raw = read_json(path / "session.json")
-    _check_header(path, raw)
-    arrays = _read_npz(path / "state.npz")
+    check_header(path, raw)
+    arrays = read_npz(path / "state.npz")
     gen = int(arrays["generation"]) if "generation" in arrays and arrays["generation"].shape == () else None
     if raw.get("generation") != gen:
         staged = path / "session.json.tmp"
         # A save that was cut between its two renames: the staged json belongs to the state.
-        if staged.is_file() and _try_json(staged).get("generation") == gen:
+        if staged.is_file() and try_json(staged).get("generation") == gen:
             raw = read_json(staged)
         else:
             raise SessionError(f"{path}: state.npz (generation {gen}) does not belong to session.json "
@@ -226,28 +156,21 @@ def load_session(path: Path) -> Session:
         raise SessionError(f"{path / 'session.json'} is malformed ({type(exc).__name__}: {exc})") from None
 
 
-def _check_header(path: Path, raw: dict) -> None:
-    if raw.get("app") != "aetui" or not isinstance(raw.get("schema"), int):
-        raise SessionError(f"{path / 'session.json'} is not an aetui session file")
-    if raw["schema"] != SCHEMA:
-        raise SessionError(f"{path / 'session.json'} has schema version {raw['schema']}; this aetui reads version {SCHEMA}")
-
-
 def _session_from(path: Path, raw: dict, arrays: dict) -> Session:
-    _check_header(path, raw)
+    check_header(path, raw)
     config = TrainConfig.from_dict(raw["config"])
     shape = tuple(int(x) for x in raw["image_shape"])
     H, V = config.hidden, shape[0] * shape[1]
     state_path = path / "state.npz"
-    W = _array(arrays, "W", (H, V), state_path)
+    W = checked_array(arrays, "W", (H, V), state_path)
     tied = config.tied
     if tied and "W_dec" in arrays:
         raise SessionError(f"{state_path} has W_dec but the session's weights are tied")
-    W_dec = None if tied else _array(arrays, "W_dec", (V, H), state_path)
+    W_dec = None if tied else checked_array(arrays, "W_dec", (V, H), state_path)
     state = ModelState(
-        W, _array(arrays, "b", (H,), state_path), _array(arrays, "c", (V,), state_path), W_dec,
-        _array(arrays, "vW", (H, V), state_path), _array(arrays, "vb", (H,), state_path),
-        _array(arrays, "vc", (V,), state_path), None if tied else _array(arrays, "vWd", (V, H), state_path))
+        W, checked_array(arrays, "b", (H,), state_path), checked_array(arrays, "c", (V,), state_path), W_dec,
+        checked_array(arrays, "vW", (H, V), state_path), checked_array(arrays, "vb", (H,), state_path),
+        checked_array(arrays, "vc", (V,), state_path), None if tied else checked_array(arrays, "vWd", (V, H), state_path))
     step = int(raw["step"])
     if "step" in arrays and int(arrays["step"]) != step:
         raise SessionError(f"{state_path} is at step {int(arrays['step'])} but session.json says {step}")
@@ -267,24 +190,3 @@ def _session_from(path: Path, raw: dict, arrays: dict) -> Session:
                    history=history, snapshots=list(raw["snapshots"]), created=raw["created"],
                    saved_at=raw["saved"], generation=int(raw["generation"]), diverged=bool(raw["diverged"]),
                    dirty=False)
-
-
-def read_json(path: Path) -> dict:
-    try:
-        raw = json.loads(path.read_text())
-    except UnicodeDecodeError:
-        raise SessionError(f"{path} is not text") from None
-    except json.JSONDecodeError as exc:
-        raise SessionError(f"{path} is not valid JSON (line {exc.lineno}: {exc.msg})") from None
-    except OSError as exc:
-        raise SessionError(f"{path} cannot be read ({exc.strerror})") from None
-    if not isinstance(raw, dict):
-        raise SessionError(f"{path} is not an aetui session file")
-    return raw
-
-
-def _try_json(path: Path) -> dict:
-    try:
-        return read_json(path)
-    except SessionError:
-        return {}

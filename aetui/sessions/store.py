@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -11,7 +12,10 @@ from aetui.model.config import TrainConfig
 from aetui.data import Dataset
 from aetui.errors import ConfigError, SessionError
 from aetui.model.state import ModelState
-from aetui.sessions.session import Session, check_name, lineage_label, load_session, new_segment, read_json
+from aetui.sessions.format import check_name, read_json
+from aetui.sessions.lineage import lineage_label, new_segment
+from aetui.sessions.lock import SessionLock
+from aetui.sessions.session import Session, read_session
 
 DEFAULT_DIR = "sessions"
 
@@ -43,6 +47,39 @@ class SessionStore:
             return []
         return sorted(p.name for p in self.root.iterdir() if (p / "session.json").is_file())
 
+    def create(self, name: str, config: TrainConfig, data: Dataset) -> Session:
+        """A new session folder for `config` on `data`, saved at once so it exists on disk."""
+        path = self.path(name)
+        if (path / "session.json").exists():
+            raise SessionError(f"session {name} already exists in {self.root}")
+        if path.exists() and any(path.iterdir()):
+            raise SessionError(f"{path} exists and is not an aetui session; choose another name")
+        state = ModelState.initial(config.hidden, data.n_visible, config.tied, config.seed)
+        session = Session(path=path, config=config, state=state, image_shape=tuple(data.shape),
+                          lineage=[new_segment(0, config, {"kind": "random"}, None, 1.0, True, 0, 0)])
+        session.save()
+        return session
+
+    def load(self, name: str, changes: dict | None = None) -> Session:
+        """Read session NAME; `changes` are options the user gave explicitly: they must agree with it."""
+        path = self.path(name)
+        if not (path / "session.json").is_file():
+            raise SessionError(f"no session named {name} in {self.root}")
+        session = read_session(path)
+        conflicts = [f"--{k.replace('_', '-')} {v!r} (session has {getattr(session.config, k)!r})"
+                     for k, v in (changes or {}).items() if getattr(session.config, k) != v]
+        if conflicts:
+            raise ConfigError(f"session {name} keeps its own settings; conflicting options: {', '.join(conflicts)}")
+        return session
+
+    def remove(self, name: str) -> None:
+        """Delete session NAME's folder, unless another aetui process has it open."""
+        path = self.path(name)
+        if not path.is_dir():
+            return
+        with SessionLock(path):
+            shutil.rmtree(path)
+
     def summaries(self) -> list[SessionSummary]:
         out = []
         for name in self.names():
@@ -56,32 +93,6 @@ class SessionStore:
             except (KeyError, TypeError, ValueError) as exc:
                 out.append(SessionSummary(name, "?", 0, None, None, f"malformed session.json ({exc})"))
         return out
-
-
-def create_session(store: SessionStore, name: str, config: TrainConfig, data: Dataset) -> Session:
-    """A new session folder for `config` on `data`, saved at once so it exists on disk."""
-    path = store.path(name)
-    if (path / "session.json").exists():
-        raise SessionError(f"session {name} already exists in {store.root}")
-    if path.exists() and any(path.iterdir()):
-        raise SessionError(f"{path} exists and is not an aetui session; choose another name")
-    state = ModelState.initial(config.hidden, data.n_visible, config.tied, config.seed)
-    session = Session(path=path, config=config, state=state, image_shape=tuple(data.shape), lineage=[new_segment(0, config, {"kind": "random"}, None, 1.0, True, 0, 0)])
-    session.save()
-    return session
-
-
-def open_session(store: SessionStore, name: str, changes: dict | None = None) -> Session:
-    """Load session NAME; `changes` are options the user gave explicitly: they must agree with it."""
-    path = store.path(name)
-    if not (path / "session.json").is_file():
-        raise SessionError(f"no session named {name} in {store.root}")
-    session = load_session(path)
-    conflicts = [f"--{k.replace('_', '-')} {v!r} (session has {getattr(session.config, k)!r})"
-                 for k, v in (changes or {}).items() if getattr(session.config, k) != v]
-    if conflicts:
-        raise ConfigError(f"session {name} keeps its own settings; conflicting options: {', '.join(conflicts)}")
-    return session
 
 
 def default_name(config: TrainConfig) -> str:

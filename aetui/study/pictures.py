@@ -18,7 +18,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from aetui.sessions.atomic import write_bytes
 from aetui.errors import SessionError
-from aetui.sessions.session import segment_starts
+from aetui.sessions.lineage import segment_starts
 
 # -- colours (the PNGs' only palette) ------------------------------------------------------------
 NEUTRAL_RGB = (255, 255, 255)  # zero
@@ -406,11 +406,11 @@ def export_frame(frame, out_dir: str | Path) -> list[Path]:
 
 def export_named(store, name: str, out_dir: str | Path) -> list[Path]:
     """Export session NAME of a SessionStore (read-only: the session may be training elsewhere)."""
-    from aetui.sessions.session import load_session
+    from aetui.sessions.session import read_session
 
     if not store.exists(name):
         raise SessionError(f"no session named {name} in {store.root}")
-    return export_session(load_session(store.path(name)), out_dir)
+    return export_session(read_session(store.path(name)), out_dir)
 
 
 def write_png(img: Image.Image, path: str | Path) -> Path:

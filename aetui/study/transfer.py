@@ -17,25 +17,23 @@ whether to refuse ("new"), finish it ("resume") or replace it ("force").
 
 from __future__ import annotations
 
-import fcntl
 import math
 import os
 import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from aetui.model.config import TrainConfig
-from aetui.data import load_dataset, split_heldout
 from aetui.model.engine import warm_up
 from aetui.errors import ConfigError, SessionError
-from aetui.training.launch import close_trainer, open_trainer
+from aetui.training.launch import acquire_trainer, release_trainer, trainer_for
 from aetui.study.metrics import METRIC_DEFINITIONS, bias_recovery, code_metrics, filter_metrics, unit_cosine
 from aetui.model.state import ModelState
-from aetui.sessions.session import check_name, load_session
+from aetui.sessions.format import check_name
+from aetui.sessions.session import read_session
 from aetui.sessions.store import SessionStore
 from aetui.model.threads import compute_threads
 from aetui.training.loop import Action, Steering, run_loop
@@ -236,22 +234,7 @@ def prepare_store(store: SessionStore, conditions: list[Condition], mode: str) -
                            f"({', '.join(existing)}): use --resume to finish that run, --force to replace it, "
                            f"or --name for another prefix")
     for name in existing:
-        _remove_session(store.path(name))
-
-
-def _remove_session(path: Path) -> None:
-    """Delete a session folder, unless another aetui process has it open."""
-    fd = os.open(path / ".lock", os.O_RDWR | os.O_CREAT, 0o644) if path.is_dir() else None
-    try:
-        if fd is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                raise SessionError(f"session {path.name} is open in another aetui process") from None
-        shutil.rmtree(path)
-    finally:
-        if fd is not None:
-            os.close(fd)
+        store.remove(name)
 
 
 def _run_condition(store: SessionStore, plan: TransferPlan, cond: Condition, progress, stop,
@@ -260,7 +243,7 @@ def _run_condition(store: SessionStore, plan: TransferPlan, cond: Condition, pro
         _branch(store, plan, cond)
     config = plan.config_for(cond.activation)
     explicit = {"data": config.data, "hidden": config.hidden, "seed": config.seed, "activation": cond.activation}
-    trainer = open_trainer(store, cond.session, config, explicit)
+    trainer = acquire_trainer(store, cond.session, config, explicit)
     try:
         s = trainer.session
         if s.lineage_label() != cond.label:
@@ -288,7 +271,7 @@ def _run_condition(store: SessionStore, plan: TransferPlan, cond: Condition, pro
         report(trainer, "done")
         return result
     finally:
-        close_trainer(trainer)
+        release_trainer(trainer)
 
 
 class _ConditionSteering(Steering):
@@ -319,10 +302,7 @@ def _branch(store: SessionStore, plan: TransferPlan, cond: Condition) -> None:
         shutil.rmtree(tmp)
     shutil.copytree(store.path(source), tmp, ignore=shutil.ignore_patterns(".lock", "*.tmp"))
     try:
-        session = load_session(tmp)
-        data = load_dataset(session.config.data, seed=session.config.seed)
-        train, heldout = split_heldout(data, session.config.heldout, session.config.seed)
-        trainer = Trainer(session, train, heldout)
+        trainer = trainer_for(read_session(tmp))
         trainer.restart(cond.activation, source=SOURCE_SNAPSHOT, weight_scale=cond.weight_scale, reset_biases=True)
         trainer.snapshot(START_SNAPSHOT)
         trainer.save()
@@ -345,7 +325,7 @@ def measure(trainer: Trainer, cond: Condition) -> ConditionResult:
     for e in s.history.events:
         if e["kind"] == "diverged" and e["segment"] == s.segment:
             diverged_at = int(e["samples"] - seg["start_samples"])
-    if cond.source is None:  # the seeded initial weights, as create_session made them
+    if cond.source is None:  # the seeded initial weights, as SessionStore.create made them
         start_W = ModelState.initial(s.config.hidden, s.state.n_visible, s.config.tied, s.config.seed).W
         recovery = None
     else:
@@ -395,7 +375,7 @@ def _pending(store: SessionStore, plan: TransferPlan, cond: Condition) -> dict:
     samples = 0
     if store.exists(cond.session):
         try:
-            s = load_session(store.path(cond.session))
+            s = read_session(store.path(cond.session))
             samples = s.samples - s.lineage[-1]["start_samples"]
         except SessionError:
             pass
@@ -406,7 +386,7 @@ def sheet_panels(store: SessionStore, result: TransferResult) -> tuple[list[tupl
     """(label, W) per finished condition, labels with the headline numbers, and the image shape."""
     panels, shape = [], None
     for r in result.conditions:
-        s = load_session(store.path(r.session))
+        s = read_session(store.path(r.session))
         shape = tuple(s.image_shape)
         label = (f"{r.condition.label}{f' (diverged at {r.diverged_at:,})' if r.diverged else ''}\n"
                  f"mse {r.heldout_mse:.4g}  locality {r.filters['locality_mean']:.2f}  "

@@ -2,43 +2,60 @@
 
 from __future__ import annotations
 
-from aetui.model.config import TrainConfig
-from aetui.data import load_dataset, split_heldout
+from aetui.data import Dataset, load_dataset, split_heldout
 from aetui.errors import SessionError
-from aetui.sessions.store import SessionStore, create_session, default_name, open_session
+from aetui.model.config import TrainConfig
+from aetui.sessions.session import Session
+from aetui.sessions.store import SessionStore, default_name
 from aetui.training.trainer import Trainer
 
 
-def open_trainer(store: SessionStore, name: str | None, config: TrainConfig, explicit: dict) -> Trainer:
+def acquire_trainer(store: SessionStore, name: str | None, config: TrainConfig, explicit: dict) -> Trainer:
     """Resume session `name` if it exists (explicit options must agree), else create it.
 
-    The session is locked against a second aetui process until `close_trainer`.
+    The session is locked against a second aetui process until `release_trainer`.
     """
     if name is not None and store.exists(name):
-        session = open_session(store, name, explicit)
-        config = session.config
+        session = store.load(name, explicit)
+        data = _data_of(session.config)
+        _check_image_shape(session, data)
     else:
-        session = None
-        name = name or default_name(config)
-    data = load_dataset(config.data, seed=config.seed)
-    train, heldout = split_heldout(data, config.heldout, config.seed)
-    if session is None:
-        session = create_session(store, name, config, data)
-    elif tuple(data.shape) != tuple(session.image_shape):
-        raise SessionError(f"session {name} was trained on {session.image_shape[0]}x{session.image_shape[1]} images "
-                           f"but {config.data} has {data.shape[0]}x{data.shape[1]}")
+        data = _data_of(config)
+        session = store.create(name or default_name(config), config, data)
     session.lock()
     try:
-        return Trainer(session, train, heldout)
+        return _trainer(session, data)
     except BaseException:
         session.unlock()
         raise
 
 
-def close_trainer(trainer: Trainer, save: bool = True) -> None:
+def trainer_for(session: Session) -> Trainer:
+    """A Trainer for a session read from disk (not locked here): its data loaded, split and checked."""
+    data = _data_of(session.config)
+    _check_image_shape(session, data)
+    return _trainer(session, data)
+
+
+def release_trainer(trainer: Trainer, save: bool = True) -> None:
     """Save (unless told not to) and release the session's lock."""
     try:
         if save and trainer.session.dirty:
             trainer.save()
     finally:
         trainer.session.unlock()
+
+
+def _data_of(config: TrainConfig) -> Dataset:
+    return load_dataset(config.data, seed=config.seed)
+
+
+def _check_image_shape(session: Session, data: Dataset) -> None:
+    if tuple(data.shape) != tuple(session.image_shape):
+        raise SessionError(f"session {session.name} was trained on {session.image_shape[0]}x{session.image_shape[1]} "
+                           f"images but {session.config.data} has {data.shape[0]}x{data.shape[1]}")
+
+
+def _trainer(session: Session, data: Dataset) -> Trainer:
+    train, heldout = split_heldout(data, session.config.heldout, session.config.seed)
+    return Trainer(session, train, heldout)

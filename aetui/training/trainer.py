@@ -12,21 +12,17 @@ import time
 import numpy as np
 
 from aetui.data.order import epoch_order
-from aetui.model.config import TrainConfig
+from aetui.model.config import TrainConfig, restart_weight_scale
 from aetui.data import Dataset
 from aetui.model.engine import Engine
 from aetui.errors import ConfigError
 from aetui.training.frame import DIVERGED, Frame, HistoryView
 from aetui.model.state import ModelState
-from aetui.sessions.session import Session, new_segment, now_iso, segment_starts
+from aetui.sessions.lineage import new_segment, now_iso, segment_starts
+from aetui.sessions.session import Session
 
 TARGET_CHUNK_SECONDS = 0.03  # a chunk is short enough to pause, step or quit promptly
 REPORT_SAMPLES = 5000  # at most this many samples between report points (more for big held-out sets)
-
-
-def restart_weight_scale(old_activation: str, new_activation: str) -> float:
-    """The default scale of reused weights: x0.1 across activations (the study's fix for divergence)."""
-    return 1.0 if old_activation == new_activation else 0.1
 
 
 class Trainer:

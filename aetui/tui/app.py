@@ -17,7 +17,7 @@ from textual.screen import ModalScreen
 
 from aetui.errors import AetuiError
 from aetui.training.frame import COMPILING, DIVERGED, Frame
-from aetui.training.launch import close_trainer, open_trainer
+from aetui.training.launch import release_trainer, acquire_trainer
 from aetui.render import DisplayMode
 from aetui.training.loop import AUTOSAVE_SECONDS
 from aetui.training.runner import TrainingRunner
@@ -26,7 +26,7 @@ from aetui.training.trainer import Trainer
 from aetui.tui import keys, refresh_rates as rates
 from aetui.tui.screens.divergence_offer import ADJUST, DivergenceOffer, suggest_recovery
 from aetui.tui.screens.help_screen import HelpScreen
-from aetui.tui.screens.open_session_dialog import OpenSessionDialog
+from aetui.tui.screens.session_picker import SessionPicker
 from aetui.tui.screens.restart_dialog import RestartDialog, RestartRequest
 from aetui.tui.terminal import display_mode, use_ascii_widgets
 from aetui.tui.widgets.bias_pane import BiasPane
@@ -196,7 +196,7 @@ class AetuiApp(App[int]):
         if not self._session_closed and self.trainer is not None:
             self._session_closed = True
             # A thread still inside a chunk owns the state: don't save under it.
-            close_trainer(self.trainer, save=runner is None or not runner.alive)
+            release_trainer(self.trainer, save=runner is None or not runner.alive)
 
     def state_word(self) -> str:
         if self.switching:
@@ -459,7 +459,7 @@ class AetuiApp(App[int]):
         except OSError as exc:
             self.notify(f"cannot list sessions in {self.store.root}: {exc}", severity="error")
             return
-        self.push_screen(OpenSessionDialog(summaries, self.trainer.session.name, str(self.store.root)),
+        self.push_screen(SessionPicker(summaries, self.trainer.session.name, str(self.store.root)),
                          self._open_chosen)
 
     def _open_chosen(self, name: str | None) -> None:
@@ -473,7 +473,7 @@ class AetuiApp(App[int]):
     def _switch_session(self, name: str) -> None:
         old_runner, old_trainer = self.runner, self.trainer
         try:
-            new = open_trainer(self.store, name, old_trainer.config, {})
+            new = acquire_trainer(self.store, name, old_trainer.config, {})
         except AetuiError as exc:
             self.call_from_thread(self._switch_failed, f"cannot open {name}: {exc}")
             return
@@ -482,7 +482,7 @@ class AetuiApp(App[int]):
             return
         if old_runner is not None:
             old_runner.stop(timeout=0.4, save=True)
-        close_trainer(old_trainer, save=old_runner is None or not old_runner.alive)
+        release_trainer(old_trainer, save=old_runner is None or not old_runner.alive)
         self.call_from_thread(self._switched, new)
 
     def _switch_failed(self, message: str) -> None:
@@ -492,7 +492,7 @@ class AetuiApp(App[int]):
     def _switched(self, trainer: Trainer) -> None:
         self.switching = None
         if self._session_closed:  # the user quit while the session was opening
-            close_trainer(trainer, save=False)
+            release_trainer(trainer, save=False)
             return
         self._offered = 0
         self._lr_target = None

@@ -8,8 +8,8 @@ import pytest
 
 from aetui.model.config import TrainConfig
 from aetui.errors import SessionError
-from aetui.training.launch import close_trainer, open_trainer
-from aetui.sessions.session import load_session
+from aetui.training.launch import release_trainer, acquire_trainer
+from aetui.sessions.session import read_session
 from aetui.sessions.store import SessionStore
 from tests.helpers.training import train
 
@@ -17,10 +17,10 @@ from tests.helpers.training import train
 @pytest.fixture
 def saved(tmp_path):
     cfg = TrainConfig(data="bars8", hidden=12, batch=10).validated()
-    t = open_trainer(SessionStore(tmp_path), "s", cfg, {})
+    t = acquire_trainer(SessionStore(tmp_path), "s", cfg, {})
     train(t, 1_000)
     t.snapshot("mine")
-    close_trainer(t)
+    release_trainer(t)
     return tmp_path / "s"
 
 
@@ -76,7 +76,7 @@ def test_bad_session_gives_one_clear_error_and_changes_nothing(saved, damage, me
     damage(saved)
     before = snapshot_of(saved)
     with pytest.raises(SessionError) as info:
-        load_session(saved)
+        read_session(saved)
     assert message in str(info.value)
     assert "\n" not in str(info.value)
     assert snapshot_of(saved) == before
@@ -87,11 +87,11 @@ def test_bad_config_in_session_json(saved):
     raw["config"]["activation"] = "swish"
     (saved / "session.json").write_text(json.dumps(raw))
     with pytest.raises(SessionError, match="unknown activation 'swish'"):
-        load_session(saved)
+        read_session(saved)
 
 
 def test_crash_between_the_two_renames_recovers_the_new_save(saved, monkeypatch):
-    s = load_session(saved)
+    s = read_session(saved)
     s.step += 5  # pretend training happened
     real_replace = os.replace
     calls = []
@@ -107,26 +107,26 @@ def test_crash_between_the_two_renames_recovers_the_new_save(saved, monkeypatch)
         s.save()
     monkeypatch.setattr(os, "replace", real_replace)
     # state.npz is new, session.json old, session.json.tmp complete: the load takes the new pair.
-    again = load_session(saved)
+    again = read_session(saved)
     assert again.step == s.step
     np.testing.assert_array_equal(again.state.W, s.state.W)
 
 
 def test_crash_before_any_rename_keeps_the_old_save(saved, monkeypatch):
-    old = load_session(saved)
-    s = load_session(saved)
+    old = read_session(saved)
+    s = read_session(saved)
     s.state.W[...] = 1.0
     monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
         s.save()
     monkeypatch.undo()
-    again = load_session(saved)
+    again = read_session(saved)
     np.testing.assert_array_equal(again.state.W, old.state.W)
     assert again.generation == old.generation
 
 
 def test_snapshot_names_are_checked(saved):
-    s = load_session(saved)
+    s = read_session(saved)
     with pytest.raises(SessionError, match="already exists"):
         s.write_snapshot("mine", "user", s.state)
     with pytest.raises(SessionError, match="bad snapshot name"):

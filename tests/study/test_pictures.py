@@ -31,8 +31,8 @@ from aetui.study.pictures import (
     loss_chart,
     tile_origin,
 )
-from aetui.training.launch import close_trainer, open_trainer
-from aetui.sessions.session import load_session
+from aetui.training.launch import release_trainer, acquire_trainer
+from aetui.sessions.session import read_session
 from aetui.sessions.store import SessionStore
 from tests.helpers.training import train
 
@@ -139,12 +139,12 @@ def test_bias_chart_size_and_colours():
 
 def _trained(tmp_path, name="e", restart=None):
     store = SessionStore(tmp_path)
-    t = open_trainer(store, name, TrainConfig(data="bars8", hidden=9, batch=10).validated(), {})
+    t = acquire_trainer(store, name, TrainConfig(data="bars8", hidden=9, batch=10).validated(), {})
     train(t, 2_000)
     if restart:
         t.restart(restart, weight_scale=0.1)
         train(t, 1_000)
-    close_trainer(t)
+    release_trainer(t)
     return store
 
 
@@ -161,7 +161,7 @@ def test_export_session_writes_three_valid_pngs(tmp_path):
     with Image.open(paths[2]) as img:
         assert img.format == "PNG" and img.size == LOSS_SIZE
         # The restart at sample 2,000 of 3,000 draws the segment line there.
-        s = load_session(store.path("e"))
+        s = read_session(store.path("e"))
         h = s.history
         ax = loss_axes(h.column("samples"), h.column("train_loss"), h.column("heldout_loss"))
         px = np.asarray(img.convert("RGB"))
@@ -171,10 +171,10 @@ def test_export_session_writes_three_valid_pngs(tmp_path):
 
 def test_export_session_object_and_frame_agree(tmp_path):
     store = _trained(tmp_path / "s")
-    t = open_trainer(store, "e", TrainConfig(data="bars8", hidden=9, batch=10).validated(), {})
+    t = acquire_trainer(store, "e", TrainConfig(data="bars8", hidden=9, batch=10).validated(), {})
     a = export_session(t.session, tmp_path / "a")
     b = export_frame(t.frame(1, "PAUSED"), tmp_path / "b")
-    close_trainer(t)
+    release_trainer(t)
     for pa, pb in zip(a, b):
         assert np.array_equal(np.asarray(Image.open(pa)), np.asarray(Image.open(pb))), pa.name
 

@@ -14,7 +14,7 @@ from aetui.model.config import TrainConfig
 from aetui.errors import ConfigError, SessionError
 from aetui.study.transfer import SOURCE_SNAPSHOT, START_SNAPSHOT, TransferPlan, run_transfer
 from aetui.study.metrics import METRIC_DEFINITIONS, unit_cosine
-from aetui.sessions.session import load_session
+from aetui.sessions.session import read_session
 from aetui.sessions.store import SessionStore
 
 SAMPLES = 3_000
@@ -36,7 +36,7 @@ def done(tmp_path_factory):
 
 
 def _W(store, name):
-    return load_session(store.path(name)).state.W
+    return read_session(store.path(name)).state.W
 
 
 def test_five_conditions_with_lineages_saved_as_sessions(done):
@@ -47,11 +47,11 @@ def test_five_conditions_with_lineages_saved_as_sessions(done):
     assert [r.session for r in result.conditions] == SESSIONS
     assert store.names() == sorted(SESSIONS)
     for r in result.conditions:
-        s = load_session(store.path(r.session))
+        s = read_session(store.path(r.session))
         assert s.lineage_label() == r.lineage and not s.dirty
         assert r.samples == SAMPLES and s.samples - s.lineage[-1]["start_samples"] == SAMPLES
         assert r.total_samples == (2 * SAMPLES if r.condition.source else SAMPLES)
-    transfer = load_session(store.path("t-sigmoid-relu-x0.1"))
+    transfer = read_session(store.path("t-sigmoid-relu-x0.1"))
     seg = transfer.lineage[1]
     assert seg["source"] == {"kind": "snapshot", "name": SOURCE_SNAPSHOT, "segment": 0, "step": SAMPLES // 20}
     assert seg["weight_scale"] == pytest.approx(0.1) and seg["reset_biases"] is True
@@ -61,10 +61,10 @@ def test_five_conditions_with_lineages_saved_as_sessions(done):
 def test_scaled_condition_starts_from_condition_one_final_weights_times_scale(done):
     store, result = done
     final = _W(store, "t-sigmoid")  # condition 1's state.npz: its weights at the end
-    source_record, source = load_session(store.path("t-sigmoid")).read_snapshot(SOURCE_SNAPSHOT)
+    source_record, source = read_session(store.path("t-sigmoid")).read_snapshot(SOURCE_SNAPSHOT)
     np.testing.assert_array_equal(source.W, final)
     for name, scale in (("t-sigmoid-relu-x0.1", 0.1), ("t-sigmoid-relu-x1", 1.0), ("t-sigmoid-sigmoid", 1.0)):
-        s = load_session(store.path(name))
+        s = read_session(store.path(name))
         record, start = s.read_snapshot(START_SNAPSHOT)
         assert record["samples"] == SAMPLES and record["activation"] == s.config.activation
         np.testing.assert_array_equal(start.W, final * np.float32(scale), err_msg=name)
@@ -72,15 +72,15 @@ def test_scaled_condition_starts_from_condition_one_final_weights_times_scale(do
         assert not np.array_equal(s.state.W, start.W)  # and it trained from there
     # start_cosine compares the final filters with those first weights (scale does not matter).
     relu = next(r for r in result.conditions if r.session == "t-sigmoid-relu-x0.1")
-    start = load_session(store.path("t-sigmoid-relu-x0.1")).read_snapshot(START_SNAPSHOT)[1].W
+    start = read_session(store.path("t-sigmoid-relu-x0.1")).read_snapshot(START_SNAPSHOT)[1].W
     assert relu.start_cosine == pytest.approx(unit_cosine(_W(store, "t-sigmoid-relu-x0.1"), start).mean())
     assert relu.bias_recovery["ratio"] == pytest.approx(
-        np.abs(load_session(store.path(relu.session)).state.b).mean() / np.abs(source.b).mean(), rel=1e-5)
-    # Random init: compared with the seeded initial weights (ModelState.initial, as create_session).
+        np.abs(read_session(store.path(relu.session)).state.b).mean() / np.abs(source.b).mean(), rel=1e-5)
+    # Random init: compared with the seeded initial weights (ModelState.initial, as SessionStore.create).
     sig = result.conditions[0]
     assert 0 < sig.start_cosine < 1
     # The sigmoid copy's reset bias rises again from 0.
-    again = load_session(store.path("t-sigmoid-sigmoid"))
+    again = read_session(store.path("t-sigmoid-sigmoid"))
     bias = again.history.bias_matrix()
     first = again.history.columns["segment"].index(1)
     assert np.all(bias[:, first] == 0.0) and again.state.b.mean() != 0.0
@@ -148,7 +148,7 @@ def test_force_replaces_and_order_does_not_matter(tmp_path):
     run_transfer(store, plan(), mode="force")
     for n in SESSIONS:
         np.testing.assert_array_equal(_W(store, n), W[n], err_msg=n)
-        assert len(load_session(store.path(n)).lineage) == (1 if n in ("t-sigmoid", "t-relu") else 2)
+        assert len(read_session(store.path(n)).lineage) == (1 if n in ("t-sigmoid", "t-relu") else 2)
 
 
 def test_stop_keeps_finished_conditions_and_resume_finishes_identically(tmp_path):
@@ -171,7 +171,7 @@ def test_stop_keeps_finished_conditions_and_resume_finishes_identically(tmp_path
     assert partial["session"] == "t-sigmoid-sigmoid" and SAMPLES // 2 <= partial["samples"] < SAMPLES
     assert [p["samples"] for p in result.pending[1:]] == [0, 0, 0]
     assert store.names() == ["t-sigmoid", "t-sigmoid-sigmoid"]  # the unfinished one is saved too
-    assert load_session(store.path("t-sigmoid-sigmoid")).samples == SAMPLES + partial["samples"]
+    assert read_session(store.path("t-sigmoid-sigmoid")).samples == SAMPLES + partial["samples"]
     assert (0, "done", SAMPLES) in seen
     finished = run_transfer(store, plan(), mode="resume")
     assert not finished.interrupted and len(finished.conditions) == 5
@@ -188,7 +188,7 @@ def test_divergence_is_reported_with_its_sample(tmp_path):
     assert huge.samples == huge.diverged_at  # weights kept from before the bad chunk
     out = huge.to_json()
     assert out["diverged"] is True and out["diverged_at"] == huge.diverged_at
-    assert load_session(store.path("t-sigmoid-relu-x10000")).diverged
+    assert read_session(store.path("t-sigmoid-relu-x10000")).diverged
     # The other conditions did not diverge and are complete.
     assert [r.diverged for r in result.conditions] == [False, False, False, True, False]
 

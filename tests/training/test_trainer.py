@@ -5,7 +5,7 @@ import pytest
 
 from aetui.model.config import TrainConfig
 from aetui.data import bar_patterns
-from aetui.training.launch import close_trainer, open_trainer
+from aetui.training.launch import release_trainer, acquire_trainer
 from aetui.sessions.store import SessionStore
 from aetui.model.threads import compute_threads
 from tests.helpers.training import train
@@ -21,22 +21,22 @@ def test_resume_is_bit_identical_with_noise_and_dropout(tmp_path):
     store = SessionStore(tmp_path)
     cfg = small(noise=0.3, dropout=0.4, momentum=0.5)
     # N + M in one go.
-    one = open_trainer(store, "one", cfg, {})
+    one = acquire_trainer(store, "one", cfg, {})
     train(one, 2_355)
     train(one, 1_640)
-    close_trainer(one)
+    release_trainer(one)
     # N, save, reopen (a new process would do exactly this), M.
-    two = open_trainer(store, "two", cfg, {})
+    two = acquire_trainer(store, "two", cfg, {})
     train(two, 2_355)
-    close_trainer(two)
-    two = open_trainer(store, "two", cfg, {})
+    release_trainer(two)
+    two = acquire_trainer(store, "two", cfg, {})
     assert two.session.samples == 2_360  # whole batches: 2,350 rounds up
     train(two, 1_640)
     a, b = one.session.state, two.session.state
     assert one.session.samples == two.session.samples == 4_000
     for name in ("W", "b", "c", "vW", "vb", "vc"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
-    close_trainer(two)
+    release_trainer(two)
 
 
 def test_two_threads_train_bit_identical_to_one(tmp_path):
@@ -45,11 +45,11 @@ def test_two_threads_train_bit_identical_to_one(tmp_path):
     cfg = TrainConfig(noise=0.3, dropout=0.4, momentum=0.5).validated()
     states = []
     for threads in (1, 2):
-        trainer = open_trainer(store, f"t{threads}", cfg, {})
+        trainer = acquire_trainer(store, f"t{threads}", cfg, {})
         with compute_threads(threads):
             train(trainer, 2_000)
         states.append(trainer.session.state)
-        close_trainer(trainer)
+        release_trainer(trainer)
     assert np.abs(states[0].W - states[1].W).max() == 0 and np.abs(states[0].vW).max() > 0
     for name in ("W", "b", "c", "vW"):
         np.testing.assert_array_equal(getattr(states[0], name), getattr(states[1], name), err_msg=name)
@@ -58,21 +58,21 @@ def test_two_threads_train_bit_identical_to_one(tmp_path):
 def test_resume_exact_untied_balanced(tmp_path):
     store = SessionStore(tmp_path)
     cfg = small(tied=False, balanced=True, noise=0.2, dropout=0.1)
-    one = open_trainer(store, "one", cfg, {})
+    one = acquire_trainer(store, "one", cfg, {})
     train(one, 3_000)
-    two = open_trainer(store, "two", cfg, {})
+    two = acquire_trainer(store, "two", cfg, {})
     train(two, 1_000)
-    close_trainer(two)
-    two = open_trainer(store, "two", cfg, {})
+    release_trainer(two)
+    two = acquire_trainer(store, "two", cfg, {})
     train(two, 2_000)
     np.testing.assert_array_equal(one.session.state.W_dec, two.session.state.W_dec)
     np.testing.assert_array_equal(one.session.state.W, two.session.state.W)
-    close_trainer(one)
-    close_trainer(two)
+    release_trainer(one)
+    release_trainer(two)
 
 
 def test_history_periods_and_heldout(tmp_path):
-    t = open_trainer(SessionStore(tmp_path), "h", small(), {})
+    t = acquire_trainer(SessionStore(tmp_path), "h", small(), {})
     train(t, 5_000)
     h = t.session.history
     samples = h.column("samples")
@@ -89,11 +89,11 @@ def test_history_periods_and_heldout(tmp_path):
     r = np.sqrt(6 / (12 + 64 + 1))
     assert W0.shape == (12, 3) and np.all(W0[:, 0] >= -r) and np.all(W0[:, 2] <= r) and np.all(W0[:, 0] < W0[:, 2])
     assert len(h.visible_bias) == len(h) and not h.visible_bias[0].any() and h.visible_bias[-1].any()
-    close_trainer(t)
+    release_trainer(t)
 
 
 def test_restart_scales_weights_resets_biases_and_keeps_history(tmp_path):
-    t = open_trainer(SessionStore(tmp_path), "r", small(), {})
+    t = acquire_trainer(SessionStore(tmp_path), "r", small(), {})
     train(t, 2_000)
     t.snapshot("learned")
     W_learned = t.session.state.W.copy()
@@ -112,12 +112,12 @@ def test_restart_scales_weights_resets_biases_and_keeps_history(tmp_path):
     assert seg["weight_scale"] == 1.0 and seg["source"] == {"kind": "snapshot", "name": "learned", "segment": 0, "step": 200}
     np.testing.assert_array_equal(t.session.state.W, W_learned)
     assert t.session.lineage_label() == "sigmoid > relu x0.1 > sigmoid"
-    close_trainer(t)
+    release_trainer(t)
 
 
 def test_divergence_keeps_last_finite_state_and_records_event(tmp_path):
     cfg = small(activation="relu", output_activation="linear", lr=1e4, noise=0.0, dropout=0.0)
-    t = open_trainer(SessionStore(tmp_path), "d", cfg, {})
+    t = acquire_trainer(SessionStore(tmp_path), "d", cfg, {})
     train(t, 20_000)
     s = t.session
     assert s.diverged
@@ -129,14 +129,14 @@ def test_divergence_keeps_last_finite_state_and_records_event(tmp_path):
     t.restart("relu", weight_scale=0.1, lr=0.01)
     assert not s.diverged
     assert t.train_chunk() > 0
-    close_trainer(t)
+    release_trainer(t)
 
 
 def test_bars_one_bar_per_unit(tmp_path):
     """A small sparse AE on 8x8 bars learns filters whose excitatory part is one bar each."""
     cfg = TrainConfig(data="bars8", hidden=16, batch=10, noise=0.2, dropout=0.0, sparsity_weight=3.0,
                       sparsity_target=0.1, seed=3).validated()
-    t = open_trainer(SessionStore(tmp_path), "bars", cfg, {})
+    t = acquire_trainer(SessionStore(tmp_path), "bars", cfg, {})
     train(t, 100_000)
     W = np.clip(t.session.state.W.astype(np.float64), 0, None)
     bars = bar_patterns(8).astype(np.float64)
@@ -145,15 +145,15 @@ def test_bars_one_bar_per_unit(tmp_path):
     # Most units are one bar each, and no two of those share a bar.
     assert matched.sum() >= 12, np.round(cos.max(axis=1), 2)
     assert len(set(cos.argmax(axis=1)[matched])) == matched.sum()
-    close_trainer(t)
+    release_trainer(t)
 
 
 def test_second_process_cannot_open_a_locked_session(tmp_path):
     from aetui.errors import SessionError
 
     store = SessionStore(tmp_path)
-    t = open_trainer(store, "l", small(), {})
+    t = acquire_trainer(store, "l", small(), {})
     with pytest.raises(SessionError, match="open in another aetui"):
-        open_trainer(store, "l", small(), {})
-    close_trainer(t)
-    close_trainer(open_trainer(store, "l", small(), {}))
+        acquire_trainer(store, "l", small(), {})
+    release_trainer(t)
+    release_trainer(acquire_trainer(store, "l", small(), {}))

@@ -220,7 +220,7 @@ async def test_ctrl_s_saves(tui_make_trainer, tui_store, tui_wait):
 
 
 async def test_q_quits_saves_and_releases_the_session(tui_make_trainer, tui_store, tui_wait):
-    from aetui.training.launch import open_trainer
+    from aetui.training.launch import acquire_trainer
 
     trainer = tui_make_trainer()
     app = make_app(trainer, tui_store, start_paused=False)
@@ -232,7 +232,7 @@ async def test_q_quits_saves_and_releases_the_session(tui_make_trainer, tui_stor
     assert app.return_code == 0
     assert app.runner is None
     assert generation(trainer) > before
-    again = open_trainer(tui_store, "tui", trainer.config, {})  # not locked any more
+    again = acquire_trainer(tui_store, "tui", trainer.config, {})  # not locked any more
     assert again.session.samples == trainer.session.samples > 0
     again.session.unlock()
 

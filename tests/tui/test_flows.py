@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from aetui.training.frame import COMPILING, DIVERGED, PAUSED, RUNNING
-from aetui.training.launch import close_trainer, open_trainer
+from aetui.training.launch import release_trainer, acquire_trainer
 from aetui.tui.screens.divergence_offer import DivergenceOffer
-from aetui.tui.screens.open_session_dialog import OpenSessionDialog
+from aetui.tui.screens.session_picker import SessionPicker
 from aetui.tui.widgets.filters_pane import FiltersPane
 from textual.widgets import OptionList
 
@@ -63,7 +63,7 @@ async def test_divergence_offer_restarts_smaller(tui_make_trainer, tui_store, tu
 async def test_o_switches_to_another_session_saving_the_first(tui_make_trainer, tui_store, tui_wait):
     other = tui_make_trainer("other", activation="tanh")
     other.session.save()
-    close_trainer(other)
+    release_trainer(other)
     trainer = tui_make_trainer("first")
     app = make_app(trainer, tui_store)
     async with app.run_test(size=BIG) as pilot:
@@ -72,7 +72,7 @@ async def test_o_switches_to_another_session_saving_the_first(tui_make_trainer, 
         await tui_wait(pilot, lambda: app.runner.frame.samples > 0)
         samples = app.runner.frame.samples
         await pilot.press("o")
-        assert isinstance(app.screen, OpenSessionDialog)
+        assert isinstance(app.screen, SessionPicker)
         sessions = app.screen.query_one("#sessions", OptionList)
         assert [o.id for o in sessions.options] == ["first", "other"]
         assert sessions.get_option_at_index(sessions.highlighted).id == "other"
@@ -84,7 +84,7 @@ async def test_o_switches_to_another_session_saving_the_first(tui_make_trainer, 
         app._poll()
         assert "session other" in status_text(app) and "tanh" in status_text(app)
         # The first session was saved and released: it opens again, where it was.
-        again = open_trainer(tui_store, "first", trainer.config, {})
+        again = acquire_trainer(tui_store, "first", trainer.config, {})
         assert again.session.samples == samples
         again.session.unlock()
         app.stop_training()
@@ -195,7 +195,7 @@ async def test_session_round_trip_through_the_dashboard(tui_make_trainer, tui_st
         await tui_wait(pilot, lambda: app.runner.frame.samples > 0)
         samples = app.runner.frame.samples
         await pilot.press("q")
-    reopened = open_trainer(tui_store, "tui", trainer.config, {})
+    reopened = acquire_trainer(tui_store, "tui", trainer.config, {})
     again = make_app(reopened, tui_store)
     async with again.run_test(size=BIG) as pilot:
         await tui_wait(pilot, lambda: again.frame.state == PAUSED)

@@ -15,7 +15,7 @@ from textual.widgets.option_list import Option
 
 from aetui.model.config import DEFAULT_LR
 from aetui.render import DisplayMode, format_si
-from aetui.training.trainer import restart_weight_scale
+from aetui.model.config import restart_weight_scale
 from aetui.tui.widgets.snapshots_pane import listed
 from kernels.activations import ACTIVATIONS
 

@@ -29,7 +29,7 @@ def summary_label(s: SessionSummary, current: str) -> Text:
     )
 
 
-class OpenSessionDialog(ModalScreen[str | None]):
+class SessionPicker(ModalScreen[str | None]):
     """Lists store.summaries(); returns the chosen name (None: cancelled or the current one)."""
 
     BINDINGS = [Binding("escape", "cancel", "cancel", show=False)]

@@ -1,7 +1,7 @@
 """Pictures of a session as PNG files: filter grid, bias development, loss curve with segments.
 
 Drawn with Pillow alone (no plotting stack). Colours: a diverging map with zero exactly
-NEUTRAL_RGB (white, as on paper), negative towards NEGATIVE_RGB, positive towards POSITIVE_RGB.
+ZERO_RGB (white, as on paper), negative towards NEGATIVE_RGB, positive towards POSITIVE_RGB.
 Filters are normalised per tile (each unit by its own max |w|), biases over the whole matrix.
 """
 
@@ -21,7 +21,7 @@ from aetui.errors import SessionError
 from aetui.sessions.lineage import segment_starts
 
 # -- colours (the PNGs' only palette) ------------------------------------------------------------
-NEUTRAL_RGB = (255, 255, 255)  # zero
+ZERO_RGB = (255, 255, 255)  # zero
 NEGATIVE_RGB = (33, 102, 172)  # -max
 POSITIVE_RGB = (178, 24, 43)  # +max
 GAP_RGB = (128, 128, 128)  # between tiles and for empty tile slots
@@ -56,9 +56,9 @@ def _font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 # -- colour map ---------------------------------------------------------------------------------------
 def diverging_rgb(v: np.ndarray) -> np.ndarray:
-    """Values in [-1, 1] (clipped; NaN as 0) -> uint8 RGB (..., 3); 0 is exactly NEUTRAL_RGB."""
+    """Values in [-1, 1] (clipped; NaN as 0) -> uint8 RGB (..., 3); 0 is exactly ZERO_RGB."""
     v = np.nan_to_num(np.clip(np.asarray(v, dtype=np.float64), -1.0, 1.0), nan=0.0)
-    neutral = np.array(NEUTRAL_RGB, np.float64)
+    neutral = np.array(ZERO_RGB, np.float64)
     end = np.where((v >= 0)[..., None], np.array(POSITIVE_RGB, np.float64), np.array(NEGATIVE_RGB, np.float64))
     rgb = neutral + np.abs(v)[..., None] * (end - neutral)
     return np.round(rgb).astype(np.uint8)
@@ -91,9 +91,9 @@ def _title_height(title: str | None) -> int:
     return 0 if title is None else TITLE_PAD + TITLE_LINE * (title.count("\n") + 1)
 
 
-def filter_grid_size(n_units: int, image_shape: tuple[int, int], zoom: int | None = None,
+def filter_image_size(n_units: int, image_shape: tuple[int, int], zoom: int | None = None,
                      columns: int | None = None, title: str | None = None) -> tuple[int, int]:
-    """(width, height) in px of filter_grid's image."""
+    """(width, height) in px of filter_image's image."""
     zoom = grid_zoom(n_units, image_shape, zoom, columns)
     rows, cols = grid_shape(n_units, columns)
     th, tw = image_shape[0] * zoom, image_shape[1] * zoom
@@ -102,7 +102,7 @@ def filter_grid_size(n_units: int, image_shape: tuple[int, int], zoom: int | Non
 
 def tile_origin(unit: int, n_units: int, image_shape: tuple[int, int], zoom: int | None = None,
                 columns: int | None = None, title: str | None = None) -> tuple[int, int]:
-    """(x, y) px of the top-left pixel of `unit`'s tile in filter_grid's image."""
+    """(x, y) px of the top-left pixel of `unit`'s tile in filter_image's image."""
     zoom = grid_zoom(n_units, image_shape, zoom, columns)
     _, cols = grid_shape(n_units, columns)
     r, c = divmod(unit, cols)
@@ -110,7 +110,7 @@ def tile_origin(unit: int, n_units: int, image_shape: tuple[int, int], zoom: int
     return TILE_GAP + c * (tw + TILE_GAP), _title_height(title) + TILE_GAP + r * (th + TILE_GAP)
 
 
-def filter_grid(W: np.ndarray, image_shape: tuple[int, int], *, zoom: int | None = None,
+def filter_image(W: np.ndarray, image_shape: tuple[int, int], *, zoom: int | None = None,
                 columns: int | None = None, title: str | None = None) -> Image.Image:
     """All units' filters W (hidden, rows*cols) as tiles, each normalised by its own max |w|.
 
@@ -123,7 +123,7 @@ def filter_grid(W: np.ndarray, image_shape: tuple[int, int], *, zoom: int | None
         raise ValueError(f"W must be (hidden, {rows * cols}) for {rows}x{cols} images, got {W.shape}")
     n = W.shape[0]
     zoom = grid_zoom(n, image_shape, zoom, columns)
-    width, height = filter_grid_size(n, image_shape, zoom, columns, title)
+    width, height = filter_image_size(n, image_shape, zoom, columns, title)
     canvas = np.empty((height, width, 3), np.uint8)
     canvas[...] = GAP_RGB
     tiles = diverging_rgb(normalise_rows(W)).reshape(n, rows, cols, 3)
@@ -147,7 +147,7 @@ def filter_sheet(panels: Sequence[tuple[str, np.ndarray]], image_shape: tuple[in
     if not panels:
         raise ValueError("filter_sheet needs at least one panel")
     lines = max(label.count("\n") + 1 for label, _ in panels)
-    grids = [filter_grid(W, image_shape, zoom=grid_zoom(W.shape[0], image_shape, zoom, columns, SHEET_ZOOM),
+    grids = [filter_image(W, image_shape, zoom=grid_zoom(W.shape[0], image_shape, zoom, columns, SHEET_ZOOM),
                          columns=columns, title=label + "\n" * (lines - 1 - label.count("\n")))
              for label, W in panels]
     width = sum(g.width for g in grids) + SHEET_GAP * (len(grids) + 1)
@@ -219,7 +219,7 @@ def format_samples(n: float) -> str:
     return f"{n:g}"
 
 
-def log_ticks(lo: float, hi: float) -> list[float]:
+def log_axis_ticks(lo: float, hi: float) -> list[float]:
     """Tick values inside [lo, hi] on a log axis: decades, else 1-2-5, else 1..9 per decade."""
     for mantissas in ((1,), (1, 2, 5), tuple(range(1, 10))):
         ticks = [m * 10.0 ** k for k in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
@@ -279,7 +279,7 @@ def loss_chart(samples: np.ndarray, train_loss: np.ndarray, heldout_loss: np.nda
     draw = ImageDraw.Draw(img)
     font = _font()
     ax = loss_axes(samples, train_loss, heldout_loss, size=size)
-    for t in log_ticks(ax.y_lo, ax.y_hi):
+    for t in log_axis_ticks(ax.y_lo, ax.y_hi):
         y = ax.y(t)
         draw.line((ax.left, y, ax.right, y), fill=GRID_RGB)
         draw.line((ax.left - 4, y, ax.left, y), fill=INK_RGB)
@@ -432,7 +432,7 @@ def _export_pictures(out_dir, W, image_shape, bias, samples, train_loss, heldout
     if out.exists() and not out.is_dir():
         raise SessionError(f"{out} exists and is not a folder")
     return [
-        write_png(filter_grid(W, image_shape, title=title), out / FILES[0]),
+        write_png(filter_image(W, image_shape, title=title), out / FILES[0]),
         write_png(bias_chart(bias, samples, segments, title=f"hidden bias b - {title}"), out / FILES[1]),
         write_png(loss_chart(samples, train_loss, heldout_loss, segments, events, title=title), out / FILES[2]),
     ]

@@ -1,16 +1,16 @@
 """Rich styles of the text the dashboard draws itself (status line, captions, key bar).
 
 Pane borders and backgrounds are in app.tcss (Textual theme variables only); image and chart
-colours are aetui.render's. Outside COLOR mode `style` drops colours and keeps emphasis.
+colours are aetui.render's. aetui.render.palette.style_for parses them (without colours outside
+COLOR mode: NO_COLOR forbids colour, not emphasis).
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from rich.style import Style
 
 from aetui.render import DisplayMode
+from aetui.render.palette import style_for
 
 STATE_STYLES = {
     "COMPILING": "bold black on yellow",
@@ -44,15 +44,8 @@ SERIES_B_MAX = "red"
 SERIES_UNIT_BIAS = "bright_yellow"
 
 
-@lru_cache(maxsize=128)
-def style(mode: DisplayMode, spec: str) -> Style:
-    """Parsed `spec`; without colours outside COLOR mode (NO_COLOR, ASCII)."""
-    parsed = Style.parse(spec) if spec else Style.null()
-    return parsed if mode is DisplayMode.COLOR else parsed.without_color
-
-
 def state_style(mode: DisplayMode, state: str) -> Style:
     spec = STATE_STYLES.get(state, "bold reverse")
     if mode is not DisplayMode.COLOR:
         return Style(bold=True, reverse=True)
-    return style(mode, spec)
+    return style_for(mode, spec)

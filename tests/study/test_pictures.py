@@ -13,7 +13,7 @@ from aetui.study.pictures import (
     GAP_RGB,
     LOSS_SIZE,
     NEGATIVE_RGB,
-    NEUTRAL_RGB,
+    ZERO_RGB,
     POSITIVE_RGB,
     SEGMENT_RGB,
     bias_chart,
@@ -22,11 +22,11 @@ from aetui.study.pictures import (
     export_frame,
     export_named,
     export_session,
-    filter_grid,
-    filter_grid_size,
+    filter_image,
+    filter_image_size,
     filter_sheet,
     format_samples,
-    log_ticks,
+    log_axis_ticks,
     loss_axes,
     loss_chart,
     tile_origin,
@@ -41,42 +41,42 @@ SHAPE = (28, 28)
 
 def test_diverging_map_ends_and_zero():
     rgb = diverging_rgb(np.array([-1.0, 0.0, 1.0, np.nan, 5.0]))
-    assert [tuple(c) for c in rgb] == [NEGATIVE_RGB, NEUTRAL_RGB, POSITIVE_RGB, NEUTRAL_RGB, POSITIVE_RGB]
+    assert [tuple(c) for c in rgb] == [NEGATIVE_RGB, ZERO_RGB, POSITIVE_RGB, ZERO_RGB, POSITIVE_RGB]
     half = diverging_rgb(np.array([0.5]))[0]
-    assert tuple(half) == tuple(round((a + b) / 2) for a, b in zip(NEUTRAL_RGB, POSITIVE_RGB))
+    assert tuple(half) == tuple(round((a + b) / 2) for a, b in zip(ZERO_RGB, POSITIVE_RGB))
 
 
 def test_filter_grid_zero_filter_is_neutral_positive_is_positive_colour():
     W = np.zeros((5, 784), np.float32)
     W[1] = 0.003  # strictly positive, tiny: per-tile normalisation makes it full colour
     W[2, 100] = -2.0  # one negative pixel
-    img = filter_grid(W, SHAPE, zoom=3)
+    img = filter_image(W, SHAPE, zoom=3)
     # 5 units -> 3 columns x 2 rows of 84 px tiles with 2 px gaps; the 6th slot is empty.
-    assert img.size == filter_grid_size(5, SHAPE, zoom=3) == (3 * 84 + 4 * 2, 2 * 84 + 3 * 2)
+    assert img.size == filter_image_size(5, SHAPE, zoom=3) == (3 * 84 + 4 * 2, 2 * 84 + 3 * 2)
     px = np.asarray(img)
     x0, y0 = tile_origin(0, 5, SHAPE, zoom=3)
     assert (x0, y0) == (2, 2)
-    assert (px[y0:y0 + 84, x0:x0 + 84] == NEUTRAL_RGB).all()
+    assert (px[y0:y0 + 84, x0:x0 + 84] == ZERO_RGB).all()
     x1, y1 = tile_origin(1, 5, SHAPE, zoom=3)
     assert (x1, y1) == (88, 2)
     assert (px[y1:y1 + 84, x1:x1 + 84] == POSITIVE_RGB).all()
     x2, y2 = tile_origin(2, 5, SHAPE, zoom=3)
     r, c = divmod(100, 28)  # pixel 100 -> a 3x3 block at (r, c) * zoom
     assert tuple(px[y2 + 3 * r + 1, x2 + 3 * c + 1]) == NEGATIVE_RGB
-    assert tuple(px[y2, x2]) == NEUTRAL_RGB
+    assert tuple(px[y2, x2]) == ZERO_RGB
     x5, y5 = tile_origin(5, 6, SHAPE, zoom=3)
     assert (px[y5:y5 + 84, x5:x5 + 84] == GAP_RGB).all()  # empty slot
     assert tuple(px[0, 0]) == GAP_RGB
 
 
 def test_default_zoom_makes_a_mnist_tile_84_px():
-    assert filter_grid_size(100, SHAPE) == (10 * 84 + 11 * 2, 10 * 84 + 11 * 2)
+    assert filter_image_size(100, SHAPE) == (10 * 84 + 11 * 2, 10 * 84 + 11 * 2)
 
 
 def test_filter_grid_title_and_small_images_zoom_up():
     W = np.ones((16, 64), np.float32)
-    img = filter_grid(W, (8, 8), title="two\nlines")
-    w, h = filter_grid_size(16, (8, 8), title="two\nlines")
+    img = filter_image(W, (8, 8), title="two\nlines")
+    w, h = filter_image_size(16, (8, 8), title="two\nlines")
     assert img.size == (w, h) and w >= 300  # zoomed so the title fits
     x, y = tile_origin(0, 16, (8, 8), title="two\nlines")
     assert y > 2 * 14 and tuple(np.asarray(img)[y, x]) == POSITIVE_RGB
@@ -86,11 +86,11 @@ def test_filter_sheet_places_grids_side_by_side():
     a = np.zeros((4, 784), np.float32)
     b = np.full((4, 784), -1.0, np.float32)
     sheet = filter_sheet([("zero", a), ("negative\nsecond line", b)], SHAPE, zoom=2)
-    g = filter_grid(a, SHAPE, zoom=2, title="x\ny")
+    g = filter_image(a, SHAPE, zoom=2, title="x\ny")
     assert sheet.size == (2 * g.width + 3 * 12, g.height + 2 * 12)
     px = np.asarray(sheet)
     x, y = tile_origin(0, 4, SHAPE, zoom=2, title="x\ny")
-    assert tuple(px[12 + y + 5, 12 + x + 5]) == NEUTRAL_RGB
+    assert tuple(px[12 + y + 5, 12 + x + 5]) == ZERO_RGB
     assert tuple(px[12 + y + 5, 12 + g.width + 12 + x + 5]) == NEGATIVE_RGB
 
 
@@ -117,9 +117,9 @@ def test_loss_chart_segment_line_and_divergence_mark_columns():
 
 
 def test_log_ticks_and_sample_labels():
-    assert log_ticks(0.05, 2.0) == [0.05, 0.1, 0.2, 0.5, 1.0, 2.0]  # two decades are too few
-    assert log_ticks(0.011, 0.9) == [0.02, 0.05, 0.1, 0.2, 0.5]
-    assert log_ticks(0.001, 10.0) == [0.001, 0.01, 0.1, 1.0, 10.0]
+    assert log_axis_ticks(0.05, 2.0) == [0.05, 0.1, 0.2, 0.5, 1.0, 2.0]  # two decades are too few
+    assert log_axis_ticks(0.011, 0.9) == [0.02, 0.05, 0.1, 0.2, 0.5]
+    assert log_axis_ticks(0.001, 10.0) == [0.001, 0.01, 0.1, 1.0, 10.0]
     assert format_samples(100_000) == "100k" and format_samples(1_500_000) == "1.5M" and format_samples(0) == "0"
 
 
@@ -134,7 +134,7 @@ def test_bias_chart_size_and_colours():
     right = left + 720 - 2
     assert tuple(px[top + 2, right]) == POSITIVE_RGB
     assert tuple(px[top + 8 + 2, right]) == NEGATIVE_RGB
-    assert tuple(px[top + 2, left + 1]) == NEUTRAL_RGB
+    assert tuple(px[top + 2, left + 1]) == ZERO_RGB
 
 
 def _trained(tmp_path, name="e", restart=None):
@@ -155,7 +155,7 @@ def test_export_session_writes_three_valid_pngs(tmp_path):
     with Image.open(paths[0]) as img:
         assert img.format == "PNG"
         title = "e: sigmoid > relu x0.1, 3,000 samples"
-        assert img.size == filter_grid_size(9, (8, 8), title=title)
+        assert img.size == filter_image_size(9, (8, 8), title=title)
     with Image.open(paths[1]) as img:
         assert img.format == "PNG" and img.size == bias_chart_size(9)
     with Image.open(paths[2]) as img:

@@ -11,7 +11,8 @@ from aetui.render import DisplayMode
 from aetui.tui.app import AetuiApp
 from aetui.tui.blocks import block, hstack, vstack
 from aetui.tui.terminal import display_mode, terminal_env
-from aetui.tui.units import fit_image, hidden_codes, pool, unit_marks
+from aetui.render.fit import fit_image, pool
+from aetui.tui.unit_marks import hidden_codes, unit_marks
 from aetui.tui.widgets.status_bar import Field, flow
 from tests.helpers.training import train
 

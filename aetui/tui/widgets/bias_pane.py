@@ -8,10 +8,11 @@ from textual.geometry import Size
 
 from aetui.training.frame import Frame
 from aetui.render import Series, heatmap_text, image_text, line_chart
+from aetui.render.palette import style_for
 from aetui.tui import theme
 from aetui.tui.blocks import Block, block, hstack, vstack
-from aetui.tui.units import fit_image
-from aetui.tui.widgets.canvas import Pane
+from aetui.render.fit import fit_image
+from aetui.tui.widgets.pane import Pane
 
 
 ROBUST_PERCENTILE = 98  # colour scale of the b heatmap: a few runaway units must not wash out the rest
@@ -34,7 +35,7 @@ class BiasPane(Pane):
 
     def draw(self, frame: Frame, size: Size) -> Block:
         w, h = size.width, size.height
-        st = lambda spec: theme.style(self.mode, spec)  # noqa: E731
+        st = lambda spec: style_for(self.mode, spec)  # noqa: E731
         # Visible bias c on the right, as large as a third of the width allows.
         ih, iw = frame.image_shape
         c_img = fit_image(frame.c.reshape(ih, iw).astype(np.float64), max(1, w // 3), max(1, h - 2))

@@ -11,11 +11,13 @@ from textual.geometry import Size
 
 from aetui.training.frame import Frame
 from aetui.render import Series, filter_grid, format_si, glyphs, grid_geometry, image_text, line_chart
+from aetui.render.palette import style_for
 from aetui.tui import theme
 from aetui.tui.blocks import Block, block, crop, hstack, lines, vstack
 from aetui.tui.keys import FILTER_KEYS, bindings
-from aetui.tui.units import fit_image, hidden_codes, pool, pool_factors, unit_marks
-from aetui.tui.widgets.canvas import Pane
+from aetui.render.fit import fit_image, pool, pool_factors
+from aetui.tui.unit_marks import hidden_codes, unit_marks
+from aetui.tui.widgets.pane import Pane
 
 MIN_TILES = 12  # shrink tiles (2x2, 3x3, ... block means) until at least this many fit a page
 COMPARE_GAP = 3
@@ -204,7 +206,7 @@ class FiltersPane(Pane, can_focus=True):
         now = block(grid)
         if cmp is None:
             return now
-        st = lambda spec: theme.style(self.mode, spec)  # noqa: E731
+        st = lambda spec: style_for(self.mode, spec)  # noqa: E731
         Sp, _ = pool(cmp.W, shape, self.factor)
         snap = block(filter_grid(Sp, pshape, mode=self.mode, columns=self.columns, normalization=self.normalization,
                                  start=self.start, count=self.per_page, selected=self.selected))
@@ -222,7 +224,7 @@ class FiltersPane(Pane, can_focus=True):
 
     def _draw_zoom(self, frame: Frame, size: Size, codes: np.ndarray) -> Block:
         j, W, shape = self.selected, frame.W, frame.image_shape
-        st = lambda spec: theme.style(self.mode, spec)  # noqa: E731
+        st = lambda spec: style_for(self.mode, spec)  # noqa: E731
         g = glyphs(self.mode)
         cmp = self.compare
         info_w = 34

@@ -9,7 +9,7 @@ from aetui.training.frame import Frame
 from aetui.render import Series, line_chart, smooth
 from aetui.tui import theme
 from aetui.tui.blocks import Block, block
-from aetui.tui.widgets.canvas import Pane
+from aetui.tui.widgets.pane import Pane
 
 SMOOTHING = 0.15  # EMA weight of the newest report point in the smoothed training curve
 

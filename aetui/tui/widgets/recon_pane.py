@@ -9,10 +9,11 @@ from textual.geometry import Size
 
 from aetui.training.frame import Frame
 from aetui.render import image_text
+from aetui.render.palette import style_for
 from aetui.tui import theme
 from aetui.tui.blocks import Block, block, hstack, vstack
-from aetui.tui.units import pool, pool_factors
-from aetui.tui.widgets.canvas import Pane
+from aetui.render.fit import pool, pool_factors
+from aetui.tui.widgets.pane import Pane
 
 GAP = 1  # between tiles whose output is below the input
 SIDE_GAP = 3  # between input|output pairs side by side, so pairs read as pairs
@@ -55,7 +56,7 @@ class ReconPane(Pane):
     TITLE = "reconstructions"
 
     def draw(self, frame: Frame, size: Size) -> Block:
-        st = lambda spec: theme.style(self.mode, spec)  # noqa: E731
+        st = lambda spec: style_for(self.mode, spec)  # noqa: E731
         X, Y, labels = frame.recon_inputs, frame.recon_outputs, frame.recon_labels
         k = X.shape[0]
         if frame.state == "COMPILING":

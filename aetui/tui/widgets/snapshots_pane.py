@@ -14,15 +14,16 @@ from textual.message import Message
 
 from aetui.training.frame import Frame
 from aetui.render import DisplayMode, format_si, glyphs
+from aetui.render.palette import style_for
 from aetui.tui import theme
 from aetui.tui.blocks import Block, block, vstack
-from aetui.tui.widgets.canvas import Pane
+from aetui.tui.widgets.pane import Pane
 
 
 def snapshot_label(snap: dict, mode: DisplayMode, width: int, *, cursor: bool = False,
                    compared: bool = False) -> Text:
     """One line: name, samples, activation, segment; user snapshots stand out, '=' marks the compared one."""
-    st = lambda spec: theme.style(mode, spec)  # noqa: E731
+    st = lambda spec: style_for(mode, spec)  # noqa: E731
     user = snap.get("kind") == "user"
     line = Text.assemble(
         (glyphs(mode).cursor if cursor else " ", st(theme.HEADING)),
@@ -87,7 +88,7 @@ class SnapshotsPane(Pane, can_focus=True):
         self.set_subtitle(f"{users} user, {len(snaps) - users} periodic"
                           + (f"  comparing {self.compared}" if self.compared else "  enter: compare"))
         if not snaps:
-            return block(Text("no snapshots yet: press s", style=theme.style(self.mode, theme.CAPTION)))
+            return block(Text("no snapshots yet: press s", style=style_for(self.mode, theme.CAPTION)))
         self.cursor = min(max(0, self.cursor), len(snaps) - 1)
         rows = max(1, size.height)
         if self.cursor < self.top:

@@ -8,6 +8,7 @@ from rich.text import Text
 
 from aetui.training.frame import Frame
 from aetui.render import DisplayMode, format_si
+from aetui.render.palette import style_for
 from aetui.tui import theme
 from aetui.tui.blocks import block
 from aetui.tui.widgets.canvas import Canvas
@@ -26,7 +27,7 @@ class Field:
 
 def fields(frame: Frame, mode: DisplayMode, state: str) -> list[Field]:
     """The status fields in display order."""
-    st = lambda spec: theme.style(mode, spec)  # noqa: E731
+    st = lambda spec: style_for(mode, spec)  # noqa: E731
     cfg = frame.config
 
     def kv(name: str, label: str, value: str, priority: int, value_style: str = theme.VALUE) -> Field:

@@ -1,0 +1,147 @@
+"""The runner's command protocol, without the dashboard: a real training thread, commands in,
+frames and notices out."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from aetui.sessions.session import read_session
+from aetui.training.frame import COMPILING, PAUSED, RUNNING, STOPPED
+from aetui.training.runner import TrainingRunner
+
+
+def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.01)
+
+
+@pytest.fixture
+def start(tui_make_trainer):
+    """start(paused=True, **runner options) -> a started TrainingRunner; stopped after the test."""
+    runners = []
+
+    def make(paused: bool = True, name: str = "run", **options):
+        trainer = tui_make_trainer(name)
+        runner = TrainingRunner(trainer, paused=paused, compile_first=options.pop("compile_first", False), **options)
+        runner.start()
+        runners.append(runner)
+        return runner
+
+    yield make
+    for runner in runners:
+        runner.stop(timeout=2.0, save=False)
+
+
+def notices_until(runner, predicate, timeout: float = 20.0):
+    seen = []
+
+    def check():
+        seen.extend(runner.notices())
+        return any(predicate(n) for n in seen)
+
+    wait_for(check, timeout, "a notice")
+    return seen
+
+
+def test_a_paused_runner_trains_only_what_step_asks_for(start):
+    runner = start(paused=True)
+    time.sleep(0.2)
+    assert runner.frame.state == PAUSED and runner.frame.step == 0
+    runner.step()
+    wait_for(lambda: runner.frame.step > 0, what="one step")
+    after_step = runner.frame.step
+    time.sleep(0.3)
+    assert runner.frame.step == after_step  # one chunk, then paused again
+    runner.resume()
+    wait_for(lambda: runner.frame.step > after_step + 50, what="training after resume")
+    assert runner.frame.state == RUNNING
+    runner.pause()
+    wait_for(lambda: runner.frame.state == PAUSED, what="pause")
+    held = runner.frame.step
+    time.sleep(0.3)
+    assert runner.frame.step == held
+
+
+def test_lr_changes_keep_the_bias_ratio_and_bad_ones_are_refused(start):
+    runner = start()
+    ratio = runner.trainer.engine.bias_lr / runner.trainer.engine.lr
+    runner.set_lr(0.05)
+    seen = notices_until(runner, lambda n: n.text == "learning rate 0.05")
+    assert all(n.severity == "information" for n in seen)
+    assert runner.frame.lr == pytest.approx(0.05)
+    assert runner.trainer.engine.bias_lr == pytest.approx(0.05 * ratio)
+    runner.set_lr(-1.0)
+    seen = notices_until(runner, lambda n: n.severity == "error")
+    assert "learning rate must be a positive number" in seen[-1].text
+    assert runner.frame.lr == pytest.approx(0.05)
+
+
+def test_snapshot_writes_the_weights_of_that_moment(start):
+    runner = start()
+    runner.step()
+    wait_for(lambda: runner.frame.step > 0)
+    W_then = runner.frame.W.copy()
+    runner.snapshot()
+    notices_until(runner, lambda n: n.text.startswith("snapshot snap1 at sample"))
+    snap = next(s for s in runner.frame.snapshots if s["name"] == "snap1")
+    assert snap["kind"] == "user" and snap["step"] == runner.frame.step
+    _, state = runner.trainer.session.read_snapshot("snap1")
+    assert np.array_equal(state.W, W_then)
+
+
+def test_restart_from_a_snapshot_scales_its_weights_and_opens_a_segment(start):
+    runner = start()
+    runner.step()
+    wait_for(lambda: runner.frame.step > 0)
+    runner.snapshot("before")
+    notices_until(runner, lambda n: n.text.startswith("snapshot before"))
+    at_snapshot = runner.frame.step
+    runner.step()
+    wait_for(lambda: runner.frame.step > at_snapshot, what="a step past the snapshot")
+    _, snap = runner.trainer.session.read_snapshot("before")
+    runner.restart("relu", "before", None, True, None)
+    notices_until(runner, lambda n: n.text.startswith("restarted under relu (weights x0.1, biases reset)"))
+    frame = runner.frame
+    assert frame.config.activation == "relu" and frame.segment == 1 and frame.lineage == "sigmoid > relu x0.1"
+    assert np.array_equal(frame.W, snap.W * np.float32(0.1))
+    assert not frame.b.any() and not frame.c.any()
+    seg = runner.trainer.session.lineage[-1]
+    assert seg["source"] == {"kind": "snapshot", "name": "before", "segment": 0, "step": seg["source"]["step"]}
+    runner.restart("relu", "no-such-snapshot", None, True, None)
+    seen = notices_until(runner, lambda n: n.severity == "error")
+    assert "no snapshot named 'no-such-snapshot'" in seen[-1].text
+    assert runner.frame.segment == 1
+
+
+def test_stop_saves_what_was_trained(start, tui_store):
+    runner = start(paused=False)
+    wait_for(lambda: runner.frame.step > 30, what="training")
+    assert runner.stop(timeout=2.0) is True
+    assert runner.frame.state in (RUNNING, STOPPED) and not runner.alive
+    on_disk = read_session(tui_store.path("run"))
+    assert on_disk.step == runner.trainer.session.step > 30
+    assert np.array_equal(on_disk.state.W, runner.trainer.session.state.W)
+
+
+def test_autosave_writes_the_session_while_it_trains(start, tui_store):
+    runner = start(paused=False, autosave_seconds=0.1)
+    wait_for(lambda: (tui_store.path("run") / "session.json").is_file()
+             and read_session(tui_store.path("run")).step > 0, what="an autosave")
+    assert runner.alive
+
+
+def test_save_command_reports_and_compiling_comes_first(start):
+    runner = start(compile_first=True)
+    assert runner.frame.state == COMPILING
+    wait_for(lambda: runner.frame.state == PAUSED, what="the kernels")
+    runner.step()
+    wait_for(lambda: runner.frame.step > 0)
+    runner.save()
+    notices_until(runner, lambda n: n.text == "saved session run")
+    wait_for(lambda: runner.frame.saved, what="a saved frame")

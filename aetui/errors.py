@@ -25,3 +25,8 @@ class DataError(AetuiError):
 
 class SessionError(AetuiError):
     """A session folder that cannot be created, read or written."""
+
+
+class SaveError(SessionError):
+    """A session or file that could not be written (a full disk, a read-only folder); the last
+    save on disk is intact."""

@@ -16,6 +16,7 @@ COMMANDS = {
     "bench": "aetui.cli.bench",
     "experiment": "aetui.cli.experiment",
     "export": "aetui.cli.export",
+    "replay": "aetui.cli.replay",
 }
 
 

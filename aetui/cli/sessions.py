@@ -49,9 +49,11 @@ def run(args) -> int:
     if not args.name:
         raise ConfigError("`aetui sessions show` needs a session NAME")
     session = store.load(args.name)
+    damaged = session.snapshot_problems()
     if args.json:
-        print(json.dumps(session.to_json()["config"] | {"name": session.name, "samples": session.samples,
-                                                         "lineage": session.lineage}))
+        print(json.dumps(session.to_json()["config"] | {
+            "name": session.name, "samples": session.samples, "lineage": session.lineage,
+            "events": session.history.events, "damaged_snapshots": damaged, "record_gap": session.record_gap}))
         return 0
     cfg = session.config
     console.print(f"[bold]{session.name}[/bold]  {session.path}")
@@ -77,10 +79,42 @@ def run(args) -> int:
     if len(h):
         console.print(f"  history   {len(h)} report points; last held-out loss {held[-1]:.4f}; "
                       f"{len(h.periods)} periods; {len(h.events)} events")
-    for e in h.events:
-        if e["kind"] == "diverged":
-            console.print(f"  [red]diverged[/red] at sample {e['samples']:,} ({e['what']}), segment {e['segment']}")
+    if h.events:
+        events = Table(title="events")
+        for col in ("sample", "step", "segment", "event", "details"):
+            events.add_column(col, justify="right" if col in ("sample", "step", "segment") else "left")
+        for e in h.events:
+            events.add_row(f"{e['samples']:,}", f"{e['step']:,}", str(e["segment"]),
+                           f"[red]{e['kind']}[/red]" if e["kind"] in ("diverged", "save_failed") else e["kind"],
+                           event_details(e))
+        console.print(events)
+    if session.record_gap:
+        console.print(f"  record    incomplete: {session.record_gap}; `aetui replay` refuses it")
     user = [s for s in session.snapshots if s["kind"] == "user"]
     console.print(f"  snapshots {len(user)} named, {len(session.snapshots) - len(user)} period snapshots: "
                   + ", ".join(s["name"] for s in user))
+    for name, problem in damaged.items():
+        console.print(f"  [red]damaged snapshot {name}[/red]: {problem}")
     return 0
+
+
+def event_details(e: dict) -> str:
+    """What an event changed, in a few words."""
+    kind = e["kind"]
+    if kind == "lr":
+        return f"learning rate {e['previous']:.4g} -> {e['lr']:.4g}"
+    if kind == "restart":
+        if "source" not in e:  # schema 1 recorded only these two
+            return f"under {e['activation']}, weights x{e['weight_scale']:g}"
+        src = e["source"]
+        origin = f"snapshot {src['name']}" if src["kind"] == "snapshot" else "the current weights"
+        lr = "default lr" if e["lr"] is None else f"lr {e['lr']:.4g}"
+        return (f"under {e['activation']} from {origin}, weights x{e['weight_scale']:g}, "
+                f"biases {'reset' if e['reset_biases'] else 'kept'}, {lr}")
+    if kind == "snapshot":
+        return e["name"]
+    if kind == "diverged":
+        return f"the {e['what']} went non-finite; weights kept from sample {e['kept_samples']:,}"
+    if kind == "save_failed":
+        return e["error"]
+    return ""

@@ -1,4 +1,9 @@
-"""Atomic file writes: temp file in the same folder, fsync, rename, fsync the folder."""
+"""Atomic file writes: temp file in the same folder, fsync, rename, fsync the folder.
+
+Every file aetui writes goes through `stage`, so a failed write (a full disk, a read-only
+folder) leaves the old file as it was and no temp file behind, and a fault can be injected in
+one place in the tests.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +13,55 @@ from pathlib import Path
 
 import numpy as np
 
+TEMP_SUFFIX = ".tmp"
+
+
+def why(error: OSError) -> str:
+    """The operating system's reason for a failed write, e.g. 'No space left on device'."""
+    return error.strerror or str(error)
+
+
+def temp_path(path: Path) -> Path:
+    return Path(path).with_name(Path(path).name + TEMP_SUFFIX)
+
 
 def stage(path: Path, data: bytes) -> Path:
-    """Write data to PATH.tmp and fsync it; the caller renames it into place (os.replace)."""
-    tmp = Path(path).with_name(Path(path).name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    """Write data to PATH.tmp and fsync it; the caller renames it into place (os.replace).
+
+    On any failure the temp file is removed and the OSError raised.
+    """
+    tmp = temp_path(path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        discard(tmp)
+        raise
     return tmp
+
+
+def discard(*paths: Path) -> None:
+    """Remove files that may or may not exist (temp files of a failed write)."""
+    for path in paths:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError:  # pragma: no cover - a folder we cannot write: nothing more to do
+            pass
 
 
 def write_bytes(path: Path, data: bytes) -> None:
     """Replace path with data so a crash leaves either the old or the new file."""
     path = Path(path)
-    os.replace(stage(path, data), path)
+    tmp = stage(path, data)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        discard(tmp)
+        raise
     sync_folder(path.parent)
 
 

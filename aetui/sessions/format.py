@@ -15,7 +15,10 @@ import numpy as np
 from aetui.errors import SessionError
 from aetui.model.state import DTYPE
 
-SCHEMA = 1
+SCHEMA = 2  # 2: every intervention is an event, history has an lr column, segments keep their config
+READABLE_SCHEMAS = (1, 2)
+SCHEMA_1_GAP = ("saved by an aetui that did not record learning-rate changes and snapshots as events "
+                "(session schema 1)")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -29,8 +32,9 @@ def check_header(path: Path, raw: dict) -> None:
     """session.json at folder `path` is an aetui session of the schema this version reads."""
     if raw.get("app") != "aetui" or not isinstance(raw.get("schema"), int):
         raise SessionError(f"{path / 'session.json'} is not an aetui session file")
-    if raw["schema"] != SCHEMA:
-        raise SessionError(f"{path / 'session.json'} has schema version {raw['schema']}; this aetui reads version {SCHEMA}")
+    if raw["schema"] not in READABLE_SCHEMAS:
+        raise SessionError(f"{path / 'session.json'} has schema version {raw['schema']}; this aetui reads versions "
+                           f"{', '.join(map(str, READABLE_SCHEMAS))}")
 
 
 def read_json(path: Path) -> dict:

@@ -10,7 +10,8 @@ import numpy as np
 MAX_POINTS = 2000  # report points kept; beyond this every other one is dropped (history thins)
 
 _SCALARS = ("samples", "step", "segment", "train_loss", "heldout_loss", "b_min", "b_mean", "b_max",
-            "w_min", "w_mean", "w_max", "samples_per_second", "time")
+            "w_min", "w_mean", "w_max", "lr", "samples_per_second", "time")
+ADDED_IN_SCHEMA_2 = ("lr",)  # columns a schema-1 session lacks (filled in on reading it)
 
 
 @dataclass
@@ -78,9 +79,12 @@ class History:
         return {"points": {k: list(v) for k, v in self.columns.items()}, "periods": self.periods, "events": self.events}
 
     @classmethod
-    def from_json(cls, raw: dict, arrays: dict[str, np.ndarray]) -> History:
-        """Rebuild from session.json's history and the state file's history arrays; raises ValueError."""
-        points = raw["points"]
+    def from_json(cls, raw: dict, arrays: dict[str, np.ndarray], filled: dict[str, list] | None = None) -> History:
+        """Rebuild from session.json's history and the state file's history arrays; raises ValueError.
+
+        `filled` gives columns an older schema did not have (one value per point).
+        """
+        points = {**raw["points"], **(filled or {})}
         n = len(points["samples"])
         if set(points) != set(_SCALARS) or any(len(points[k]) != n for k in _SCALARS):
             raise ValueError("history columns are missing or of unequal length")

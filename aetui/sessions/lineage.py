@@ -13,12 +13,15 @@ def now_iso() -> str:
 
 def new_segment(index: int, config: TrainConfig, source: dict, source_activation: str | None,
                 weight_scale: float, reset_biases: bool, start_step: int, start_samples: int) -> dict:
-    """One lineage entry: a segment trained under `config` from `source` (random, current or a snapshot)."""
+    """One lineage entry: a segment trained under `config` from `source` (random, current or a snapshot).
+
+    `lr` and `config` are the segment's settings at its start; later changes are events.
+    """
     return {"index": index, "activation": config.activation, "output_activation": config.out_activation,
             "loss": config.loss_name, "lr": config.learning_rate, "bias_lr": config.bias_learning_rate,
             "source": source, "source_activation": source_activation, "weight_scale": float(weight_scale),
             "reset_biases": bool(reset_biases), "start_step": start_step, "start_samples": start_samples,
-            "started": now_iso()}
+            "started": now_iso(), "config": config.to_dict()}
 
 
 def segment_label(seg: dict) -> str:

@@ -31,9 +31,16 @@ class SessionLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
+            holder = _holder(fd)
             os.close(fd)
-            raise SessionError(f"session {self.folder.name} is open in another aetui process") from None
+            raise SessionError(f"session {self.folder.name} is open in another aetui process"
+                               f"{f' (pid {holder})' if holder else ''}") from None
         self._fd = fd
+        try:  # say who holds it, for the message above in the other process
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        except OSError:  # a full disk: the lock holds all the same, only its pid is not written
+            pass
 
     def release(self) -> None:
         if self._fd is not None:
@@ -46,3 +53,12 @@ class SessionLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def _holder(fd: int) -> int | None:
+    """The pid written in a lock file by its holder, if any."""
+    try:
+        text = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+    except OSError:
+        return None
+    return int(text) if text.isdigit() else None

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import numpy as np
 
-from aetui.sessions.atomic import npz_bytes, stage, sync_folder, write_npz
+from aetui.sessions.atomic import TEMP_SUFFIX, discard, npz_bytes, stage, sync_folder, temp_path, why, write_npz
 from aetui.model.config import TrainConfig
-from aetui.errors import AetuiError, SessionError
+from aetui.errors import AetuiError, SaveError, SessionError
 from aetui.model.state import ModelState
-from aetui.sessions.format import SCHEMA, check_header, check_name, checked_array, read_json, read_npz, try_json
+from aetui.sessions.format import SCHEMA, SCHEMA_1_GAP, check_header, check_name, checked_array, read_json, read_npz, try_json
 from aetui.sessions.history import History
 from aetui.sessions.lineage import lineage_label, now_iso
 from aetui.sessions.lock import SessionLock
@@ -40,7 +40,11 @@ class Session:
     generation: int = 0
     diverged: bool = False
     dirty: bool = True
+    record_gap: str | None = None  # why the record is incomplete (cannot be replayed); None: complete
+    saved_samples: int | None = None  # samples at the last save that worked (None: never saved)
+    recovered_from_staged: bool = False  # read from a session.json.tmp whose rename was cut short
     _lock: SessionLock | None = None
+    _unwritten: dict = field(default_factory=dict)  # snapshot name -> arrays not yet on disk
 
     @property
     def name(self) -> str:
@@ -61,16 +65,27 @@ class Session:
     def snapshot_path(self, name: str) -> Path:
         return self.path / "snapshots" / f"{name}.npz"
 
-    def write_snapshot(self, name: str, kind: str, state: ModelState, extra: dict | None = None) -> dict:
-        """Store W, b, c (and W_dec) under snapshots/NAME.npz and index it; returns the record."""
+    def write_snapshot(self, name: str, kind: str, state: ModelState, extra: dict | None = None, *,
+                       keep_if_unwritable: bool = False) -> dict:
+        """Store W, b, c (and W_dec) under snapshots/NAME.npz and index it; returns the record.
+
+        A write that fails raises SaveError and indexes nothing, unless keep_if_unwritable: then
+        the arrays are kept in memory and written by the next save that works (period snapshots,
+        which training must not stop for).
+        """
         check_name(name, "snapshot")
         if any(s["name"] == name for s in self.snapshots):
             raise SessionError(f"a snapshot named {name!r} already exists in session {self.name}")
-        (self.path / "snapshots").mkdir(exist_ok=True)
         arrays = {"W": state.W, "b": state.b, "c": state.c}
         if state.W_dec is not None:
             arrays["W_dec"] = state.W_dec
-        write_npz(self.snapshot_path(name), arrays)
+        try:
+            (self.path / "snapshots").mkdir(exist_ok=True)
+            write_npz(self.snapshot_path(name), arrays)
+        except OSError as exc:
+            if not keep_if_unwritable:
+                raise SaveError(f"could not write snapshot {name} of session {self.name}: {why(exc)}") from None
+            self._unwritten[name] = {k: v.copy() for k, v in arrays.items()}
         record = {"name": name, "kind": kind, "file": f"snapshots/{name}.npz", "step": self.step,
                   "samples": self.samples, "segment": self.segment, "activation": self.config.activation,
                   "created": now_iso(), **(extra or {})}
@@ -78,13 +93,28 @@ class Session:
         self.dirty = True
         return record
 
+    def snapshot_problems(self) -> dict[str, str]:
+        """{name: what is wrong} for each snapshot whose file cannot be read back as this session's weights."""
+        problems = {}
+        for record in self.snapshots:
+            try:
+                self.read_snapshot(record["name"])
+            except SessionError as exc:
+                problems[record["name"]] = str(exc)
+        return problems
+
+    @property
+    def unwritten_snapshots(self) -> tuple[str, ...]:
+        """Snapshots kept in memory because their file could not be written yet."""
+        return tuple(self._unwritten)
+
     def read_snapshot(self, name: str) -> tuple[dict, ModelState]:
         """The record and weights of a snapshot (fresh optimiser state)."""
         record = next((s for s in self.snapshots if s["name"] == name), None)
         if record is None:
             raise SessionError(f"no snapshot named {name!r} in session {self.name}")
         path = self.path / record["file"]
-        arrays = read_npz(path)
+        arrays = self._unwritten.get(name) or read_npz(path)
         W = checked_array(arrays, "W", (self.state.n_hidden, self.state.n_visible), path)
         b = checked_array(arrays, "b", (self.state.n_hidden,), path)
         c = checked_array(arrays, "c", (self.state.n_visible,), path)
@@ -99,30 +129,70 @@ class Session:
             "config": self.config.to_dict(), "image_shape": list(self.image_shape),
             "step": self.step, "samples": self.samples, "diverged": self.diverged,
             "lineage": self.lineage, "history": self.history.to_json(), "snapshots": self.snapshots,
+            "record_gap": self.record_gap,
         }
 
     def save(self) -> None:
-        """Write state.npz and session.json atomically as a pair (see the module docstring)."""
-        self.path.mkdir(parents=True, exist_ok=True)
+        """Write state.npz and session.json atomically as a pair (see the module docstring).
+
+        Snapshots that could not be written before are written first. On failure (SaveError)
+        the files on disk are those of the last save, and no temp file is left behind.
+        """
+        generation, saved_at = self.generation, self.saved_at
         self.generation += 1
         self.saved_at = now_iso()
-        arrays = dict(self.state.arrays())
-        arrays.update(self.history.to_arrays(self.state.n_hidden, self.state.n_visible))
-        arrays["generation"] = np.array(self.generation, np.int64)
-        arrays["step"] = np.array(self.step, np.int64)
-        state_tmp = stage(self.path / "state.npz", npz_bytes(arrays))
-        json_tmp = stage(self.path / "session.json", (json.dumps(self.to_json(), indent=1, allow_nan=False) + "\n").encode())
-        os.replace(state_tmp, self.path / "state.npz")
-        os.replace(json_tmp, self.path / "session.json")
+        state_path, json_path = self.path / "state.npz", self.path / "session.json"
+        state_tmp = json_tmp = None
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            for name in list(self._unwritten):
+                (self.path / "snapshots").mkdir(exist_ok=True)
+                write_npz(self.snapshot_path(name), self._unwritten[name])
+                del self._unwritten[name]
+            arrays = dict(self.state.arrays())
+            arrays.update(self.history.to_arrays(self.state.n_hidden, self.state.n_visible))
+            arrays["generation"] = np.array(self.generation, np.int64)
+            arrays["step"] = np.array(self.step, np.int64)
+            state_tmp = stage(state_path, npz_bytes(arrays))
+            json_tmp = stage(json_path, (json.dumps(self.to_json(), indent=1, allow_nan=False) + "\n").encode())
+            os.replace(state_tmp, state_path)
+            state_tmp = None  # in place: from here a staged session.json is what a reader recovers
+            os.replace(json_tmp, json_path)
+        except OSError as exc:
+            if state_tmp is not None:
+                discard(state_tmp, json_tmp)
+            self.generation, self.saved_at = generation, saved_at
+            if self.saved_samples is None:
+                raise SaveError(f"could not create session {self.name} in {self.path.parent}: {why(exc)}") from None
+            raise SaveError(f"could not save session {self.name}: {why(exc)}; the last save "
+                            f"({self.saved_samples:,} samples) is intact") from None
         sync_folder(self.path)
         self.dirty = False
+        self.saved_samples = self.samples
 
+    def sweep_temp_files(self) -> list[Path]:
+        """Finish a save cut between its two renames, then remove temp files of failed writes.
+
+        Only the session's owner may do this (call it with the lock held). Returns what was removed.
+        """
+        staged = temp_path(self.path / "session.json")
+        if self.recovered_from_staged and staged.is_file():
+            os.replace(staged, self.path / "session.json")
+            self.recovered_from_staged = False
+        stale = sorted(self.path.glob(f"*{TEMP_SUFFIX}")) + sorted(self.path.glob(f"snapshots/*{TEMP_SUFFIX}"))
+        discard(*stale)
+        return stale
 
     # -- locking: one process trains a session at a time -------------------------------------------
     def lock(self) -> None:
+        """Take the session for this process and tidy what an interrupted writer left."""
         if self._lock is None:
             self._lock = SessionLock(self.path)
         self._lock.acquire()
+        try:
+            self.sweep_temp_files()
+        except OSError:  # a read-only folder: nothing to tidy that we could
+            pass
 
     def unlock(self) -> None:
         if self._lock is not None:
@@ -138,22 +208,27 @@ def read_session(path: Path) -> Session:
     check_header(path, raw)
     arrays = read_npz(path / "state.npz")
     gen = int(arrays["generation"]) if "generation" in arrays and arrays["generation"].shape == () else None
+    recovered = False
     if raw.get("generation") != gen:
-        staged = path / "session.json.tmp"
+        staged = temp_path(path / "session.json")
         # A save that was cut between its two renames: the staged json belongs to the state.
         if staged.is_file() and try_json(staged).get("generation") == gen:
             raw = read_json(staged)
+            recovered = True
         else:
             raise SessionError(f"{path}: state.npz (generation {gen}) does not belong to session.json "
                                f"(generation {raw.get('generation')}); the session was changed outside aetui")
     try:
-        return _session_from(path, raw, arrays)
+        session = _session_from(path, raw, arrays)
     except SessionError:
         raise
     except AetuiError as exc:
         raise SessionError(f"{path / 'session.json'}: {exc}") from None
     except (KeyError, TypeError, ValueError, IndexError) as exc:
         raise SessionError(f"{path / 'session.json'} is malformed ({type(exc).__name__}: {exc})") from None
+    session.recovered_from_staged = recovered
+    session.saved_samples = session.samples
+    return session
 
 
 def _session_from(path: Path, raw: dict, arrays: dict) -> Session:
@@ -182,11 +257,17 @@ def _session_from(path: Path, raw: dict, arrays: dict) -> Session:
         if a.ndim != 1 + len(tail) or a.shape[1:] != tail or a.dtype != np.float32:
             raise SessionError(f"{state_path}: {name} has shape {a.shape} {a.dtype}, expected (points, "
                                f"{', '.join(map(str, tail))}) float32")
-    history = History.from_json(raw["history"], arrays)
     lineage = list(raw["lineage"])
     if not lineage:
         raise SessionError(f"{path / 'session.json'} has an empty lineage")
+    if raw["schema"] == 1:  # the lr column did not exist: each point gets its segment's (last) lr
+        segments = raw["history"]["points"]["segment"]
+        history = History.from_json(raw["history"], arrays, {"lr": [lineage[int(k)]["lr"] for k in segments]})
+        gap = SCHEMA_1_GAP
+    else:
+        history = History.from_json(raw["history"], arrays)
+        gap = raw["record_gap"]
     return Session(path=path, config=config, state=state, image_shape=shape, step=step, lineage=lineage,
                    history=history, snapshots=list(raw["snapshots"]), created=raw["created"],
                    saved_at=raw["saved"], generation=int(raw["generation"]), diverged=bool(raw["diverged"]),
-                   dirty=False)
+                   dirty=False, record_gap=None if gap is None else str(gap))

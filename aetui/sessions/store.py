@@ -10,7 +10,8 @@ from pathlib import Path
 
 from aetui.model.config import TrainConfig
 from aetui.data import Dataset
-from aetui.errors import ConfigError, SessionError
+from aetui.errors import ConfigError, SaveError, SessionError
+from aetui.sessions.atomic import why
 from aetui.model.state import ModelState
 from aetui.sessions.format import check_name, read_json
 from aetui.sessions.lineage import lineage_label, new_segment
@@ -42,23 +43,45 @@ class SessionStore:
     def exists(self, name: str) -> bool:
         return (self.path(name) / "session.json").is_file()
 
+    def check_root(self) -> None:
+        """SessionError unless the sessions folder is a folder (or does not exist yet)."""
+        if self.root.exists() and not self.root.is_dir():
+            raise SessionError(f"the sessions folder {self.root} is a file, not a folder (see --sessions-dir)")
+
     def names(self) -> list[str]:
+        self.check_root()
         if not self.root.is_dir():
             return []
         return sorted(p.name for p in self.root.iterdir() if (p / "session.json").is_file())
 
     def create(self, name: str, config: TrainConfig, data: Dataset) -> Session:
-        """A new session folder for `config` on `data`, saved at once so it exists on disk."""
+        """A new session folder for `config` on `data`, saved at once so it exists on disk.
+
+        When it cannot be written, nothing is left behind: the folder is removed again.
+        """
+        self.check_root()
         path = self.path(name)
         if (path / "session.json").exists():
             raise SessionError(f"session {name} already exists in {self.root}")
         if path.exists() and any(path.iterdir()):
             raise SessionError(f"{path} exists and is not an aetui session; choose another name")
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SaveError(f"cannot create session {name} in {self.root}: {why(exc)}") from None
         state = ModelState.initial(config.hidden, data.n_visible, config.tied, config.seed)
         session = Session(path=path, config=config, state=state, image_shape=tuple(data.shape),
                           lineage=[new_segment(0, config, {"kind": "random"}, None, 1.0, True, 0, 0)])
-        session.save()
+        try:
+            session.save()
+        except SaveError:
+            self.discard_new(session)
+            raise
         return session
+
+    def discard_new(self, session: Session) -> None:
+        """Remove a session this process has just created and not trained (a refused start)."""
+        shutil.rmtree(session.path, ignore_errors=True)
 
     def load(self, name: str, changes: dict | None = None) -> Session:
         """Read session NAME; `changes` are options the user gave explicitly: they must agree with it."""

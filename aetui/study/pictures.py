@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from aetui.sessions.atomic import write_bytes
-from aetui.errors import SessionError
+from aetui.sessions.atomic import why, write_bytes
+from aetui.errors import SaveError, SessionError
 from aetui.sessions.lineage import segment_starts
 
 # -- colours (the PNGs' only palette) ------------------------------------------------------------
@@ -422,7 +422,7 @@ def write_png(img: Image.Image, path: str | Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_bytes(path, buf.getvalue())
     except OSError as exc:
-        raise SessionError(f"cannot write {path} ({exc.strerror or exc})") from None
+        raise SaveError(f"cannot write {path}: {why(exc)}") from None
     return path
 
 

@@ -62,3 +62,4 @@ class Frame:
     recon_labels: tuple[str, ...]
     recon_inputs: np.ndarray  # (k, visible) in [0, 1]
     recon_outputs: np.ndarray  # (k, visible)
+    save_error: str | None = None  # why the last save failed, until one works

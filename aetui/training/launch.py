@@ -15,18 +15,21 @@ def acquire_trainer(store: SessionStore, name: str | None, config: TrainConfig, 
 
     The session is locked against a second aetui process until `release_trainer`.
     """
-    if name is not None and store.exists(name):
+    created = not (name is not None and store.exists(name))
+    if created:
+        data = _data_of(config)
+        session = store.create(name or default_name(config), config, data)
+    else:
         session = store.load(name, explicit)
         data = _data_of(session.config)
         _check_image_shape(session, data)
-    else:
-        data = _data_of(config)
-        session = store.create(name or default_name(config), config, data)
-    session.lock()
     try:
+        session.lock()
         return _trainer(session, data)
     except BaseException:
         session.unlock()
+        if created:  # a refused configuration (e.g. a batch larger than the data) leaves nothing behind
+            store.discard_new(session)
         raise
 
 

@@ -49,8 +49,9 @@ class TrainingRunner:
         self._last_recon = 0.0
         self._recon = None
         self._thread = threading.Thread(target=self._run, name="aetui-trainer", daemon=True)
-        self.frame: Frame = self._make_frame()
         self.error: BaseException | None = None
+        self.save_error: str | None = None  # why the last save failed; None once one works
+        self.frame: Frame = self._make_frame()
 
     # -- life cycle -----------------------------------------------------------------------------
     def start(self) -> None:
@@ -68,24 +69,27 @@ class TrainingRunner:
     def paused(self) -> bool:
         return self._paused
 
-    def stop(self, timeout: float = 0.4, save: bool = True) -> bool:
-        """Stop the thread (waits at most `timeout` s) and save if anything changed.
+    def halt(self, timeout: float = 0.4) -> bool:
+        """Stop the thread (waiting at most `timeout` s, and up to 1 s more while inside a chunk).
 
-        True when the session is saved (or had nothing to save); False when the thread could
-        not be stopped in time, so the state was left alone.
+        True when the session is this thread's caller's now: the thread has ended, or it is
+        compiling on dummy arrays. False when it is still inside a chunk: leave the state alone.
         """
         self._stop.set()
         self._wake.set()
         if self._thread.is_alive():
             self._thread.join(timeout)
-        if not save:
-            return False
         if self._thread.is_alive() and not self._compiling:
-            # Still inside a chunk: give it a little longer rather than save a moving state.
             self._thread.join(1.0)
-        if self._thread.is_alive() and not self._compiling:
+        return not self._thread.is_alive() or self._compiling
+
+    def stop(self, timeout: float = 0.4, save: bool = True) -> bool:
+        """halt(), then save if anything changed; True when the session is saved (or clean).
+
+        A save that fails raises SaveError (the last save on disk is intact).
+        """
+        if not self.halt(timeout) or not save:
             return False
-        # Either the thread has ended or it is compiling on dummy arrays: the session is ours.
         if self.trainer.session.dirty:
             self.trainer.save()
         return True
@@ -144,9 +148,13 @@ class TrainingRunner:
                 return stepped
             t = self.trainer
             if name == "pause":
-                self._paused = True
+                if not self._paused:
+                    self._paused = True
+                    t.note("pause")
             elif name == "resume":
-                self._paused = False
+                if self._paused:
+                    self._paused = False
+                    t.note("resume")
             elif name == "step":
                 stepped = True
             elif name == "set_lr":
@@ -160,9 +168,26 @@ class TrainingRunner:
                 if self._guarded(t.restart, *args):
                     self._notices.append(Notice(t.message))
             elif name == "save":
-                if self._guarded(t.save) is not False:
-                    self._notices.append(Notice(f"saved session {t.session.name}"))
+                self._save()
             self._publish()
+
+    def _save(self) -> bool:
+        """Save now (ctrl+s, quitting); a failure is a notice, an event and the frame's save_error."""
+        try:
+            self.trainer.save()
+        except (AetuiError, OSError) as exc:
+            self._save_failed(_save_failure(exc))
+            return False
+        self.save_error = None
+        self._notices.append(Notice(f"saved session {self.trainer.session.name}"))
+        self._publish()
+        return True
+
+    def _save_failed(self, message: str) -> None:
+        self.save_error = message
+        self.trainer.note("save_failed", error=message)
+        self._notices.append(Notice(message, "error"))
+        self._publish()
 
     def _guarded(self, fn, *args):
         """Run a command; an expected failure becomes an error notice (returns False)."""
@@ -194,12 +219,8 @@ class TrainingRunner:
             self._recon = frame.recon_outputs
             self._last_recon = now
         elif self._recon is not None:
-            frame = _with_recon(frame, self._recon)
-        return frame
-
-
-def _with_recon(frame: Frame, recon) -> Frame:
-    return dataclasses.replace(frame, recon_outputs=recon)
+            frame = dataclasses.replace(frame, recon_outputs=self._recon)
+        return dataclasses.replace(frame, save_error=self.save_error) if self.save_error else frame
 
 
 class _RunnerSteering(Steering):
@@ -232,11 +253,11 @@ class _RunnerSteering(Steering):
             self.runner._notices.append(Notice(trainer.message, "error"))
 
     def saved(self, trainer: Trainer) -> None:
+        self.runner.save_error = None
         self.runner._publish()
 
     def save_failed(self, trainer: Trainer, error: Exception) -> None:
-        self.runner._notices.append(Notice(_save_failure(error), "error"))
-        self.runner._publish()
+        self.runner._save_failed(_save_failure(error))
 
 
 def _save_failure(error: Exception) -> str:

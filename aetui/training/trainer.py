@@ -15,7 +15,7 @@ from aetui.data.order import epoch_order
 from aetui.model.config import TrainConfig, restart_weight_scale
 from aetui.data import Dataset
 from aetui.model.engine import Engine
-from aetui.errors import ConfigError
+from aetui.errors import ConfigError, SessionError
 from aetui.training.frame import DIVERGED, Frame, HistoryView
 from aetui.model.state import ModelState
 from aetui.sessions.lineage import new_segment, now_iso, segment_starts
@@ -47,6 +47,7 @@ class Trainer:
         self.message = ""
         self._view = None
         self._recon_labels, self._recon_inputs = reconstruction_inputs(train, heldout)
+        self.damaged_snapshots = session.snapshot_problems()  # name -> problem, shown beside each
 
     # -- facts -----------------------------------------------------------------------------------
     @property
@@ -152,7 +153,7 @@ class Trainer:
         s.history.add_point(
             W, b, s.state.c, samples=s.samples, step=s.step, segment=s.segment, train_loss=train_loss,
             heldout_loss=self.heldout_loss(), b_min=float(b.min()), b_mean=float(b.mean()), b_max=float(b.max()),
-            w_min=float(W.min()), w_mean=float(W.mean()), w_max=float(W.max()),
+            w_min=float(W.min()), w_mean=float(W.mean()), w_max=float(W.max()), lr=self.lr,
             samples_per_second=self.samples_per_second, time=now_iso())
         self._next_report = self._next_report_after(s.step)
 
@@ -168,16 +169,18 @@ class Trainer:
         s.history.add_period(record)
         name = f"seg{s.segment}-period{batches.bit_length() - 1:02d}"
         if not any(snap["name"] == name for snap in s.snapshots):
-            s.write_snapshot(name, "period", s.state, {"batches": batches})
+            s.write_snapshot(name, "period", s.state, {"batches": batches}, keep_if_unwritable=True)
+            if name in s.unwritten_snapshots:
+                self.message = f"snapshot {name} could not be written yet; it is kept for the next save"
 
     # -- controls ----------------------------------------------------------------------------------------
     def set_lr(self, lr: float) -> None:
         if not (isinstance(lr, (int, float)) and math.isfinite(lr) and lr > 0):
             raise ConfigError(f"learning rate must be a positive number, not {lr}")
+        previous = self.engine.lr
         self.engine.set_lr(lr)
         self.session.config = self.session.config.replace(lr=float(lr))
-        self.session.lineage[-1]["lr"] = float(lr)
-        self.session.dirty = True
+        self.note("lr", lr=float(lr), previous=previous)
 
     def snapshot(self, name: str | None = None) -> dict:
         """Save the current weights as a named snapshot; returns its record."""
@@ -188,7 +191,19 @@ class Trainer:
             while any(snap["name"] == name for snap in s.snapshots):
                 n += 1
                 name = f"snap{n}"
-        return s.write_snapshot(name, "user", s.state)
+        record = s.write_snapshot(name, "user", s.state)
+        self.note("snapshot", name=name)
+        return record
+
+    def note(self, kind: str, **details) -> dict:
+        """Record an event of `kind` at the current step (lr, snapshot, pause, save_failed, ...)."""
+        s = self.session
+        event = {"kind": kind, "step": s.step, "samples": s.samples, "segment": s.segment, **details,
+                 "time": now_iso()}
+        s.history.add_event(event)
+        s.dirty = True
+        self._view = None
+        return event
 
     def restart(self, activation: str, source: str | None = None, weight_scale: float | None = None,
                 reset_biases: bool = True, lr: float | None = None) -> dict:
@@ -198,7 +213,12 @@ class Trainer:
             src_state, src_activation = s.state, s.config.activation
             src_record = {"kind": "current", "segment": s.segment, "step": s.step}
         else:
-            record, src_state = s.read_snapshot(source)
+            try:
+                record, src_state = s.read_snapshot(source)
+            except SessionError as exc:
+                self.damaged_snapshots[source] = str(exc)
+                self._view = None
+                raise
             src_activation = record["activation"]
             src_record = {"kind": "snapshot", "name": source, "segment": record["segment"], "step": record["step"]}
         config = s.config.replace(activation=activation, lr=lr)
@@ -216,8 +236,8 @@ class Trainer:
         segment = new_segment(len(s.lineage), config, src_record, src_activation, scale, reset_biases,
                               s.step, s.samples)
         s.lineage.append(segment)
-        s.history.add_event({"kind": "restart", "step": s.step, "samples": s.samples, "segment": segment["index"],
-                             "activation": activation, "weight_scale": scale, "time": now_iso()})
+        self.note("restart", activation=activation, source=src_record, weight_scale=scale,
+                  reset_biases=bool(reset_biases), lr=None if lr is None else float(lr))
         self.engine = Engine(config, new_state)
         self._recent = []
         self._seconds_per_batch = 0.0
@@ -249,7 +269,8 @@ class Trainer:
             step=s.step, epoch=self.epoch, samples_per_second=self.samples_per_second, lr=self.lr,
             train_loss=last_finite(view.train_loss), heldout_loss=last_finite(view.heldout_loss), image_shape=s.image_shape,
             data_name=s.config.data, W=s.state.W.copy(), b=s.state.b.copy(), c=s.state.c.copy(), history=view,
-            snapshots=tuple(dict(x) for x in s.snapshots), recon_labels=self._recon_labels,
+            snapshots=tuple(dict(x, problem=self.damaged_snapshots[x["name"]]) if x["name"] in self.damaged_snapshots
+                            else dict(x) for x in s.snapshots), recon_labels=self._recon_labels,
             recon_inputs=self._recon_inputs, recon_outputs=recon)
 
 

@@ -15,10 +15,11 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.screen import ModalScreen
 
-from aetui.errors import AetuiError
+from aetui.errors import AetuiError, SaveError
 from aetui.training.frame import COMPILING, DIVERGED, Frame
 from aetui.training.launch import release_trainer, acquire_trainer
 from aetui.render import DisplayMode
+from aetui.sessions.atomic import why, write_bytes
 from aetui.training.loop import AUTOSAVE_SECONDS
 from aetui.training.runner import TrainingRunner
 from aetui.sessions.store import SessionStore
@@ -28,6 +29,7 @@ from aetui.tui.screens.divergence_offer import ADJUST, DivergenceOffer, suggest_
 from aetui.tui.screens.help_screen import HelpScreen
 from aetui.tui.screens.session_picker import SessionPicker
 from aetui.tui.screens.restart_dialog import RestartDialog, RestartRequest
+from aetui.tui.screens.unsaved_quit import DISCARD, RETRY, UnsavedQuit
 from aetui.tui.terminal import display_mode, use_ascii_widgets
 from aetui.tui.widgets.bias_pane import BiasPane
 from aetui.tui.widgets.filters_pane import Comparison, FiltersPane
@@ -83,6 +85,7 @@ class AetuiApp(App[int]):
         self._want_paused = start_paused
         self._lr_target: tuple[float, float] | None = None  # (lr, time requested)
         self.training_error: BaseException | None = None  # the training thread's, if it failed
+        self.hangup_error: str | None = None  # a save that failed when the terminal went away
         if not self.mode.unicode:
             self.add_class("-ascii")
             use_ascii_widgets()
@@ -103,7 +106,6 @@ class AetuiApp(App[int]):
         self._pane_map = {name: self.query_one(f"#{name}") for name in PANES}
         self._start_runner(self.trainer)
         self._apply_layout()
-        self._tick_timers = [self.set_interval(1 / rates.TICK_HZ, self._tick)]
         self.filters.focus()
         self._catch_hangup()
         self._poll()
@@ -114,7 +116,7 @@ class AetuiApp(App[int]):
         try:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGHUP, signal.SIGTERM):
-                loop.add_signal_handler(sig, self.action_quit)
+                loop.add_signal_handler(sig, self._hang_up)
         except (NotImplementedError, RuntimeError, ValueError, AttributeError):
             pass  # not the main thread, or a platform without these signals
 
@@ -176,27 +178,42 @@ class AetuiApp(App[int]):
                 break
 
     # -- the runner -----------------------------------------------------------------------------------
-    def _start_runner(self, trainer: Trainer) -> None:
+    def _start_runner(self, trainer: Trainer, *, compile_first: bool = True) -> None:
         self.trainer = trainer
         self.runner = TrainingRunner(trainer, threads=self.threads, autosave_seconds=self.autosave_seconds,
-                                     paused=self._want_paused)
+                                     paused=self._want_paused, compile_first=compile_first)
         self.runner.start()
         self.frame = self.runner.frame
+        if not self._tick_timers:
+            self._tick_timers = [self.set_interval(1 / rates.TICK_HZ, self._tick)]
 
-    def stop_training(self) -> None:
-        """Stop the runner (it saves) and release the session; safe to call more than once."""
+    def stop_training(self, *, save: bool = True) -> None:
+        """Stop the runner, save and release the session; safe to call more than once.
+
+        A save that fails raises SaveError and keeps the session open (and locked), so the
+        caller can retry, go on training (_resume_training) or quit without saving.
+        """
         runner, self.runner = self.runner, None
         for timer in self._tick_timers:
             timer.stop()
+        self._tick_timers = []
+        owned = True
         if runner is not None:
             self.training_error = runner.error
-            # While compiling (on dummy arrays) there is no chunk to wait for; stop() writes the
-            # session only if something changed.
-            runner.stop(timeout=0.0 if runner.compiling else 0.4)
-        if not self._session_closed and self.trainer is not None:
-            self._session_closed = True
-            # A thread still inside a chunk owns the state: don't save under it.
-            release_trainer(self.trainer, save=runner is None or not runner.alive)
+            # While compiling (on dummy arrays) there is no chunk to wait for.
+            owned = runner.halt(timeout=0.0 if runner.compiling else 0.4)
+        if self._session_closed or self.trainer is None:
+            return
+        # A thread still inside a chunk owns the state: don't save under it.
+        if save and owned and self.trainer.session.dirty:
+            self.trainer.save()
+        self._session_closed = True
+        release_trainer(self.trainer, save=False)
+
+    def _resume_training(self) -> None:
+        """After a refused quit: the same trainer goes on in a new runner thread."""
+        self._start_runner(self.trainer, compile_first=False)
+        self._poll()
 
     def state_word(self) -> str:
         if self.switching:
@@ -335,10 +352,11 @@ class AetuiApp(App[int]):
         out_dir = self.trainer.session.path / "exports" / f"{frame.samples}"
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
-            screen = self.save_screenshot(filename="screen.svg", path=str(out_dir))
+            write_bytes(out_dir / "screen.svg", self.export_screenshot().encode())
         except OSError as exc:
-            self.notify(f"export: cannot write {out_dir}: {exc.strerror or exc}", severity="error")
+            self.notify(f"export: cannot write {out_dir}: {why(exc)}", severity="error")
             return
+        screen = str(out_dir / "screen.svg")
         self._export_pictures(frame, out_dir, screen)
 
     @work(thread=True, exclusive=True, group="export")
@@ -480,13 +498,20 @@ class AetuiApp(App[int]):
         except OSError as exc:
             self.call_from_thread(self._switch_failed, f"cannot open {name}: {exc}")
             return
-        if old_runner is not None:
-            old_runner.stop(timeout=0.4, save=True)
-        release_trainer(old_trainer, save=old_runner is None or not old_runner.alive)
+        try:
+            if old_runner is not None:
+                old_runner.stop(timeout=0.4, save=True)
+            release_trainer(old_trainer, save=old_runner is None or not old_runner.alive)
+        except SaveError as exc:  # this session stays open and goes on training; the other is let go
+            release_trainer(new, save=False)
+            self.call_from_thread(self._switch_failed, f"cannot open {name}: {exc}", resume=True)
+            return
         self.call_from_thread(self._switched, new)
 
-    def _switch_failed(self, message: str) -> None:
+    def _switch_failed(self, message: str, resume: bool = False) -> None:
         self.switching = None
+        if resume:
+            self._resume_training()
         self.notify(message, severity="error", timeout=8)
 
     def _switched(self, trainer: Trainer) -> None:
@@ -508,7 +533,34 @@ class AetuiApp(App[int]):
 
     # -- quitting ----------------------------------------------------------------------------------------------
     def action_quit(self) -> None:
-        self.stop_training()
+        if self._session_closed:
+            self.exit(0)
+            return
+        unsaved = self.frame.samples - (self.trainer.session.saved_samples or 0) if self.frame else 0
+        try:
+            self.stop_training()
+        except SaveError as exc:
+            self.push_screen(UnsavedQuit(str(exc), max(unsaved, 0)), self._unsaved_choice)
+            return
+        self.exit(0)
+
+    def _unsaved_choice(self, choice: str | None) -> None:
+        if choice == RETRY:
+            self.action_quit()
+        elif choice == DISCARD:
+            self.stop_training(save=False)
+            self.exit(0)
+        else:
+            self._resume_training()
+            self.notify("training goes on; aetui retries the save at every autosave and on ctrl+s", timeout=6)
+
+    def _hang_up(self) -> None:
+        """A closed terminal or SSH link, or a kill: save and quit; nobody is left to ask."""
+        try:
+            self.stop_training()
+        except SaveError as exc:
+            self.hangup_error = str(exc)
+            self.stop_training(save=False)
         self.exit(0)
 
     def action_force_quit(self) -> None:
@@ -528,6 +580,8 @@ def run_dashboard(trainer: Trainer, *, store: SessionStore, threads: int = 1, fo
         app.stop_training()
     if app.training_error is not None:
         raise app.training_error
+    if app.hangup_error is not None:
+        raise SaveError(app.hangup_error)
     return int(code if code is not None else (app.return_code or 0))
 
 

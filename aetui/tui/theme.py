@@ -25,6 +25,7 @@ LABEL = "dim"  # "hidden", "lr", ... in the status line
 VALUE = "bold"
 LINEAGE = "bold magenta"
 UNSAVED = "yellow"
+SAVE_FAILED = "bold white on red"  # a save that failed (disk full, read-only), until one works
 SAVED = "green"
 CAPTION = "dim"  # captions inside panes
 HEADING = "bold"

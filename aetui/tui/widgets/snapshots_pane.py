@@ -32,6 +32,7 @@ def snapshot_label(snap: dict, mode: DisplayMode, width: int, *, cursor: bool = 
         (f"{format_si(snap.get('samples', 0)):>7}", st(theme.VALUE if user else theme.CAPTION)),
         (f"  {snap.get('activation', '?')}", st(theme.LINEAGE if user else theme.CAPTION)),
         (f"  segment {snap.get('segment', 0)}", st(theme.CAPTION)),
+        ("  DAMAGED: " + snap["problem"] if snap.get("problem") else "", st(theme.DEAD)),
         no_wrap=True, end="",
     )
     line.truncate(width, pad=True)

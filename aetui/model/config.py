@@ -132,7 +132,7 @@ class TrainConfig:
         names = {f.name for f in fields(cls)}
         unknown = sorted(set(raw) - names)
         if unknown:
-            raise ConfigError(f"config has unknown keys: {', '.join(unknown)}")
+            raise ConfigError(f"config has unknown keys: {', '.join(map(repr, unknown))}")
         try:
             return cls(**raw).validated()
         except TypeError as exc:  # pragma: no cover - dataclass signature errors

@@ -6,6 +6,7 @@ Every problem is a SessionError naming the file; nothing here writes.
 from __future__ import annotations
 
 import json
+import math
 import re
 import zipfile
 from pathlib import Path
@@ -69,6 +70,14 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
         raise SessionError(f"{path} is not a readable NumPy .npz file ({exc})") from None
 
 
+def whole_scalar(arrays: dict, name: str) -> int | None:
+    """arrays[name] as an int when it is a whole-number scalar, else None."""
+    a = arrays.get(name)
+    if a is None or a.shape != () or a.dtype.kind not in "iu":
+        return None
+    return int(a)
+
+
 def checked_array(arrays: dict, name: str, shape: tuple, path: Path, dtype=DTYPE) -> np.ndarray:
     """arrays[name], which must have this shape and dtype and (floats) be finite."""
     if name not in arrays:
@@ -81,3 +90,101 @@ def checked_array(arrays: dict, name: str, shape: tuple, path: Path, dtype=DTYPE
     if a.dtype.kind == "f" and not np.isfinite(a).all():
         raise SessionError(f"{path}: array {name!r} has non-finite values")
     return np.ascontiguousarray(a)
+
+
+# -- the record's structure ------------------------------------------------------------------------
+# Field kinds: "int" a whole number >= 0, "num" a finite number, "num?" / "str?" also None,
+# "str", "bool", "dict", "list". Only the fields aetui reads are required; others are kept.
+LINEAGE_FIELDS = {"index": "int", "activation": "str", "lr": "num", "bias_lr": "num", "source": "dict",
+                  "weight_scale": "num", "reset_biases": "bool", "start_step": "int", "start_samples": "int"}
+SOURCE_FIELDS = {"random": {}, "current": {"segment": "int", "step": "int"},
+                 "snapshot": {"name": "str", "segment": "int", "step": "int"}}
+SNAPSHOT_FIELDS = {"name": "str", "kind": "str", "file": "str", "step": "int", "samples": "int", "segment": "int",
+                   "activation": "str"}
+EVENT_FIELDS = {"kind": "str", "step": "int", "samples": "int", "segment": "int"}
+EVENT_DETAILS = {  # by kind; schema 1 restarts had only activation and weight_scale
+    "lr": {"lr": "num", "previous": "num"},
+    "snapshot": {"name": "str"},
+    "restart": {"activation": "str", "weight_scale": "num"},
+    "diverged": {"what": "str", "kept_samples": "int"},
+    "save_failed": {"error": "str"},
+}
+RESTART_CHOICES = {"source": "dict", "reset_biases": "bool", "lr": "num?"}  # schema 2 restarts
+PERIOD_FIELDS = {"segment": "int", "batches": "int", "samples": "int", "w_min": "num?", "w_mean": "num?",
+                 "w_max": "num?", "b_min": "num?", "b_mean": "num?", "b_max": "num?", "cost": "num?"}
+POINT_COLUMNS = {"samples": "int", "step": "int", "segment": "int", "train_loss": "num?", "heldout_loss": "num?",
+                 "b_min": "num?", "b_mean": "num?", "b_max": "num?", "w_min": "num?", "w_mean": "num?",
+                 "w_max": "num?", "lr": "num?", "samples_per_second": "num?", "time": "str?"}
+
+
+def _is(kind: str, value) -> bool:
+    if kind.endswith("?"):
+        return value is None or _is(kind[:-1], value)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    if kind == "num":
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return isinstance(value, {"str": str, "bool": bool, "dict": dict, "list": list}[kind])
+
+
+def check_fields(record, fields: dict[str, str], where: str) -> None:
+    """SessionError unless record is an object with each field of the kind given."""
+    if not isinstance(record, dict):
+        raise SessionError(f"{where} is not an object")
+    for key, kind in fields.items():
+        if key not in record:
+            raise SessionError(f"{where} has no {key!r}")
+        if not _is(kind, record[key]):
+            raise SessionError(f"{where}: {key!r} is {record[key]!r}, expected {_KIND_WORDS[kind]}")
+
+
+_KIND_WORDS = {"int": "a whole number >= 0", "num": "a finite number", "num?": "a number or null",
+               "str": "a string", "str?": "a string or null", "bool": "true or false", "dict": "an object",
+               "list": "a list"}
+
+
+def check_record(path: Path, raw: dict, schema: int) -> None:
+    """The lineage, snapshot index and history of session.json have the fields aetui reads."""
+    where = path / "session.json"
+    check_fields(raw, {"step": "int", "samples": "int", "lineage": "list", "snapshots": "list", "history": "dict",
+                       "image_shape": "list", "diverged": "bool", "generation": "int", "created": "str",
+                       "saved": "str?"}, str(where))
+    if schema >= 2:
+        check_fields(raw, {"record_gap": "str?"}, str(where))
+    if len(raw["image_shape"]) != 2 or not all(_is("int", v) and v > 0 for v in raw["image_shape"]):
+        raise SessionError(f"{where}: image_shape is {raw['image_shape']!r}, expected two whole numbers > 0")
+    for i, seg in enumerate(raw["lineage"]):
+        check_fields(seg, LINEAGE_FIELDS, f"{where}: lineage[{i}]")
+        src = seg["source"]
+        if src.get("kind") not in SOURCE_FIELDS:
+            raise SessionError(f"{where}: lineage[{i}] has a source of unknown kind {src.get('kind')!r}")
+        check_fields(src, SOURCE_FIELDS[src["kind"]], f"{where}: lineage[{i}].source")
+        if seg["index"] != i or (i and seg["start_step"] < raw["lineage"][i - 1]["start_step"]):
+            raise SessionError(f"{where}: lineage[{i}] is out of order")
+        if schema >= 2:
+            check_fields(seg, {"config": "dict"}, f"{where}: lineage[{i}]")
+    for i, snap in enumerate(raw["snapshots"]):
+        check_fields(snap, SNAPSHOT_FIELDS, f"{where}: snapshots[{i}]")
+        try:
+            check_name(snap["name"], "snapshot")
+        except SessionError as exc:
+            raise SessionError(f"{where}: snapshots[{i}]: {exc}") from None
+        if snap["file"] != f"snapshots/{snap['name']}.npz":  # never a path outside the session
+            raise SessionError(f"{where}: snapshots[{i}] points at {snap['file']!r}, not snapshots/{snap['name']}.npz")
+    history = raw["history"]
+    check_fields(history, {"points": "dict", "periods": "list", "events": "list"}, f"{where}: history")
+    for key, values in history["points"].items():
+        if not isinstance(values, list) or not all(_is(POINT_COLUMNS.get(key, "num?"), v) for v in values):
+            raise SessionError(f"{where}: history column {key!r} holds a value of the wrong kind")
+    for i, period in enumerate(history["periods"]):
+        check_fields(period, PERIOD_FIELDS, f"{where}: history.periods[{i}]")
+    for i, event in enumerate(history["events"]):
+        label = f"{where}: history.events[{i}]"
+        check_fields(event, EVENT_FIELDS, label)
+        check_fields(event, EVENT_DETAILS.get(event["kind"], {}), label)
+        if event["kind"] == "restart" and schema >= 2:
+            check_fields(event, RESTART_CHOICES, label)
+            src = event["source"]
+            if src.get("kind") not in SOURCE_FIELDS:
+                raise SessionError(f"{label} has a source of unknown kind {src.get('kind')!r}")
+            check_fields(src, SOURCE_FIELDS[src["kind"]], f"{label}.source")

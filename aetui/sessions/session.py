@@ -18,7 +18,8 @@ from aetui.sessions.atomic import TEMP_SUFFIX, discard, npz_bytes, stage, sync_f
 from aetui.model.config import TrainConfig
 from aetui.errors import AetuiError, SaveError, SessionError
 from aetui.model.state import ModelState
-from aetui.sessions.format import SCHEMA, SCHEMA_1_GAP, check_header, check_name, checked_array, read_json, read_npz, try_json
+from aetui.sessions.format import (SCHEMA, SCHEMA_1_GAP, check_header, check_name, check_record, checked_array,
+                                  read_json, read_npz, try_json, whole_scalar)
 from aetui.sessions.history import History
 from aetui.sessions.lineage import lineage_label, now_iso
 from aetui.sessions.lock import SessionLock
@@ -207,7 +208,7 @@ def read_session(path: Path) -> Session:
     raw = read_json(path / "session.json")
     check_header(path, raw)
     arrays = read_npz(path / "state.npz")
-    gen = int(arrays["generation"]) if "generation" in arrays and arrays["generation"].shape == () else None
+    gen = whole_scalar(arrays, "generation")
     recovered = False
     if raw.get("generation") != gen:
         staged = temp_path(path / "session.json")
@@ -233,6 +234,7 @@ def read_session(path: Path) -> Session:
 
 def _session_from(path: Path, raw: dict, arrays: dict) -> Session:
     check_header(path, raw)
+    check_record(path, raw, raw["schema"])
     config = TrainConfig.from_dict(raw["config"])
     shape = tuple(int(x) for x in raw["image_shape"])
     H, V = config.hidden, shape[0] * shape[1]
@@ -247,8 +249,10 @@ def _session_from(path: Path, raw: dict, arrays: dict) -> Session:
         checked_array(arrays, "vW", (H, V), state_path), checked_array(arrays, "vb", (H,), state_path),
         checked_array(arrays, "vc", (V,), state_path), None if tied else checked_array(arrays, "vWd", (V, H), state_path))
     step = int(raw["step"])
-    if "step" in arrays and int(arrays["step"]) != step:
-        raise SessionError(f"{state_path} is at step {int(arrays['step'])} but session.json says {step}")
+    if "step" in arrays and whole_scalar(arrays, "step") != step:
+        found = whole_scalar(arrays, "step")
+        raise SessionError(f"{state_path} is at step {'(not a whole number)' if found is None else found} "
+                           f"but session.json says {step}")
     expected = {"bias_history": (H,), "c_history": (V,), "w_unit_history": (H, 3)}
     for name, tail in expected.items():
         if name not in arrays:

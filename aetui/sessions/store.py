@@ -13,7 +13,7 @@ from aetui.data import Dataset
 from aetui.errors import ConfigError, SaveError, SessionError
 from aetui.sessions.atomic import why
 from aetui.model.state import ModelState
-from aetui.sessions.format import check_name, read_json
+from aetui.sessions.format import check_header, check_name, check_record, read_json
 from aetui.sessions.lineage import lineage_label, new_segment
 from aetui.sessions.lock import SessionLock
 from aetui.sessions.session import Session, read_session
@@ -108,6 +108,8 @@ class SessionStore:
         for name in self.names():
             try:
                 raw = read_json(self.root / name / "session.json")
+                check_header(self.root / name, raw)
+                check_record(self.root / name, raw, raw["schema"])
                 lineage = lineage_label(raw["lineage"])
                 held = [v for v in raw["history"]["points"]["heldout_loss"] if v is not None]
                 out.append(SessionSummary(name, lineage, int(raw["samples"]), held[-1] if held else None, raw.get("saved")))

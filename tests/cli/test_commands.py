@@ -115,3 +115,29 @@ def test_bench_reports_every_implementation_and_the_sgemm_yardstick(capsys):
     assert case["sgemm_gflops_1thread"] > 0
     eng = case["samples_per_second"]["engine"]
     assert case["gflops"]["engine"] == pytest.approx(eng * 10 * 784 * 100 / 1e9)
+
+
+def test_sessions_show_lists_the_events(tmp_path, capsys):
+    from aetui.model.config import TrainConfig
+    from aetui.sessions.store import SessionStore
+    from aetui.training.launch import acquire_trainer, release_trainer
+    from tests.helpers.training import train
+
+    store = SessionStore(tmp_path)
+    t = acquire_trainer(store, "ev", TrainConfig(data="bars8", hidden=8, batch=10).validated(), {})
+    train(t, 300)
+    t.set_lr(0.5)
+    t.snapshot("mark")
+    t.restart("relu", "mark", None, False, 0.01)
+    release_trainer(t)
+    assert main(["sessions", "show", "ev", "--sessions-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "learning rate 0.26 -> 0.5" in out and "│ snapshot │ mark" in out
+    from aetui.cli.sessions import event_details
+
+    restart = next(e for e in t.session.history.events if e["kind"] == "restart")
+    assert event_details(restart) == "under relu from snapshot mark, weights x0.1, biases kept, lr 0.01"
+    assert main(["sessions", "show", "ev", "--json", "--sessions-dir", str(tmp_path)]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [e["kind"] for e in shown["events"]] == ["lr", "snapshot", "restart"]
+    assert shown["damaged_snapshots"] == {} and shown["record_gap"] is None

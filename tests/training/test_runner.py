@@ -66,6 +66,9 @@ def test_a_paused_runner_trains_only_what_step_asks_for(start):
     held = runner.frame.step
     time.sleep(0.3)
     assert runner.frame.step == held
+    # the record: a resume, then a pause with the steps they happened at (n is no intervention)
+    events = [(e["kind"], e["step"]) for e in runner.trainer.session.history.events]
+    assert [k for k, _ in events] == ["resume", "pause"] and events[0][1] == after_step and events[1][1] == held
 
 
 def test_lr_changes_keep_the_bias_ratio_and_bad_ones_are_refused(start):

@@ -157,3 +157,23 @@ def test_second_process_cannot_open_a_locked_session(tmp_path):
         acquire_trainer(store, "l", small(), {})
     release_trainer(t)
     release_trainer(acquire_trainer(store, "l", small(), {}))
+
+
+def test_lr_changes_are_events_and_the_lineage_keeps_the_starting_lr(tmp_path):
+    store = SessionStore(tmp_path)
+    t = acquire_trainer(store, "lr", small(), {})
+    train(t, 500)
+    t.set_lr(0.5)
+    train(t, 500)
+    t.set_lr(0.125)
+    train(t, 500)
+    release_trainer(t)
+    from aetui.sessions.session import read_session
+
+    s = read_session(store.path("lr"))
+    assert s.lineage[0]["lr"] == 0.26 and s.lineage[0]["config"]["lr"] is None
+    assert [(e["kind"], e["step"], e["lr"], e["previous"]) for e in s.history.events] == \
+        [("lr", 50, 0.5, 0.26), ("lr", 100, 0.125, 0.5)]
+    lr, steps = s.history.column("lr"), s.history.column("step")
+    assert set(lr[steps <= 50]) == {0.26} and set(lr[(steps > 50) & (steps <= 100)]) == {0.5}
+    assert lr[-1] == 0.125 and s.config.lr == 0.125

@@ -1,0 +1,105 @@
+"""The dashboard on a full disk: the failure is shown until a save works, and q never drops
+unsaved work without asking."""
+
+from __future__ import annotations
+
+import pytest
+
+from aetui.sessions.session import read_session
+from aetui.training.frame import PAUSED, RUNNING
+from aetui.tui.screens.unsaved_quit import UnsavedQuit
+from tests.helpers.faults import FullDisk, temp_files
+from tests.helpers.tui import BIG, make_app, record_notices, status_text
+
+
+@pytest.fixture
+def disk(monkeypatch):
+    return FullDisk(monkeypatch)
+
+
+async def _started(pilot, wait, state):
+    app = pilot.app
+    await wait(pilot, lambda: app.frame is not None and app.frame.state == state, what=state)
+    await pilot.pause()
+
+
+async def test_ctrl_s_on_a_full_disk_says_so_until_a_save_works(tui_make_trainer, tui_store, tui_wait, disk):
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store)
+    notes = record_notices(app)
+    async with app.run_test(size=BIG) as pilot:
+        await _started(pilot, tui_wait, PAUSED)
+        await pilot.press("n")
+        await tui_wait(pilot, lambda: app.runner.frame.step > 0)
+        disk.on()
+        await pilot.press("ctrl+s")
+        await tui_wait(pilot, lambda: app.runner.frame.save_error is not None, what="the failure")
+        app._poll()
+        assert "SAVE FAILED: could not save session tui: No space left on device" in status_text(app).replace("\n", "")
+        assert any(sev == "error" and "the last save (0 samples) is intact" in m for m, sev in notes)
+        assert [e["kind"] for e in trainer.session.history.events][-1] == "save_failed"
+        assert temp_files(trainer.session.path) == []
+        disk.off()
+        await pilot.press("ctrl+s")
+        await tui_wait(pilot, lambda: app.runner.frame.save_error is None and app.runner.frame.saved, what="a save")
+        app._poll()
+        assert "SAVE FAILED" not in status_text(app)
+        assert read_session(trainer.session.path).step == trainer.session.step
+        app.stop_training()
+
+
+async def test_autosave_failure_keeps_training_and_is_shown(tui_make_trainer, tui_store, tui_wait, disk):
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store, start_paused=False, autosave_seconds=0.2)
+    async with app.run_test(size=BIG) as pilot:
+        await _started(pilot, tui_wait, RUNNING)
+        disk.on()
+        await tui_wait(pilot, lambda: app.runner.frame.save_error is not None, what="a failed autosave")
+        at_failure = app.runner.frame.samples
+        await tui_wait(pilot, lambda: app.runner.frame.samples > at_failure + 1000, what="training on")
+        assert app.runner.frame.state == RUNNING
+        disk.off()
+        await tui_wait(pilot, lambda: app.runner.frame.save_error is None, what="the next autosave")
+        app.runner.pause()
+        app.stop_training()
+
+
+async def test_q_on_a_full_disk_asks_and_retry_saves_everything(tui_make_trainer, tui_store, tui_wait, disk):
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store, start_paused=False)
+    async with app.run_test(size=BIG) as pilot:
+        await _started(pilot, tui_wait, RUNNING)
+        await tui_wait(pilot, lambda: app.frame.samples > 500)
+        disk.on()
+        await pilot.press("q")
+        assert isinstance(app.screen, UnsavedQuit) and app.is_running
+        assert "could not save session tui" in str(app.screen.error)
+        await pilot.click("#keep")  # keep training
+        await tui_wait(pilot, lambda: app.runner is not None and app.runner.frame.samples > app.frame.samples + 200,
+                       what="training after keep")
+        await pilot.press("q")
+        assert isinstance(app.screen, UnsavedQuit)
+        disk.off()
+        await pilot.click("#retry")
+    assert app.return_code == 0
+    on_disk = read_session(trainer.session.path)
+    assert on_disk.step == trainer.session.step > 50
+
+
+async def test_q_then_quit_without_saving_leaves_the_last_save(tui_make_trainer, tui_store, tui_wait, disk):
+    trainer = tui_make_trainer()
+    trainer.save()
+    app = make_app(trainer, tui_store)
+    async with app.run_test(size=BIG) as pilot:
+        await _started(pilot, tui_wait, PAUSED)
+        await pilot.press("n")
+        await tui_wait(pilot, lambda: app.runner.frame.step > 0)
+        disk.on()
+        await pilot.press("q")
+        assert isinstance(app.screen, UnsavedQuit)
+        await pilot.click("#discard")
+    assert app.return_code == 0
+    disk.off()
+    assert read_session(trainer.session.path).step == 0
+    again = tui_make_trainer()  # the lock was released
+    assert again.session.step == 0

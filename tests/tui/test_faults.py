@@ -103,3 +103,31 @@ async def test_q_then_quit_without_saving_leaves_the_last_save(tui_make_trainer,
     assert read_session(trainer.session.path).step == 0
     again = tui_make_trainer()  # the lock was released
     assert again.session.step == 0
+
+
+async def test_e_on_a_full_disk_is_an_error_notice(tui_make_trainer, tui_store, tui_wait, disk):
+    trainer = tui_make_trainer()
+    app = make_app(trainer, tui_store)
+    notes = record_notices(app)
+    async with app.run_test(size=BIG) as pilot:
+        await _started(pilot, tui_wait, PAUSED)
+        disk.on()
+        await pilot.press("e")
+        out = trainer.session.path / "exports" / "0"
+        assert ("export: cannot write " + str(out) + ": No space left on device", "error") in notes
+        assert temp_files(out) == [] and not (out / "screen.svg").exists()
+        app.stop_training(save=False)
+
+
+def test_a_damaged_snapshot_is_marked_in_the_snapshots_pane():
+    from rich.text import Text
+
+    from aetui.render import DisplayMode
+    from aetui.tui.widgets.snapshots_pane import snapshot_label
+
+    snap = {"name": "snap1", "kind": "user", "samples": 700, "activation": "sigmoid", "segment": 0,
+            "problem": "snapshots/snap1.npz is not a readable NumPy .npz file"}
+    line = snapshot_label(snap, DisplayMode.COLOR, 120)
+    assert isinstance(line, Text)
+    assert "DAMAGED: snapshots/snap1.npz is not a readable" in line.plain
+    assert "DAMAGED" not in snapshot_label({**snap, "problem": None}, DisplayMode.COLOR, 120).plain

@@ -82,6 +82,8 @@ def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: b
         "samples_per_second": round(done / seconds, 1) if seconds > 0 else None,
         "train_loss": last_finite(view.train_loss), "heldout_loss": heldout, "diverged": session.diverged,
         "interrupted": interrupted, "epoch": trainer.epoch,
+        "heldout_samples": len(trainer.heldout_set),  # the final held-out loss is over all of them
+        "report_share": round(trainer.budget.share_spent(), 4),
     }
     if session.diverged:
         console.print(f"[red]{trainer.message}[/red]")

@@ -113,6 +113,7 @@ RESTART_CHOICES = {"source": "dict", "reset_biases": "bool", "lr": "num?"}  # sc
 PERIOD_FIELDS = {"segment": "int", "batches": "int", "samples": "int", "w_min": "num?", "w_mean": "num?",
                  "w_max": "num?", "b_min": "num?", "b_mean": "num?", "b_max": "num?", "cost": "num?"}
 POINT_COLUMNS = {"samples": "int", "step": "int", "segment": "int", "train_loss": "num?", "heldout_loss": "num?",
+                 "heldout_n": "int?",
                  "b_min": "num?", "b_mean": "num?", "b_max": "num?", "w_min": "num?", "w_mean": "num?",
                  "w_max": "num?", "lr": "num?", "samples_per_second": "num?", "time": "str?"}
 
@@ -138,7 +139,8 @@ def check_fields(record, fields: dict[str, str], where: str) -> None:
             raise SessionError(f"{where}: {key!r} is {record[key]!r}, expected {_KIND_WORDS[kind]}")
 
 
-_KIND_WORDS = {"int": "a whole number >= 0", "num": "a finite number", "num?": "a number or null",
+_KIND_WORDS = {"int": "a whole number >= 0", "int?": "a whole number or null", "num": "a finite number",
+               "num?": "a number or null",
                "str": "a string", "str?": "a string or null", "bool": "true or false", "dict": "an object",
                "list": "a list"}
 

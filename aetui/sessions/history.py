@@ -9,9 +9,10 @@ import numpy as np
 
 MAX_POINTS = 2000  # report points kept; beyond this every other one is dropped (history thins)
 
-_SCALARS = ("samples", "step", "segment", "train_loss", "heldout_loss", "b_min", "b_mean", "b_max",
+# heldout_n: how many held-out samples the point's held-out loss is over (the whole set, a fixed
+# subset, or 0 when the point could not afford one; None: schema 1, always the whole set).
+_SCALARS = ("samples", "step", "segment", "train_loss", "heldout_loss", "heldout_n", "b_min", "b_mean", "b_max",
             "w_min", "w_mean", "w_max", "lr", "samples_per_second", "time")
-ADDED_IN_SCHEMA_2 = ("lr",)  # columns a schema-1 session lacks (filled in on reading it)
 
 
 @dataclass

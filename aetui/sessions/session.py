@@ -67,12 +67,12 @@ class Session:
         return self.path / "snapshots" / f"{name}.npz"
 
     def write_snapshot(self, name: str, kind: str, state: ModelState, extra: dict | None = None, *,
-                       keep_if_unwritable: bool = False) -> dict:
+                       deferred: bool = False) -> dict:
         """Store W, b, c (and W_dec) under snapshots/NAME.npz and index it; returns the record.
 
-        A write that fails raises SaveError and indexes nothing, unless keep_if_unwritable: then
-        the arrays are kept in memory and written by the next save that works (period snapshots,
-        which training must not stop for).
+        A write that fails raises SaveError and indexes nothing. deferred: the arrays are copied
+        and kept in memory, written by the next save that works (period snapshots: the study's
+        2^n milestones come fast at the start, and training must neither wait nor stop for them).
         """
         check_name(name, "snapshot")
         if any(s["name"] == name for s in self.snapshots):
@@ -80,13 +80,14 @@ class Session:
         arrays = {"W": state.W, "b": state.b, "c": state.c}
         if state.W_dec is not None:
             arrays["W_dec"] = state.W_dec
-        try:
-            (self.path / "snapshots").mkdir(exist_ok=True)
-            write_npz(self.snapshot_path(name), arrays)
-        except OSError as exc:
-            if not keep_if_unwritable:
-                raise SaveError(f"could not write snapshot {name} of session {self.name}: {why(exc)}") from None
+        if deferred:
             self._unwritten[name] = {k: v.copy() for k, v in arrays.items()}
+        else:
+            try:
+                (self.path / "snapshots").mkdir(exist_ok=True)
+                write_npz(self.snapshot_path(name), arrays)
+            except OSError as exc:
+                raise SaveError(f"could not write snapshot {name} of session {self.name}: {why(exc)}") from None
         record = {"name": name, "kind": kind, "file": f"snapshots/{name}.npz", "step": self.step,
                   "samples": self.samples, "segment": self.segment, "activation": self.config.activation,
                   "created": now_iso(), **(extra or {})}
@@ -106,7 +107,7 @@ class Session:
 
     @property
     def unwritten_snapshots(self) -> tuple[str, ...]:
-        """Snapshots kept in memory because their file could not be written yet."""
+        """Snapshots kept in memory until the next save that works."""
         return tuple(self._unwritten)
 
     def read_snapshot(self, name: str) -> tuple[dict, ModelState]:
@@ -266,7 +267,8 @@ def _session_from(path: Path, raw: dict, arrays: dict) -> Session:
         raise SessionError(f"{path / 'session.json'} has an empty lineage")
     if raw["schema"] == 1:  # the lr column did not exist: each point gets its segment's (last) lr
         segments = raw["history"]["points"]["segment"]
-        history = History.from_json(raw["history"], arrays, {"lr": [lineage[int(k)]["lr"] for k in segments]})
+        history = History.from_json(raw["history"], arrays, {"lr": [lineage[int(k)]["lr"] for k in segments],
+                                                             "heldout_n": [None] * len(segments)})
         gap = SCHEMA_1_GAP
     else:
         history = History.from_json(raw["history"], arrays)

@@ -351,7 +351,7 @@ def heldout_curve(session, checkpoints: int = 12) -> list[tuple[int, float | Non
     start = session.lineage[-1]["start_samples"]
     seg = session.segment
     points = [(int(n - start), v) for n, v, sg in zip(h.columns["samples"], h.columns["heldout_loss"], h.columns["segment"])
-              if sg == seg]
+              if sg == seg and v is not None]  # points that could not afford a held-out evaluation have none
     if not points:
         return []
     marks = [0] + [m * 10 ** k for k in range(3, 3 + checkpoints // 2) for m in (1, 3)]

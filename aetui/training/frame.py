@@ -24,6 +24,7 @@ class HistoryView:
     samples: np.ndarray  # (T,) float64
     train_loss: np.ndarray  # (T,)
     heldout_loss: np.ndarray  # (T,)
+    heldout_n: np.ndarray  # (T,) held-out samples each point's loss is over (0: none; NaN: all, schema 1)
     bias: np.ndarray  # (hidden, T) float32: b at each report point
     b_min: np.ndarray
     b_mean: np.ndarray

@@ -17,6 +17,7 @@ from aetui.data import Dataset
 from aetui.model.engine import Engine
 from aetui.errors import ConfigError, SessionError
 from aetui.training.frame import DIVERGED, Frame, HistoryView
+from aetui.training.report_budget import HELDOUT_SUBSET, ReportBudget
 from aetui.model.state import ModelState
 from aetui.sessions.lineage import new_segment, now_iso, segment_starts
 from aetui.sessions.session import Session
@@ -48,6 +49,8 @@ class Trainer:
         self._view = None
         self._recon_labels, self._recon_inputs = reconstruction_inputs(train, heldout)
         self.damaged_snapshots = session.snapshot_problems()  # name -> problem, shown beside each
+        self.budget = ReportBudget()
+        self.heldout_subset = heldout_subset(heldout, HELDOUT_SUBSET, session.config.seed)
 
     # -- facts -----------------------------------------------------------------------------------
     @property
@@ -74,6 +77,13 @@ class Trainer:
         """Train one chunk (~30 ms); returns batches done (0 once diverged)."""
         if self.session.diverged:
             return 0
+        begin, spent = time.perf_counter(), self.budget.spent
+        try:
+            return self._train_chunk(max_batches)
+        finally:  # the chunk's wall time, less its report work, is what pays for reports
+            self.budget.add_training(time.perf_counter() - begin - (self.budget.spent - spent))
+
+    def _train_chunk(self, max_batches: int | None) -> int:
         s = self.session
         if len(s.history) == 0:
             self._report()
@@ -141,7 +151,18 @@ class Trainer:
 
     # -- records -------------------------------------------------------------------------------------
     def _report(self) -> None:
+        """A history point, if the time trained pays for it (see report_budget.py)."""
         s = self.session
+        h = s.history
+        first = not len(h) or h.columns["segment"][-1] != s.segment
+        self._next_report = self._next_report_after(s.step)
+        if not self.budget.affords_point(first):
+            return
+        start = time.perf_counter()
+        n = self.budget.heldout_size(len(self.heldout_set), len(self.heldout_subset), first)
+        held = self.heldout_set if n == len(self.heldout_set) else self.heldout_subset
+        heldout_loss = self.engine.loss_on(held.images, held.scale) if n else None
+        eval_seconds = time.perf_counter() - start
         now = time.perf_counter()
         t_prev, n_prev = self._throughput
         if now > t_prev and s.samples > n_prev:
@@ -152,14 +173,15 @@ class Trainer:
         W, b = s.state.W, s.state.b
         s.history.add_point(
             W, b, s.state.c, samples=s.samples, step=s.step, segment=s.segment, train_loss=train_loss,
-            heldout_loss=self.heldout_loss(), b_min=float(b.min()), b_mean=float(b.mean()), b_max=float(b.max()),
-            w_min=float(W.min()), w_mean=float(W.mean()), w_max=float(W.max()), lr=self.lr,
+            heldout_loss=heldout_loss, heldout_n=n, b_min=float(b.min()), b_mean=float(b.mean()),
+            b_max=float(b.max()), w_min=float(W.min()), w_mean=float(W.mean()), w_max=float(W.max()), lr=self.lr,
             samples_per_second=self.samples_per_second, time=now_iso())
-        self._next_report = self._next_report_after(s.step)
+        self.budget.add_point(time.perf_counter() - start, n, eval_seconds, first)
 
     def _period(self) -> None:
         """The study's milestone after 2^n mini-batches of a segment: stats plus a weight snapshot."""
         s = self.session
+        start = time.perf_counter()
         batches = s.step - self._segment_start()
         W, b = s.state.W, s.state.b
         record = {"segment": s.segment, "batches": batches, "samples": s.samples,
@@ -169,9 +191,8 @@ class Trainer:
         s.history.add_period(record)
         name = f"seg{s.segment}-period{batches.bit_length() - 1:02d}"
         if not any(snap["name"] == name for snap in s.snapshots):
-            s.write_snapshot(name, "period", s.state, {"batches": batches}, keep_if_unwritable=True)
-            if name in s.unwritten_snapshots:
-                self.message = f"snapshot {name} could not be written yet; it is kept for the next save"
+            s.write_snapshot(name, "period", s.state, {"batches": batches}, deferred=True)
+        self.budget.add_other(time.perf_counter() - start)
 
     # -- controls ----------------------------------------------------------------------------------------
     def set_lr(self, lr: float) -> None:
@@ -255,6 +276,7 @@ class Trainer:
         if self._view is None or self._view.version != h.version:
             events = tuple((e["samples"], e["kind"]) for e in h.events if e["kind"] == "diverged")
             self._view = HistoryView(h.version, h.column("samples"), h.column("train_loss"), h.column("heldout_loss"),
+                                     h.column("heldout_n"),
                                      h.bias_matrix(), h.column("b_min"), h.column("b_mean"), h.column("b_max"),
                                      segment_starts(self.session.lineage), events, tuple(h.periods))
         return self._view
@@ -292,3 +314,15 @@ def last_finite(a: np.ndarray) -> float | None:
     """The last finite value of a history column, or None."""
     finite = a[np.isfinite(a)]
     return float(finite[-1]) if finite.size else None
+
+
+def heldout_subset(heldout: Dataset, size: int, seed: int) -> Dataset:
+    """A fixed subset of the held-out set for report points that cannot afford all of it:
+    the classes taken in turn, each in a seeded order, so it stays stratified."""
+    if len(heldout) <= size:
+        return heldout
+    rng = np.random.default_rng([seed, 2])
+    per_class = [rng.permutation(np.flatnonzero(heldout.labels == k)) for k in np.unique(heldout.labels)]
+    keys = np.concatenate([np.arange(len(idx)) * len(per_class) + i for i, idx in enumerate(per_class)])
+    chosen = np.concatenate(per_class)[np.argsort(keys, kind="stable")][:size]
+    return heldout.subset(np.sort(chosen), f"{heldout.name}[{size}]")

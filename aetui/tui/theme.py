@@ -39,6 +39,7 @@ SELECTED = "reverse bold"  # current choice in lists drawn as text
 SERIES_TRAIN_RAW = "cyan dim"
 SERIES_TRAIN = "bright_cyan"
 SERIES_HELDOUT = "bright_white"
+SERIES_HELDOUT_SUBSET = "white dim"  # held-out loss of report points over a fixed subset
 SERIES_B_MIN = "blue"
 SERIES_B_MEAN = "bright_white"
 SERIES_B_MAX = "red"

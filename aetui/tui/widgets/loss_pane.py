@@ -31,7 +31,16 @@ def loss_series(frame: Frame) -> list[Series]:
         series.append(Series("train", xs, view.train_loss, style=theme.SERIES_TRAIN_RAW, marker="."))
         series.append(Series("smoothed", xs, smooth(view.train_loss, SMOOTHING), style=theme.SERIES_TRAIN,
                              marker="*"))
-    series.append(Series("held-out", xs, view.heldout_loss, style=theme.SERIES_HELDOUT, marker="o"))
+    # The dense early points may hold a fixed subset's loss: a series of their own, named so.
+    n = view.heldout_n
+    full = np.nanmax(n) if np.isfinite(n).any() else 0
+    whole = np.isnan(n) | (n == full)
+    part = ~whole & (n > 0)
+    series.append(Series("held-out" if not part.any() else f"held-out (all {int(full):,})", xs[whole],
+                         view.heldout_loss[whole], style=theme.SERIES_HELDOUT, marker="o"))
+    if part.any():
+        series.append(Series(f"held-out ({int(np.nanmax(n[part])):,}-sample subset)", xs[part],
+                             view.heldout_loss[part], style=theme.SERIES_HELDOUT_SUBSET, marker="+"))
     return series
 
 

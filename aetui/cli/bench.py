@@ -13,6 +13,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--seconds", type=number, default=2.0, help="time per measurement (default 2)")
     add_threads(p)
     p.add_argument("--quick", action="store_true", help="only the study's configuration")
+    p.add_argument("--scale", action="store_true",
+                   help="cost at scale: hidden 100-2000 on mnist5k and Fashion-MNIST (speed, memory, session size, save time)")
     p.add_argument("--json", action="store_true")
     return p
 
@@ -23,6 +25,8 @@ def run(args) -> int:
     from aetui.study.bench import run_bench
 
     console = Console(stderr=True)
+    if args.scale:
+        return _run_scale(args, console)
     with console.status("compiling kernels...") as status:
         result = run_bench(args.threads, args.quick, args.seconds,
                            on_case=lambda label: status.update(f"measuring {label} ..."))
@@ -51,4 +55,36 @@ def result_table(rows: list[dict]) -> "Table":  # noqa: F821
                           f"{100 * g / gemm:.0f}%", ratio)
         table.add_row(row["case"], "1", "sgemm 1024^3", "", f"{gemm:.1f}", "100%", "")
         table.add_section()
+    return table
+
+
+def _run_scale(args, console) -> int:
+    from rich.console import Console
+
+    from aetui.study.scale import run_scale
+
+    with console.status("measuring...") as status:
+        result = run_scale(args.seconds, on_case=lambda label: status.update(f"measuring {label} (a process each)..."))
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    Console(width=max(Console().width, 110)).print(scale_table(result["cases"]))
+    for data, why in result["skipped"].items():
+        console.print(f"{data} skipped: {why}")
+    return 0
+
+
+def scale_table(rows: list[dict]) -> "Table":  # noqa: F821
+    """One row per data set and hidden size."""
+    from rich.table import Table
+
+    table = Table(title="aetui bench --scale: one process per case, one thread; training includes its reports")
+    for col in ("data", "hidden", "samples/s", "% of sgemm", "reports", "start s", "peak MB", "session MB",
+                "save s"):
+        table.add_column(col, justify="left" if col == "data" else "right")
+    for r in rows:
+        table.add_row(r["data"], str(r["hidden"]), f"{r['samples_per_second']:,.0f}",
+                      f"{100 * r['gflops'] / r['sgemm_gflops_1thread']:.0f}%", f"{100 * r['report_share']:.1f}%",
+                      f"{r['start_seconds']:.2f}", f"{r['peak_memory_mb']:,.0f}", f"{r['session_mb']:.1f}",
+                      f"{r['save_seconds']:.2f}")
     return table

@@ -18,6 +18,7 @@ def add_parser(subparsers):
 
 
 def run(args) -> int:
+    import numpy as np
     from rich.console import Console
     from rich.table import Table
 
@@ -75,9 +76,12 @@ def run(args) -> int:
                       "reset" if seg["reset_biases"] else "kept", f"{seg['lr']:g}", f"{seg['start_samples']:,}")
     console.print(table)
     h = session.history
-    held = h.column("heldout_loss")
+    held, over = h.column("heldout_loss"), h.column("heldout_n")
+    measured = np.isfinite(held)
+    held, over = held[measured], over[measured]
     if len(h):
-        console.print(f"  history   {len(h)} report points; last held-out loss {held[-1]:.4f}; "
+        last = "-" if not held.size else f"{held[-1]:.4f}" + ("" if np.isnan(over[-1]) else f" (over {int(over[-1]):,} samples)")
+        console.print(f"  history   {len(h)} report points; last held-out loss {last}; "
                       f"{len(h.periods)} periods; {len(h.events)} events")
     if h.events:
         events = Table(title="events")

@@ -43,7 +43,7 @@ def cases(threads: int, quick: bool) -> list[Case]:
     return out
 
 
-class _Sgemm:
+class Sgemm:
     """The machine's float32 matrix-product rate on one thread (NumPy's BLAS, 1024^3), measured
     in the same rounds as the trainers so that load on a shared machine hits it alike."""
 
@@ -134,7 +134,7 @@ def measure(case: Case, seconds: float, data) -> tuple[dict[str, float], float]:
     for r in runners:  # warm: compile, allocate, fault pages in
         r.run(0.05)
         r.samples, r.seconds = 0, 0.0
-    gemm = _Sgemm()
+    gemm = Sgemm()
     for _ in range(ROUNDS):
         for r in runners:
             r.run(seconds / ROUNDS)

@@ -33,7 +33,7 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        Console().print(result_table(result["cases"]))
+        Console(width=max(Console().width, 110)).print(result_table(result["cases"]))
     return 0
 
 
@@ -41,10 +41,13 @@ def result_table(rows: list[dict]) -> "Table":  # noqa: F821
     """One row per implementation and case, with the sgemm yardstick of the same rounds."""
     from rich.table import Table
 
+    from aetui.study.bench import PEERS
+
     table = Table(title="aetui bench: samples/s and GFLOP/s (10 x visible x hidden FLOPs per sample), "
                         "interleaved with a one-thread sgemm (1024^3) in the same rounds")
     for col in ("case", "threads", "implementation", "samples/s", "GFLOP/s", "% of sgemm", "engine is"):
         table.add_column(col, justify="left" if col in ("case", "implementation") else "right")
+    table.caption = "peers: " + "; ".join(f"{name}: {what}" for name, what in PEERS.items())
     for row in rows:
         eng = row["samples_per_second"]["engine"]
         gemm = row["sgemm_gflops_1thread"]

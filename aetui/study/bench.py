@@ -17,6 +17,7 @@ from aetui.data import load_dataset
 from aetui.model.engine import Engine, pixel_table, warm_up
 from aetui.model.state import ModelState
 from aetui.model.reference import ReferenceTrainer
+from aetui.study.numpy_peer import PlainNumpyTrainer
 from aetui.model.threads import compute_threads
 
 ROUNDS = 5
@@ -31,7 +32,8 @@ class Case:
 
 def cases(threads: int, quick: bool) -> list[Case]:
     study = TrainConfig().validated()  # 784-100-784, tied, sigmoid, cross-entropy, batch 20
-    out = [Case("study: 784-100-784 batch 20", study, threads)]
+    out = [Case("study: 784-100-784 batch 20", study, threads),
+           Case("study without noise and dropout", study.replace(noise=0.0, dropout=0.0), threads)]
     if not quick:
         out += [
             Case("batch 1", study.replace(batch=1), threads),
@@ -105,32 +107,55 @@ def _engine(config, state, threads=1):
     return lambda data, order, start, n, step: eng.train(data, 1 / 255, order, start, n, 0, step)
 
 
+def _plain_numpy(config, state, threads=1):
+    peer = PlainNumpyTrainer(config, state)
+    return lambda data, order, start, n, step: peer.train(data, order, start, n)
+
+
 def _reference(config, state, threads=1):
     ref = ReferenceTrainer(config, state, pixel_table(1 / 255), exact_masks=False)
     return lambda data, order, start, n, step: ref.train(data, order, start, n, 0, step)
 
 
-def _torch_factory():
+def _torch(kind: str):
+    """The PyTorch peer of that kind ('manual' or 'autograd'), or None without a working torch."""
     try:
         import torch  # noqa: F401  (only to learn whether PyTorch is importable)
     except Exception:  # absent, or broken in this environment: bench without it
         return None
-    from aetui.study.torch_peer import TorchTrainer
+    from aetui.study.torch_peer import TorchAutogradTrainer, TorchManualTrainer
+
+    cls = TorchManualTrainer if kind == "manual" else TorchAutogradTrainer
 
     def make(config, state, threads=1):
-        tt = TorchTrainer(config, state, threads)
-        return lambda data, order, start, n, step: tt.train(data, order, start, n)
+        peer = cls(config, state, threads)
+        return lambda data, order, start, n, step: peer.train(data, order, start, n)
 
     return make
 
 
+# What the engine is compared with, the plain peers first: what a user would write themselves.
+PEERS = {
+    "numpy": "plain batched NumPy (study/numpy_peer.py)",
+    "pytorch": "PyTorch, gradients written out (study/torch_peer.py)",
+    "numpy reference": "aetui's NumPy reference, hash masks (model/reference.py)",
+    "pytorch autograd": "PyTorch with autograd (study/torch_peer.py)",
+}
+
+
+def implementations() -> dict:
+    makers = {"engine": _engine, "numpy": _plain_numpy}
+    if (manual := _torch("manual")) is not None:
+        makers["pytorch"] = manual
+    makers["numpy reference"] = _reference
+    if (autograd := _torch("autograd")) is not None:
+        makers["pytorch autograd"] = autograd
+    return makers
+
+
 def measure(case: Case, seconds: float, data) -> tuple[dict[str, float], float]:
     """samples/s per implementation on `case` and the sgemm GFLOP/s, interleaved over ROUNDS rounds."""
-    makers = {"engine": _engine, "numpy": _reference}
-    torch_make = _torch_factory()
-    if torch_make is not None:
-        makers["pytorch"] = torch_make
-    runners = [_Runner(name, case, data, make) for name, make in makers.items()]
+    runners = [_Runner(name, case, data, make) for name, make in implementations().items()]
     for r in runners:  # warm: compile, allocate, fault pages in
         r.run(0.05)
         r.samples, r.seconds = 0, 0.0

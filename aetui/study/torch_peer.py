@@ -1,4 +1,5 @@
-"""The same training step in PyTorch (CPU), for `aetui bench` when torch happens to be installed."""
+"""The study's model in PyTorch (CPU), for `aetui bench` when torch is installed: with autograd, and
+with the gradients written out (the peer a user who knows the model would write)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ _ACT = {
 }
 
 
-class TorchTrainer:
+class TorchAutogradTrainer:
     """Tied or untied AE with masking noise, dropout, CE or squared error; plain SGD via autograd."""
 
     def __init__(self, config: TrainConfig, state: ModelState, threads: int = 1):
@@ -53,3 +54,52 @@ class TorchTrainer:
             with torch.no_grad():
                 for p, lr in zip(self.params, self.lrs):
                     p -= lr * p.grad
+
+
+class TorchManualTrainer:
+    """The study's model in PyTorch with the gradients written out (no autograd), as a user who
+    knows the model writes it: float32 on the CPU, masks from a torch.Generator, plain SGD."""
+
+    def __init__(self, config: TrainConfig, state: ModelState, threads: int = 1):
+        if config.activation != "sigmoid" or config.loss_name != "cross_entropy":
+            raise ValueError("the manual-gradient PyTorch peer is the study's model: sigmoid units, cross-entropy")
+        torch.set_num_threads(threads)
+        self.config = config
+        self.W = torch.tensor(state.W)  # (hidden, visible)
+        self.b = torch.tensor(state.b)
+        self.c = torch.tensor(state.c)
+        self.W_dec = None if state.W_dec is None else torch.tensor(np.ascontiguousarray(state.W_dec.T))
+        self.lr = config.learning_rate
+        self.bias_lr = config.bias_learning_rate
+        self.gen = torch.Generator().manual_seed(config.seed)
+
+    @torch.no_grad()
+    def train(self, data: np.ndarray, order: np.ndarray, start: int, n_batches: int) -> None:
+        cfg = self.config
+        B = cfg.batch
+        rows = torch.from_numpy(order[start:start + n_batches * B])
+        images = torch.from_numpy(data)
+        W = self.W
+        W_dec = W if self.W_dec is None else self.W_dec
+        for k in range(n_batches):
+            x = images[rows[k * B:(k + 1) * B]].to(torch.float32) / 255.0
+            x_in = x * (torch.rand(x.shape, generator=self.gen) >= cfg.noise) if cfg.noise else x
+            h = torch.sigmoid(x_in @ W.T + self.b)
+            if cfg.dropout:
+                keep = (torch.rand(h.shape, generator=self.gen) >= cfg.dropout) / (1.0 - cfg.dropout)
+                h_used = h * keep
+            else:
+                h_used = h
+            y = torch.sigmoid(h_used @ W_dec + self.c)
+            dz = (y - x) / B
+            dh = dz @ W_dec.T
+            if cfg.dropout:
+                dh *= keep
+            da = dh * h * (1 - h)
+            if self.W_dec is None:
+                W -= self.lr * (da.T @ x_in + h_used.T @ dz)
+            else:
+                W -= self.lr * (da.T @ x_in)
+                W_dec -= self.lr * (h_used.T @ dz)
+            self.b -= self.bias_lr * da.sum(dim=0)
+            self.c -= self.bias_lr * dz.sum(dim=0)

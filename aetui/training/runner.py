@@ -171,17 +171,16 @@ class TrainingRunner:
                 self._save()
             self._publish()
 
-    def _save(self) -> bool:
-        """Save now (ctrl+s, quitting); a failure is a notice, an event and the frame's save_error."""
+    def _save(self) -> None:
+        """Save now (ctrl+s); a failure is a notice, an event and the frame's save_error."""
         try:
             self.trainer.save()
         except (AetuiError, OSError) as exc:
             self._save_failed(_save_failure(exc))
-            return False
+            return
         self.save_error = None
         self._notices.append(Notice(f"saved session {self.trainer.session.name}"))
         self._publish()
-        return True
 
     def _save_failed(self, message: str) -> None:
         self.save_error = message

@@ -108,9 +108,10 @@ def test_ctrl_c_saves_and_exits(tmp_path):
 def test_bench_reports_every_implementation_and_the_sgemm_yardstick(capsys):
     code, out, _ = run(capsys, "bench", "--quick", "--seconds", "0.2", "--json")
     assert code == 0
-    (case,) = json.loads(out)["cases"]
+    case, clean = json.loads(out)["cases"]
     assert case["batch"] == 20 and case["hidden"] == 100 and case["threads"] == 1
-    assert {"engine", "numpy"} <= set(case["samples_per_second"])
+    assert clean["case"] == "study without noise and dropout"
+    assert {"engine", "numpy", "numpy reference"} <= set(case["samples_per_second"])
     assert all(v > 0 for v in case["samples_per_second"].values())
     assert case["sgemm_gflops_1thread"] > 0
     eng = case["samples_per_second"]["engine"]

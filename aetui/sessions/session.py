@@ -213,8 +213,11 @@ def read_session(path: Path) -> Session:
     recovered = False
     if raw.get("generation") != gen:
         staged = temp_path(path / "session.json")
+        again = try_json(path / "session.json")  # a save by the session's owner ran while we read
+        if again.get("generation") == gen:
+            raw = again
         # A save that was cut between its two renames: the staged json belongs to the state.
-        if staged.is_file() and try_json(staged).get("generation") == gen:
+        elif staged.is_file() and try_json(staged).get("generation") == gen:
             raw = read_json(staged)
             recovered = True
         else:

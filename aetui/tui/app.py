@@ -540,6 +540,7 @@ class AetuiApp(App[int]):
         try:
             self.stop_training()
         except SaveError as exc:
+            self.trainer.note("save_failed", error=str(exc))
             self.push_screen(UnsavedQuit(str(exc), max(unsaved, 0)), self._unsaved_choice)
             return
         self.exit(0)

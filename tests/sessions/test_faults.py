@@ -190,3 +190,31 @@ def test_a_session_in_use_names_the_process(tmp_path):
     with SessionLock(t.session.path):  # free again
         pass
     assert np.isfinite(read_session(t.session.path).state.W).all()
+
+
+def test_reading_a_session_while_its_owner_saves_sees_the_new_save(tmp_path, monkeypatch):
+    import aetui.sessions.session as session_module
+
+    store = SessionStore(tmp_path)
+    cfg = TrainConfig(data="bars8", hidden=12, batch=10).validated()
+    t = acquire_trainer(store, "s", cfg, {})
+    train(t, 300)
+    t.save()
+    folder = t.session.path
+    json_at_300 = (folder / "session.json").read_bytes()
+    train(t, 300)
+    t.save()
+    release_trainer(t)
+    # The owner is between its two renames when the reader starts: the reader reads the old
+    # session.json, then the new state.npz, and meanwhile the owner renames the new session.json.
+    (folder / "session.json").rename(folder / "session.json.tmp")
+    (folder / "session.json").write_bytes(json_at_300)
+    real = session_module.read_npz
+
+    def owner_finishes(path):
+        arrays = real(path)
+        (folder / "session.json.tmp").replace(folder / "session.json")
+        return arrays
+
+    monkeypatch.setattr(session_module, "read_npz", owner_finishes)
+    assert read_session(folder).samples == 600

@@ -74,8 +74,9 @@ async def test_q_on_a_full_disk_asks_and_retry_saves_everything(tui_make_trainer
         await pilot.press("q")
         assert isinstance(app.screen, UnsavedQuit) and app.is_running
         assert "could not save session tui" in str(app.screen.error)
+        halted_at = trainer.session.samples
         await pilot.click("#keep")  # keep training
-        await tui_wait(pilot, lambda: app.runner is not None and app.runner.frame.samples > app.frame.samples + 200,
+        await tui_wait(pilot, lambda: app.runner is not None and app.runner.frame.samples > halted_at + 200,
                        what="training after keep")
         await pilot.press("q")
         assert isinstance(app.screen, UnsavedQuit)
@@ -84,6 +85,7 @@ async def test_q_on_a_full_disk_asks_and_retry_saves_everything(tui_make_trainer
     assert app.return_code == 0
     on_disk = read_session(trainer.session.path)
     assert on_disk.step == trainer.session.step > 50
+    assert [e["kind"] for e in on_disk.history.events].count("save_failed") == 2  # both refused quits
 
 
 async def test_q_then_quit_without_saving_leaves_the_last_save(tui_make_trainer, tui_store, tui_wait, disk):

@@ -79,8 +79,9 @@ def run(args) -> int:
         prepare_store(store, plan.conditions(), mode)  # refuse before compiling anything
     console = Console(stderr=True)
     stop = _StopOnInterrupt(console)
-    with console.status("compiling kernels (cached after the first run)...", spinner="dots"):
-        warm_up()
+    with console.status("loading the kernels...", spinner="dots") as status:
+        warm_up(lambda kernel, begun, total: status.update(
+            f"compiling kernels, first run only ({begun} of about {total}: {kernel})..."))
     columns = (TextColumn("[bold]{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("loss {task.fields[loss]:>8} {task.fields[note]}"), TimeRemainingColumn())
     with stop, Progress(*columns, console=console, disable=not console.is_terminal and args.json) as bar:

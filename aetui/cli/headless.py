@@ -23,7 +23,7 @@ class _ProgressBar(Steering):
         self.samples = samples
         self.start = trainer.session.samples
         self.t0 = time.perf_counter()
-        self._status = console.status("compiling kernels (cached after the first run)...", spinner="dots")
+        self._status = console.status("loading the kernels...", spinner="dots")
         columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[rate]:>9} samples/s  loss {task.fields[loss]}"), TimeRemainingColumn())
         self.bar = Progress(*columns, console=console, transient=False, disable=quiet)
@@ -31,6 +31,9 @@ class _ProgressBar(Steering):
 
     def compiling(self) -> None:
         self._status.start()
+
+    def compile_progress(self, kernel: str, begun: int, total: int) -> None:
+        self._status.update(f"compiling kernels, first run only ({begun} of about {total}: {kernel})...")
 
     def compiled(self) -> None:
         self._status.stop()

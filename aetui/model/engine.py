@@ -9,6 +9,7 @@ import numba
 import numpy as np
 
 from aetui.model.aligned import aligned_empty
+from aetui.model.compile_progress import Progress, compile_progress
 from aetui.model.config import TrainConfig
 from aetui.model.state import DTYPE, ModelState
 from kernels.activations import ACTIVATIONS
@@ -125,16 +126,18 @@ class Engine:
         return decode(Hc, s.W, s.c, _EMPTY2 if s.tied else s.W_dec, s.tied, self.out_act, _ONE)
 
 
-def warm_up() -> None:
+def warm_up(progress: Progress | None = None) -> None:
     """Compile (or load from Numba's cache) every kernel the trainer uses, on a tiny problem.
 
     Types, not sizes, select a compiled version, so this leaves nothing to compile for real runs
     while touching no real state: a quit during compilation cannot catch a session half-written.
+    progress(kernel, begun, total) hears of each kernel as it starts compiling.
     """
     config = TrainConfig(hidden=2, batch=1).validated()
     state = ModelState.initial(2, 4, True, 0)
     engine = Engine(config, state, max_batches=1)
     data = np.zeros((2, 4), np.uint8)
-    engine.train(data, 1 / 255, np.arange(2, dtype=np.int64), 0, 1, 0, 0)
-    engine.loss_on(data, 1 / 255)
-    engine.reconstruct(np.zeros((1, 4), DTYPE))
+    with compile_progress(progress):
+        engine.train(data, 1 / 255, np.arange(2, dtype=np.int64), 0, 1, 0, 0)
+        engine.loss_on(data, 1 / 255)
+        engine.reconstruct(np.zeros((1, 4), DTYPE))

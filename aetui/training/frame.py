@@ -64,3 +64,4 @@ class Frame:
     recon_inputs: np.ndarray  # (k, visible) in [0, 1]
     recon_outputs: np.ndarray  # (k, visible)
     save_error: str | None = None  # why the last save failed, until one works
+    compile_note: str = ""  # while COMPILING: which kernel, how far

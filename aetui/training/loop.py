@@ -35,6 +35,9 @@ class Steering:
     def compiling(self) -> None:
         """The kernels are about to be compiled (or loaded from Numba's cache)."""
 
+    def compile_progress(self, kernel: str, begun: int, total: int) -> None:
+        """Kernel `kernel` started compiling, the begun-th of about `total` (a first run only)."""
+
     def compiled(self) -> None:
         """The kernels are ready."""
 
@@ -71,7 +74,7 @@ def run_loop(trainer: Trainer, steering: Steering | None = None, *, samples: int
     with compute_threads(threads):
         if warm:
             steering.compiling()
-            warm_up()
+            warm_up(steering.compile_progress)
             steering.compiled()
         target = None if samples is None else session.step + math.ceil(samples / trainer.config.batch)
         last_save = time.monotonic()

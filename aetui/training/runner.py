@@ -51,6 +51,7 @@ class TrainingRunner:
         self._thread = threading.Thread(target=self._run, name="aetui-trainer", daemon=True)
         self.error: BaseException | None = None
         self.save_error: str | None = None  # why the last save failed; None once one works
+        self.compile_note = ""  # which kernel is compiling, how far (a first run only)
         self.frame: Frame = self._make_frame()
 
     # -- life cycle -----------------------------------------------------------------------------
@@ -219,7 +220,9 @@ class TrainingRunner:
             self._last_recon = now
         elif self._recon is not None:
             frame = dataclasses.replace(frame, recon_outputs=self._recon)
-        return dataclasses.replace(frame, save_error=self.save_error) if self.save_error else frame
+        if self.save_error or self.compile_note:
+            frame = dataclasses.replace(frame, save_error=self.save_error, compile_note=self.compile_note)
+        return frame
 
 
 class _RunnerSteering(Steering):
@@ -231,8 +234,13 @@ class _RunnerSteering(Steering):
     def compiling(self) -> None:
         self.runner._publish()
 
+    def compile_progress(self, kernel: str, begun: int, total: int) -> None:
+        self.runner.compile_note = f"compiling kernels, first run only: {begun} of about {total} ({kernel})"
+        self.runner._publish()
+
     def compiled(self) -> None:
         self.runner._compiling = False
+        self.runner.compile_note = ""
         self.runner._publish()
 
     def between_chunks(self, trainer: Trainer) -> Action:

@@ -54,6 +54,8 @@ def fields(frame: Frame, mode: DisplayMode, state: str) -> list[Field]:
         Field("saved", Text("saved" if frame.saved else "unsaved",
                             style=st(theme.SAVED if frame.saved else theme.UNSAVED)), 1),
     ]
+    if frame.compile_note and state == "COMPILING":
+        out.append(Field("compiling", Text(frame.compile_note, style=st(theme.CAPTION)), 0))
     if frame.save_error:  # kept in view until a save works: the last save on disk is older
         out.append(Field("save_error", Text(f"SAVE FAILED: {frame.save_error}", style=st(theme.SAVE_FAILED)), 0))
     return out

@@ -156,9 +156,9 @@ def test_a_refused_configuration_leaves_no_session_folder(tmp_path, capsys):
     assert not (sessions / "big").exists()
 
 
-def test_opening_a_session_sweeps_temp_files_and_finishes_a_cut_save(tmp_path):
-    store = SessionStore(tmp_path)
-    cfg = TrainConfig(data="bars8", hidden=12, batch=10).validated()
+def _cut_save(store: SessionStore, cfg: TrainConfig):
+    """A session saved at 300 and then at 600 samples, left as a save cut between its two renames:
+    state.npz is the new one, session.json the old one, the new one still staged."""
     t = acquire_trainer(store, "s", cfg, {})
     train(t, 300)
     t.save()
@@ -166,9 +166,15 @@ def test_opening_a_session_sweeps_temp_files_and_finishes_a_cut_save(tmp_path):
     json_at_300 = (folder / "session.json").read_bytes()
     train(t, 300)
     release_trainer(t)
-    # A save cut between its two renames: state.npz is the new one, session.json still staged.
     (folder / "session.json").rename(folder / "session.json.tmp")
     (folder / "session.json").write_bytes(json_at_300)
+    return folder
+
+
+def test_opening_a_session_sweeps_temp_files_and_finishes_a_cut_save(tmp_path):
+    store = SessionStore(tmp_path)
+    cfg = TrainConfig(data="bars8", hidden=12, batch=10).validated()
+    folder = _cut_save(store, cfg)
     # ...and temp files of writes that failed.
     (folder / "snapshots" / "seg0-period05.npz.tmp").write_bytes(b"half")
     (folder / "state.npz.tmp").write_bytes(b"half")
@@ -195,20 +201,9 @@ def test_a_session_in_use_names_the_process(tmp_path):
 def test_reading_a_session_while_its_owner_saves_sees_the_new_save(tmp_path, monkeypatch):
     import aetui.sessions.session as session_module
 
-    store = SessionStore(tmp_path)
-    cfg = TrainConfig(data="bars8", hidden=12, batch=10).validated()
-    t = acquire_trainer(store, "s", cfg, {})
-    train(t, 300)
-    t.save()
-    folder = t.session.path
-    json_at_300 = (folder / "session.json").read_bytes()
-    train(t, 300)
-    t.save()
-    release_trainer(t)
     # The owner is between its two renames when the reader starts: the reader reads the old
     # session.json, then the new state.npz, and meanwhile the owner renames the new session.json.
-    (folder / "session.json").rename(folder / "session.json.tmp")
-    (folder / "session.json").write_bytes(json_at_300)
+    folder = _cut_save(SessionStore(tmp_path), TrainConfig(data="bars8", hidden=12, batch=10).validated())
     real = session_module.read_npz
 
     def owner_finishes(path):

@@ -1,4 +1,4 @@
-"""Shared fixtures. TUI fixtures are prefixed tui_ (see tests/test_tui_*.py)."""
+"""Shared fixtures. TUI fixtures are prefixed tui_ (see tests/tui/)."""
 
 from __future__ import annotations
 

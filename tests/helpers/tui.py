@@ -1,4 +1,4 @@
-"""Helpers shared by the dashboard tests (imported by tests/test_tui_*.py)."""
+"""Helpers shared by the dashboard tests (tests/tui/)."""
 
 from __future__ import annotations
 

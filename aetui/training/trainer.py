@@ -145,9 +145,8 @@ class Trainer:
         at = s.step + out.batches
         self.message = (f"diverged: the {out.problem} went non-finite at batch {at:,} "
                         f"(sample {at * s.config.batch:,}); weights kept from sample {s.samples:,}")
-        s.history.add_event({"kind": "diverged", "what": out.problem, "step": at, "samples": at * s.config.batch,
-                             "segment": s.segment, "kept_samples": s.samples, "time": now_iso()})
-        self._view = None
+        # at the batch that went non-finite, not at the kept step the other events would take
+        self.note("diverged", what=out.problem, step=at, samples=at * s.config.batch, kept_samples=s.samples)
 
     # -- records -------------------------------------------------------------------------------------
     def _report(self) -> None:
@@ -217,7 +216,8 @@ class Trainer:
         return record
 
     def note(self, kind: str, **details) -> dict:
-        """Record an event of `kind` at the current step (lr, snapshot, pause, save_failed, ...)."""
+        """Record an event of `kind` at the current step (lr, snapshot, pause, save_failed, ...);
+        details may give another step and samples."""
         s = self.session
         event = {"kind": kind, "step": s.step, "samples": s.samples, "segment": s.segment, **details,
                  "time": now_iso()}

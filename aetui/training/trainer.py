@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from aetui.data.order import epoch_order
+from aetui.data.order import classes_in_turn, epoch_order
 from aetui.model.config import TrainConfig, restart_weight_scale
 from aetui.data import Dataset
 from aetui.model.engine import Engine
@@ -321,8 +321,5 @@ def heldout_subset(heldout: Dataset, size: int, seed: int) -> Dataset:
     the classes taken in turn, each in a seeded order, so it stays stratified."""
     if len(heldout) <= size:
         return heldout
-    rng = np.random.default_rng([seed, 2])
-    per_class = [rng.permutation(np.flatnonzero(heldout.labels == k)) for k in np.unique(heldout.labels)]
-    keys = np.concatenate([np.arange(len(idx)) * len(per_class) + i for i, idx in enumerate(per_class)])
-    chosen = np.concatenate(per_class)[np.argsort(keys, kind="stable")][:size]
+    chosen = classes_in_turn(heldout.labels, np.random.default_rng([seed, 2]))[:size]
     return heldout.subset(np.sort(chosen), f"{heldout.name}[{size}]")

@@ -84,8 +84,7 @@ class Session:
             self._unwritten[name] = {k: v.copy() for k, v in arrays.items()}
         else:
             try:
-                (self.path / "snapshots").mkdir(exist_ok=True)
-                write_npz(self.snapshot_path(name), arrays)
+                self._write_snapshot_file(name, arrays)
             except OSError as exc:
                 raise SaveError(f"could not write snapshot {name} of session {self.name}: {why(exc)}") from None
         record = {"name": name, "kind": kind, "file": f"snapshots/{name}.npz", "step": self.step,
@@ -95,12 +94,16 @@ class Session:
         self.dirty = True
         return record
 
+    def _write_snapshot_file(self, name: str, arrays: dict[str, np.ndarray]) -> None:
+        (self.path / "snapshots").mkdir(exist_ok=True)
+        write_npz(self.snapshot_path(name), arrays)
+
     def snapshot_problems(self) -> dict[str, str]:
         """{name: what is wrong} for each snapshot whose file cannot be read back as this session's weights."""
         problems = {}
         for record in self.snapshots:
             try:
-                self.read_snapshot(record["name"])
+                self._snapshot_arrays(record)
             except SessionError as exc:
                 problems[record["name"]] = str(exc)
         return problems
@@ -115,13 +118,18 @@ class Session:
         record = next((s for s in self.snapshots if s["name"] == name), None)
         if record is None:
             raise SessionError(f"no snapshot named {name!r} in session {self.name}")
+        return record, ModelState.from_weights(*self._snapshot_arrays(record))
+
+    def _snapshot_arrays(self, record: dict) -> tuple:
+        """W, b, c, W_dec (or None) of a snapshot, checked against this session's shapes."""
         path = self.path / record["file"]
-        arrays = self._unwritten.get(name) or read_npz(path)
-        W = checked_array(arrays, "W", (self.state.n_hidden, self.state.n_visible), path)
-        b = checked_array(arrays, "b", (self.state.n_hidden,), path)
-        c = checked_array(arrays, "c", (self.state.n_visible,), path)
-        W_dec = checked_array(arrays, "W_dec", (self.state.n_visible, self.state.n_hidden), path) if "W_dec" in arrays else None
-        return record, ModelState.from_weights(W, b, c, W_dec)
+        arrays = self._unwritten.get(record["name"]) or read_npz(path)
+        H, V = self.state.n_hidden, self.state.n_visible
+        W = checked_array(arrays, "W", (H, V), path)
+        b = checked_array(arrays, "b", (H,), path)
+        c = checked_array(arrays, "c", (V,), path)
+        W_dec = checked_array(arrays, "W_dec", (V, H), path) if "W_dec" in arrays else None
+        return W, b, c, W_dec
 
     # -- persistence -----------------------------------------------------------------------------
     def to_json(self) -> dict:
@@ -148,8 +156,7 @@ class Session:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             for name in list(self._unwritten):
-                (self.path / "snapshots").mkdir(exist_ok=True)
-                write_npz(self.snapshot_path(name), self._unwritten[name])
+                self._write_snapshot_file(name, self._unwritten[name])
                 del self._unwritten[name]
             arrays = dict(self.state.arrays())
             arrays.update(self.history.to_arrays(self.state.n_hidden, self.state.n_visible))

@@ -536,11 +536,12 @@ class AetuiApp(App[int]):
         if self._session_closed:
             self.exit(0)
             return
-        unsaved = self.frame.samples - (self.trainer.session.saved_samples or 0) if self.frame else 0
         try:
             self.stop_training()
         except SaveError as exc:
+            session = self.trainer.session  # training has halted: these are the final counts
             self.trainer.note("save_failed", error=str(exc))
+            unsaved = session.samples - (session.saved_samples or 0)
             self.push_screen(UnsavedQuit(str(exc), max(unsaved, 0)), self._unsaved_choice)
             return
         self.exit(0)

@@ -96,8 +96,9 @@ def compare(a: Session, b: Session) -> tuple[bool, float]:
     """Whether two sessions' weights are bit-identical, and their largest difference."""
     diff = 0.0
     same = a.step == b.step
+    theirs = b.state.arrays()
     for key, x in a.state.arrays().items():
-        y = b.state.arrays().get(key)
+        y = theirs.get(key)
         if y is None or x.shape != y.shape:
             return False, float("inf")
         same = same and np.array_equal(x, y)

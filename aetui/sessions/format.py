@@ -145,6 +145,13 @@ _KIND_WORDS = {"int": "a whole number >= 0", "int?": "a whole number or null", "
                "list": "a list"}
 
 
+def _check_source(src: dict, where: str) -> None:
+    """Where a segment's weights came from: random, the current weights or a snapshot."""
+    if src.get("kind") not in SOURCE_FIELDS:
+        raise SessionError(f"{where} has a source of unknown kind {src.get('kind')!r}")
+    check_fields(src, SOURCE_FIELDS[src["kind"]], f"{where}.source")
+
+
 def check_record(path: Path, raw: dict, schema: int) -> None:
     """The lineage, snapshot index and history of session.json have the fields aetui reads."""
     where = path / "session.json"
@@ -157,10 +164,7 @@ def check_record(path: Path, raw: dict, schema: int) -> None:
         raise SessionError(f"{where}: image_shape is {raw['image_shape']!r}, expected two whole numbers > 0")
     for i, seg in enumerate(raw["lineage"]):
         check_fields(seg, LINEAGE_FIELDS, f"{where}: lineage[{i}]")
-        src = seg["source"]
-        if src.get("kind") not in SOURCE_FIELDS:
-            raise SessionError(f"{where}: lineage[{i}] has a source of unknown kind {src.get('kind')!r}")
-        check_fields(src, SOURCE_FIELDS[src["kind"]], f"{where}: lineage[{i}].source")
+        _check_source(seg["source"], f"{where}: lineage[{i}]")
         if seg["index"] != i or (i and seg["start_step"] < raw["lineage"][i - 1]["start_step"]):
             raise SessionError(f"{where}: lineage[{i}] is out of order")
         if schema >= 2:
@@ -186,7 +190,4 @@ def check_record(path: Path, raw: dict, schema: int) -> None:
         check_fields(event, EVENT_DETAILS.get(event["kind"], {}), label)
         if event["kind"] == "restart" and schema >= 2:
             check_fields(event, RESTART_CHOICES, label)
-            src = event["source"]
-            if src.get("kind") not in SOURCE_FIELDS:
-                raise SessionError(f"{label} has a source of unknown kind {src.get('kind')!r}")
-            check_fields(src, SOURCE_FIELDS[src["kind"]], f"{label}.source")
+            _check_source(event["source"], label)

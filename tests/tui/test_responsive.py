@@ -1,7 +1,9 @@
 """The UI keeps its pace while the training thread runs flat out (the brief's explicit request).
 
-DESIGN.md keeps speed out of tests in general; these two bounds are generous (90% of timer
-ticks, 100 ms per key) and guard the architecture (nogil kernels, polled frames), not a speed.
+DESIGN.md keeps speed out of tests in general; these two bounds are generous (half the timer
+ticks, 250 ms per key) and guard the architecture (nogil kernels, polled frames), not a speed:
+a kernel holding the GIL lets through about 1 tick in 100. (90% of ticks failed once on a loaded
+CI machine: 112 of 138.)
 """
 
 from __future__ import annotations
@@ -48,5 +50,5 @@ async def test_timer_ticks_and_keys_keep_up_while_training(tui_make_trainer, tui
     expected = elapsed * TIMER_HZ
     print(f"{len(ticks)} of {expected:.0f} ticks, keys handled in <= {max(delays) * 1000:.1f} ms, {trained} samples")
     assert trained > 0, "training ran meanwhile"
-    assert len(ticks) >= 0.9 * expected, f"{len(ticks)} ticks of {expected:.0f}"
-    assert max(delays) < 0.1, f"key handled after {max(delays) * 1000:.0f} ms"
+    assert len(ticks) >= 0.5 * expected, f"{len(ticks)} ticks of {expected:.0f}"
+    assert max(delays) < 0.25, f"key handled after {max(delays) * 1000:.0f} ms"

@@ -5,20 +5,8 @@ from numba import njit
 
 from kernels.fastmath import FASTMATH, fast_exp, log1p_unit
 
-# The code of an activation is its index here; the core maps names to codes.
-ACTIVATIONS = (
-    "sigmoid",
-    "tanh",
-    "relu",
-    "leaky_relu",
-    "step_relu",
-    "leaky_step_relu",
-    "linear",
-    "abs",
-    "softplus",
-    "elu",
-)
-SIGMOID, TANH, RELU, LEAKY_RELU, STEP_RELU, LEAKY_STEP_RELU, LINEAR, ABS, SOFTPLUS, ELU = range(10)
+from kernels.activation_codes import (  # noqa: F401  (re-exported: kernels name them from here)
+    ABS, ACTIVATIONS, ELU, LEAKY_RELU, LEAKY_STEP_RELU, LINEAR, RELU, SIGMOID, SOFTPLUS, STEP_RELU, TANH)
 
 LEAK = 0.2  # slope of the leaky variants below 0 (and above 1 for leaky_step_relu), as in the study
 

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, fields
 
 from aetui.errors import ConfigError
-from kernels.activations import ACTIVATIONS
+from kernels.activation_codes import ACTIVATIONS
 
 OUTPUT_ACTIVATIONS = ("same", "sigmoid", "linear")
 # The KL sparsity penalty compares a unit's mean code with a target rate: codes must lie in [0, 1].

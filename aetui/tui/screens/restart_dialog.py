@@ -17,7 +17,7 @@ from aetui.model.config import DEFAULT_LR
 from aetui.render import DisplayMode, format_si
 from aetui.model.config import restart_weight_scale
 from aetui.tui.widgets.snapshots_pane import listed
-from kernels.activations import ACTIVATIONS
+from kernels.activation_codes import ACTIVATIONS
 
 CURRENT = "current"
 

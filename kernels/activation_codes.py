@@ -14,3 +14,5 @@ ACTIVATIONS = (
     "elu",
 )
 SIGMOID, TANH, RELU, LEAKY_RELU, STEP_RELU, LEAKY_STEP_RELU, LINEAR, ABS, SOFTPLUS, ELU = range(10)
+
+LEAK = 0.2  # slope of the leaky variants below 0 (and above 1 for leaky_step_relu), as in the study

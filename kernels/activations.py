@@ -6,9 +6,7 @@ from numba import njit
 from kernels.fastmath import FASTMATH, fast_exp, log1p_unit
 
 from kernels.activation_codes import (  # noqa: F401  (re-exported: kernels name them from here)
-    ABS, ACTIVATIONS, ELU, LEAKY_RELU, LEAKY_STEP_RELU, LINEAR, RELU, SIGMOID, SOFTPLUS, STEP_RELU, TANH)
-
-LEAK = 0.2  # slope of the leaky variants below 0 (and above 1 for leaky_step_relu), as in the study
+    ABS, ACTIVATIONS, ELU, LEAK, LEAKY_RELU, LEAKY_STEP_RELU, LINEAR, RELU, SIGMOID, SOFTPLUS, STEP_RELU, TANH)
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from aetui.study.metrics import code_metrics
-from aetui.model.reference import activate  # the NumPy twin of the kernels' activations, tested against them
+from aetui.model.activations import activate  # the NumPy twin of the kernels' activations, tested against them
 
 SATURATED_MARGIN = 1e-3  # a bounded unit within this of its upper bound on every input is saturated
 

@@ -16,6 +16,14 @@ DIVERGED = "DIVERGED"
 STOPPED = "STOPPED"
 
 
+@dataclass(frozen=True)
+class Notice:
+    """The outcome of a command, for the UI to show: severity is 'information', 'warning' or 'error'."""
+
+    text: str
+    severity: str = "information"
+
+
 @dataclass(frozen=True, eq=False)
 class HistoryView:
     """Copies of the history's columns; rebuilt only when the history changed."""
@@ -63,5 +71,7 @@ class Frame:
     recon_labels: tuple[str, ...]
     recon_inputs: np.ndarray  # (k, visible) in [0, 1]
     recon_outputs: np.ndarray  # (k, visible)
+    path: str = ""  # the session's folder (snapshots and exports are read and written there)
+    saved_samples: int | None = None  # samples in the last save that worked (None: never saved)
     save_error: str | None = None  # why the last save failed, until one works
     compile_note: str = ""  # while COMPILING: which kernel, how far

@@ -62,3 +62,37 @@ def _holder(fd: int) -> int | None:
     except OSError:
         return None
     return int(text) if text.isdigit() else None
+
+
+def lock_holder(folder: Path) -> int | None:
+    """The pid of the live process holding FOLDER's lock, or None when nobody holds it.
+
+    Only a file whose pid is alive is probed with a shared lock (dropped at once), so a stale
+    file costs nothing and a probe rarely meets a process taking the lock at the same moment.
+    """
+    try:
+        fd = os.open(Path(folder) / LOCK_FILE, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        pid = _holder(fd)
+        if pid is None or not _alive(pid):
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return pid
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -11,37 +11,30 @@ import queue
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
 
 
 from aetui.errors import AetuiError
-from aetui.training.frame import COMPILING, PAUSED, RUNNING, STOPPED, Frame
+from aetui.training.frame import COMPILING, PAUSED, RUNNING, STOPPED, Frame, Notice
 from aetui.training.loop import AUTOSAVE_SECONDS, Action, Steering, run_loop
 from aetui.training.trainer import Trainer
 
 RECONSTRUCT_EVERY = 0.25  # seconds between reconstruction refreshes in frames
 IDLE_WAIT = 0.05  # seconds the paused thread waits for a command before looking again
-
-
-@dataclass(frozen=True)
-class Notice:
-    """The outcome of a command, for the UI to show: severity is 'information', 'warning' or 'error'."""
-
-    text: str
-    severity: str = "information"
+MAX_NOTICES = 200  # notices kept for the UI when nobody reads them (a headless run)
 
 
 class TrainingRunner:
     """Owns the training thread for one Trainer."""
 
     def __init__(self, trainer: Trainer, *, threads: int = 1, autosave_seconds: float = AUTOSAVE_SECONDS,
-                 paused: bool = False, compile_first: bool = True):
+                 paused: bool = False, compile_first: bool = True, samples: int | None = None):
         self.trainer = trainer
         self.threads = threads
         self.autosave_seconds = autosave_seconds
+        self.samples = samples  # train this many more samples, then end (None: until stopped)
         self._paused = paused
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
-        self._notices: deque[Notice] = deque()
+        self._notices: deque[Notice] = deque(maxlen=MAX_NOTICES)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._compiling = compile_first
@@ -52,6 +45,7 @@ class TrainingRunner:
         self.error: BaseException | None = None
         self.save_error: str | None = None  # why the last save failed; None once one works
         self.compile_note = ""  # which kernel is compiling, how far (a first run only)
+        self.trained_from: float | None = None  # time.perf_counter() when training could begin
         self.frame: Frame = self._make_frame()
 
     # -- life cycle -----------------------------------------------------------------------------
@@ -131,8 +125,10 @@ class TrainingRunner:
 
     # -- the thread ----------------------------------------------------------------------------------
     def _run(self) -> None:
+        if not self._compiling:
+            self.trained_from = time.perf_counter()
         try:
-            run_loop(self.trainer, _RunnerSteering(self), threads=self.threads,
+            run_loop(self.trainer, _RunnerSteering(self), samples=self.samples, threads=self.threads,
                      autosave_seconds=self.autosave_seconds, warm=self._compiling)
         except BaseException as exc:  # a bug: keep it for the UI to report, don't die silently
             self.error = exc
@@ -239,6 +235,7 @@ class _RunnerSteering(Steering):
         self.runner._publish()
 
     def compiled(self) -> None:
+        self.runner.trained_from = time.perf_counter()
         self.runner._compiling = False
         self.runner.compile_note = ""
         self.runner._publish()

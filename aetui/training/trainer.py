@@ -293,7 +293,7 @@ class Trainer:
             data_name=s.config.data, W=s.state.W.copy(), b=s.state.b.copy(), c=s.state.c.copy(), history=view,
             snapshots=tuple(dict(x, problem=self.damaged_snapshots[x["name"]]) if x["name"] in self.damaged_snapshots
                             else dict(x) for x in s.snapshots), recon_labels=self._recon_labels,
-            recon_inputs=self._recon_inputs, recon_outputs=recon)
+            recon_inputs=self._recon_inputs, recon_outputs=recon, path=str(s.path), saved_samples=s.saved_samples)
 
 
 def reconstruction_inputs(train: Dataset, heldout: Dataset) -> tuple[tuple[str, ...], np.ndarray]:

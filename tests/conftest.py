@@ -17,6 +17,23 @@ from aetui.sessions.store import SessionStore  # noqa: E402
 from aetui.model.threads import compute_threads  # noqa: E402
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_runtime_dir(tmp_path_factory):
+    """Trainer sockets of the tests in a folder of their own (short: a socket path has <= 107 bytes)."""
+    folder = tmp_path_factory.mktemp("run")
+    os.environ["AETUI_RUNTIME_DIR"] = str(folder)
+    yield folder
+
+
+@pytest.fixture(autouse=True)
+def stop_served_trainers():
+    """Every TrainerServer a test started through tests/helpers is stopped (and saved) after it."""
+    yield
+    from tests.helpers.tui import stop_servers
+
+    stop_servers()
+
+
 @pytest.fixture
 def tui_store(tmp_path) -> SessionStore:
     """An empty session store in a temporary folder."""

@@ -1,4 +1,8 @@
-"""Headless training: a Rich progress bar on stderr, one JSON object on stdout with --json."""
+"""Headless training: a Rich progress bar on stderr, one JSON object on stdout with --json.
+
+The run serves the session's control socket like any trainer, so a dashboard can attach to it
+(`aetui attach NAME`), steer it, detach, or stop it (which ends the run, saved).
+"""
 
 from __future__ import annotations
 
@@ -9,43 +13,47 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from aetui.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK
-from aetui.training.launch import release_trainer
-from aetui.training.loop import Steering, run_loop
+from aetui.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, SaveError
+from aetui.training.frame import COMPILING, DIVERGED, Frame
+from aetui.training.server import TrainerServer
 from aetui.training.trainer import Trainer, last_finite
 
+WATCH_SECONDS = 0.1  # how often the progress bar looks at the trainer's frame
 
-class _ProgressBar(Steering):
-    """The loop's steering for a headless run: a spinner while compiling, then a progress bar."""
+
+class _ProgressBar:
+    """A spinner while the kernels compile, then a progress bar, both from the trainer's frames."""
 
     def __init__(self, console: Console, trainer: Trainer, samples: int, quiet: bool):
-        self.console = console
         self.samples = samples
         self.start = trainer.session.samples
         self.t0 = time.perf_counter()
+        self._compiling = False
         self._status = console.status("loading the kernels...", spinner="dots")
         columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[rate]:>9} samples/s  loss {task.fields[loss]}"), TimeRemainingColumn())
         self.bar = Progress(*columns, console=console, transient=False, disable=quiet)
         self.task = self.bar.add_task(trainer.session.name, total=samples, rate="-", loss="-")
+        self._bar_started = False
 
-    def compiling(self) -> None:
-        self._status.start()
-
-    def compile_progress(self, kernel: str, begun: int, total: int) -> None:
-        self._status.update(f"compiling kernels, first run only ({begun} of about {total}: {kernel})...")
-
-    def compiled(self) -> None:
-        self._status.stop()
-        self.t0 = time.perf_counter()
-        self.bar.start()
-
-    def after_chunk(self, trainer: Trainer) -> None:
-        done = trainer.session.samples - self.start
+    def show(self, frame: Frame) -> None:
+        if frame.state == COMPILING:
+            if not self._compiling:
+                self._compiling = True
+                self._status.start()
+            if frame.compile_note:
+                self._status.update(f"{frame.compile_note}...")
+            return
+        if not self._bar_started:
+            self._status.stop()
+            self.t0 = time.perf_counter()
+            self.start = frame.samples
+            self.bar.start()
+            self._bar_started = True
+        done = frame.samples - self.start
         rate = done / max(time.perf_counter() - self.t0, 1e-9)
-        held = trainer.history_view().heldout_loss
         self.bar.update(self.task, completed=min(done, self.samples), rate=f"{rate:,.0f}",
-                        loss=f"{held[-1]:.4f}" if held.size else "-")
+                        loss="-" if frame.heldout_loss is None else f"{frame.heldout_loss:.4f}")
 
     def close(self) -> None:
         self._status.stop()
@@ -56,35 +64,53 @@ def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: b
     """Train `samples` more samples; Ctrl-C stops early. Saves at the end; returns the exit code."""
     console = Console(stderr=True)
     session = trainer.session
-    interrupted = False
-    display = _ProgressBar(console, trainer, samples, quiet=not console.is_terminal and as_json)
     start_samples = session.samples
+    interrupted = False
+    try:
+        server = TrainerServer(trainer, threads=threads, samples=samples).start()
+    except BaseException:
+        trainer.session.unlock()
+        raise
+    display = _ProgressBar(console, trainer, samples, quiet=not console.is_terminal and as_json)
     try:
         try:
-            run_loop(trainer, display, samples=samples, threads=threads)
+            while not server.finished:
+                frame = server.runner.frame
+                display.show(frame)
+                # The target reached (the runner's loop ended), or diverged with nobody to restart it.
+                if not server.runner.alive or (frame.state == DIVERGED and server.clients == 0):
+                    break
+                time.sleep(WATCH_SECONDS)
         except KeyboardInterrupt:
             interrupted = True
         finally:
             display.close()
-        seconds = time.perf_counter() - display.t0
-        done = session.samples - start_samples
-        # Final report point so the summary's held-out loss is for the final weights.
-        heldout = trainer.heldout_loss()
+        began = server.runner.trained_from
+        seconds = time.perf_counter() - began if began is not None else 0.0
     finally:
         # Ctrl-C during the save must not leave a half-written session: the save is atomic, and
         # a second Ctrl-C is ignored until it is done.
         old = signal.signal(signal.SIGINT, signal.SIG_IGN)
         try:
-            release_trainer(trainer)
+            stopped_elsewhere = server.finished
+            if not stopped_elsewhere:
+                server.runner.halt()
+            # Held-out loss over all of the held-out set, for the final weights (the runner is halted).
+            heldout = trainer.heldout_loss()
+            outcome = server.stop(save=True, keep_training=False)
+            server.close_clients()
         finally:
             signal.signal(signal.SIGINT, old)
+    if outcome.error:
+        raise SaveError(outcome.error)
+    done = session.samples - start_samples
     view = trainer.history_view()
     summary = {
         "session": session.name, "path": str(session.path), "lineage": session.lineage_label(),
         "samples": done, "total_samples": session.samples, "seconds": round(seconds, 3),
         "samples_per_second": round(done / seconds, 1) if seconds > 0 else None,
         "train_loss": last_finite(view.train_loss), "heldout_loss": heldout, "diverged": session.diverged,
-        "interrupted": interrupted, "epoch": trainer.epoch,
+        "interrupted": interrupted, "stopped_from_dashboard": stopped_elsewhere, "epoch": trainer.epoch,
         "heldout_samples": len(trainer.heldout_set),  # the final held-out loss is over all of them
         "report_share": round(trainer.budget.share_spent(), 4),
     }
@@ -93,8 +119,9 @@ def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: b
     if as_json:
         print(json.dumps(summary))
     else:
+        how = "; stopped from a dashboard" if stopped_elsewhere else ""
         console.print(f"{session.name}: {summary['total_samples']:,} samples, held-out loss {heldout:.4f}, "
-                      f"{summary['samples_per_second'] or 0:,.0f} samples/s; saved in {session.path}")
+                      f"{summary['samples_per_second'] or 0:,.0f} samples/s; saved in {session.path}{how}")
     if interrupted:
         return EXIT_INTERRUPTED
     return EXIT_FAILURE if session.diverged else EXIT_OK

@@ -12,6 +12,8 @@ from aetui.errors import EXIT_INTERRUPTED, AetuiError
 # The modules import the core inside run(), so building the parser stays cheap.
 COMMANDS = {
     "train": "aetui.cli.train",
+    "attach": "aetui.cli.attach",
+    "stop": "aetui.cli.stop",
     "sessions": "aetui.cli.sessions",
     "bench": "aetui.cli.bench",
     "experiment": "aetui.cli.experiment",

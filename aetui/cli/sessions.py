@@ -23,6 +23,7 @@ def run(args) -> int:
     from rich.table import Table
 
     from aetui.sessions.store import SessionStore
+    from aetui.training.process import running
 
     store = SessionStore(args.sessions_dir)
     console = Console()
@@ -30,21 +31,24 @@ def run(args) -> int:
         if args.name:
             raise ConfigError("`aetui sessions` takes no name; use `aetui sessions show NAME`")
         rows = store.summaries()
+        live = {r.name: running(store.path(r.name)) for r in rows}
         if args.json:
-            print(json.dumps([r.__dict__ for r in rows]))
+            print(json.dumps([_listed(r, live[r.name]) for r in rows]))
             return 0
         if not rows:
             console.print(f"no sessions in {store.root}")
             return 0
         table = Table(title=f"sessions in {store.root}")
-        for col in ("name", "lineage", "samples", "held-out loss", "last saved"):
+        for col in ("name", "lineage", "samples", "held-out loss", "last saved", "running"):
             table.add_column(col, justify="right" if col in ("samples", "held-out loss") else "left")
         for r in rows:
+            hello = live[r.name]
             if r.problem:
-                table.add_row(r.name, f"[red]unreadable: {r.problem}[/red]", "", "", "")
+                table.add_row(r.name, f"[red]unreadable: {r.problem}[/red]", "", "", "", _running(hello))
             else:
-                table.add_row(r.name, r.lineage, f"{r.samples:,}", "-" if r.heldout_loss is None else f"{r.heldout_loss:.4f}",
-                              r.saved or "-")
+                samples = r.samples if hello is None else hello.samples
+                table.add_row(r.name, r.lineage, f"{samples:,}", "-" if r.heldout_loss is None else f"{r.heldout_loss:.4f}",
+                              r.saved or "-", _running(hello))
         console.print(table)
         return 0
     if not args.name:
@@ -122,3 +126,19 @@ def event_details(e: dict) -> str:
     if kind == "save_failed":
         return e["error"]
     return ""
+
+
+def _listed(summary, hello) -> dict:
+    """One session for `sessions --json`: the summary, live counts and the trainer when running."""
+    out = dict(summary.__dict__, running=hello is not None)
+    if hello is not None:
+        out.update(samples=hello.samples, pid=hello.pid, socket=hello.socket, state=hello.state,
+                   samples_per_second=round(hello.samples_per_second, 1), dashboards=hello.clients)
+    return out
+
+
+def _running(hello) -> str:
+    if hello is None:
+        return ""
+    watched = f", {hello.clients} dashboard{'s' if hello.clients != 1 else ''}" if hello.clients else ""
+    return f"{hello.state.lower()}, {hello.samples_per_second:,.0f}/s, pid {hello.pid}{watched}"

@@ -1,52 +1,61 @@
-"""`aetui train` (and plain `aetui`): the dashboard, or a headless run with --headless."""
+"""`aetui train` (and plain `aetui`): the dashboard, a headless run, or a run in the background.
+
+The dashboard starts the session's trainer as a process of its own and attaches to it; when the
+session is running already, it attaches to that one.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 
+from aetui.cli.dashboard import add_dashboard_options, run_attached
 from aetui.cli.options import add_config_options, add_sessions_dir, add_threads, config_from_args, positive_int
 from aetui.errors import ConfigError
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("train", help="train in the dashboard (default) or --headless")
+    p = subparsers.add_parser("train", help="train in the dashboard (default), --headless or --detach")
     add_config_options(p)
     r = p.add_argument_group("run")
-    r.add_argument("--session", help="session name: resumed if it exists, else created")
+    r.add_argument("--session", help="session name: resumed if it exists (attached if running), else created")
     add_sessions_dir(r)
     r.add_argument("--samples", type=positive_int, help="train this many more samples (headless default 100000)")
     add_threads(r, "compute threads for the kernels and BLAS (default 1; leave a core for the dashboard)")
-    r.add_argument("--headless", action="store_true", help="no dashboard: progress bar on stderr")
+    r.add_argument("--headless", action="store_true", help="no dashboard: progress bar on stderr (attachable)")
+    r.add_argument("--detach", action="store_true", help="start training in the background and return; "
+                   "attach later with aetui attach NAME")
     r.add_argument("--json", action="store_true", help="headless: print one JSON summary on stdout")
-    r.add_argument("--ascii", action="store_true", help="dashboard: ASCII-only drawing")
+    add_dashboard_options(r)
     return p
 
 
 def run(args) -> int:
     from aetui.sessions.store import SessionStore
-    from aetui.training.launch import acquire_trainer
 
     if args.json and not args.headless:
         raise ConfigError("--json goes with --headless")
     if args.samples is not None and not args.headless:
         raise ConfigError("--samples goes with --headless (the dashboard trains until you quit)")
+    if args.headless and args.detach:
+        raise ConfigError("--detach and --headless do not go together: --detach already runs without a terminal")
     config, explicit = config_from_args(args)
     store = SessionStore(args.sessions_dir)
-    trainer = acquire_trainer(store, args.session, config, explicit)
     if args.headless:
         from aetui.cli.headless import run_headless
+        from aetui.training.launch import acquire_trainer
 
+        trainer = acquire_trainer(store, args.session, config, explicit)
         return run_headless(trainer, samples=args.samples or 100_000, threads=args.threads, as_json=args.json)
-    from aetui.tui.app import run_dashboard
+    if args.detach:
+        from aetui.training.process import start_trainer
 
-    code = run_dashboard(trainer, store=store, threads=args.threads, force_ascii=args.ascii)
-    if args.fast_exit:
-        # The session is saved and unlocked: skip the ~0.3 s interpreter teardown with Numba and
-        # LLVM loaded, so q returns to the shell promptly.
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    return code
+        hello = start_trainer(store, args.session, config, explicit, threads=args.threads)
+        print(f"session {hello.session} trains in the background (pid {hello.pid}).\n"
+              f"  watch it:  aetui attach {hello.session}\n"
+              f"  stop it:   aetui stop {hello.session}")
+        return 0
+    from aetui.training.process import open_trainer
 
+    store.check_root()
+    link = open_trainer(store, args.session, config, explicit, threads=args.threads)
+    return run_attached(link, store, args)

@@ -1,8 +1,9 @@
-"""The dashboard app: panes fed from the runner's frames on timers, keys sent as runner commands.
+"""The dashboard app: a client of the session's trainer, which trains in a process of its own.
 
-The UI thread never waits for the training thread: it reads `runner.frame` (replaced
-atomically) and `runner.notices()` on a timer and queues commands. Only quitting and switching
-sessions stop the runner (the switch in a thread worker).
+The UI thread never waits for the trainer: it reads `link.frame` (replaced whole by the
+client's polling thread) and `link.notices()` on a timer and queues commands. Only stopping
+(q, opening another session) waits for the trainer's answer, because it saves the session.
+`d` (or a hang-up of the terminal) detaches: the dashboard goes, training goes on.
 """
 
 from __future__ import annotations
@@ -10,25 +11,25 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
+from pathlib import Path
+from typing import Callable
 
 from textual import on, work
 from textual.app import App, ComposeResult
 from textual.screen import ModalScreen
 
-from aetui.errors import AetuiError, SaveError
-from aetui.training.frame import COMPILING, DIVERGED, Frame
-from aetui.training.launch import release_trainer, acquire_trainer
+from aetui.errors import AetuiError
+from aetui.training.client import TrainerClient
+from aetui.training.frame import COMPILING, DIVERGED, STOPPED, Frame
 from aetui.render import DisplayMode
 from aetui.sessions.atomic import why, write_bytes
-from aetui.training.loop import AUTOSAVE_SECONDS
-from aetui.training.runner import TrainingRunner
 from aetui.sessions.store import SessionStore
-from aetui.training.trainer import Trainer
 from aetui.tui import keys, refresh_rates as rates
 from aetui.tui.screens.divergence_offer import ADJUST, DivergenceOffer, suggest_recovery
 from aetui.tui.screens.help_screen import HelpScreen
 from aetui.tui.screens.session_picker import SessionPicker
 from aetui.tui.screens.restart_dialog import RestartDialog, RestartRequest
+from aetui.tui.screens.trainer_gone import RESUME, TrainerGone
 from aetui.tui.screens.unsaved_quit import DISCARD, RETRY, UnsavedQuit
 from aetui.tui.terminal import display_mode, use_ascii_widgets
 from aetui.tui.widgets.bias_pane import BiasPane
@@ -41,6 +42,11 @@ from aetui.tui.widgets.recon_pane import ReconPane
 from aetui.tui.widgets.snapshots_pane import SnapshotsPane
 from aetui.tui.widgets.status_bar import StatusBar
 
+# How the dashboard ended, for the command to say what became of the training.
+STOPPED_BY_US = "stopped"  # q: training stopped and saved (or the user chose to lose it)
+DETACHED = "detached"  # d or a hang-up: training goes on
+GONE = "gone"  # the trainer was already gone (killed, crashed or stopped elsewhere)
+
 PANES = ("loss", "bias", "filters", "recon", "snapshots")  # order of the tabs and of keys 1-5
 PANE_TITLES = ("loss", "biases", "filters", "reconstructions", "snapshots")
 WIDE = (100, 36)  # at least this many columns and lines show all panes at once; else tabs
@@ -51,30 +57,29 @@ DASHBOARD_ACTIONS = {k.action.split("(")[0] for k in keys.KEYS} | {"show_pane", 
 
 
 class AetuiApp(App[int]):
-    """The dashboard for one Trainer at a time (`o` switches to another session of `store`)."""
+    """The dashboard for one trainer at a time (`o` switches to another session of `store`)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "aetui"
     BINDINGS = keys.bindings()
     ENABLE_COMMAND_PALETTE = False
 
-    def __init__(self, trainer: Trainer, *, store: SessionStore, threads: int = 1, force_ascii: bool = False,
-                 mode: DisplayMode | None = None, start_paused: bool = False,
-                 autosave_seconds: float = AUTOSAVE_SECONDS) -> None:
+    def __init__(self, link: TrainerClient, *, store: SessionStore, open_trainer: Callable[[str], TrainerClient],
+                 force_ascii: bool = False, mode: DisplayMode | None = None, stop_on_hangup: bool = False) -> None:
         # Before App.__init__, which removes NO_COLOR from the environment.
         self.mode = mode if mode is not None else display_mode(force_ascii)
         super().__init__()
-        self.trainer = trainer
+        self.link: TrainerClient | None = link
         self.store = store
-        self.threads = threads
-        self.start_paused = start_paused
-        self.autosave_seconds = autosave_seconds
-        self.runner: TrainingRunner | None = None
+        self.open_trainer = open_trainer  # name -> a client of that session's trainer (started if need be)
+        self.stop_on_hangup = stop_on_hangup
+        self.session = link.session
+        self.trainer_pid = link.hello.pid
+        self.ended: str | None = None  # STOPPED_BY_US, DETACHED or GONE once the app exits
         self.frame: Frame | None = None
         self.narrow = False
         self.active_pane = PANES.index("filters")
         self.switching: str | None = None  # name of the session being opened
-        self._session_closed = False
         self._pane_map: dict = {}
         self._tick_timers: list = []
         self._ticks = 0
@@ -82,10 +87,9 @@ class AetuiApp(App[int]):
         self.solo: str | None = None  # large terminals: the one pane shown enlarged (keys 1-5)
         self._drawn_at: dict[str, float] = {}  # pane -> time.monotonic() of its last redraw
         self._offered = 0  # divergences offered so far (count of "diverged" events)
-        self._want_paused = start_paused
+        self._gone_shown = False  # the trainer-gone dialog was offered for this link
         self._lr_target: tuple[float, float] | None = None  # (lr, time requested)
-        self.training_error: BaseException | None = None  # the training thread's, if it failed
-        self.hangup_error: str | None = None  # a save that failed when the terminal went away
+        self.training_error: str | None = None  # the training thread's failure, as the trainer said
         if not self.mode.unicode:
             self.add_class("-ascii")
             use_ascii_widgets()
@@ -104,7 +108,7 @@ class AetuiApp(App[int]):
 
     def on_mount(self) -> None:
         self._pane_map = {name: self.query_one(f"#{name}") for name in PANES}
-        self._start_runner(self.trainer)
+        self._attach(self.link)
         self._apply_layout()
         self.filters.focus()
         self._catch_hangup()
@@ -112,7 +116,7 @@ class AetuiApp(App[int]):
         self._draw_all()
 
     def _catch_hangup(self) -> None:
-        """A closed terminal or SSH link (SIGHUP) or a kill (SIGTERM) quits like q: saving first."""
+        """A closed terminal or SSH link (SIGHUP) or a kill (SIGTERM): detach (or stop, if asked)."""
         try:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGHUP, signal.SIGTERM):
@@ -146,7 +150,7 @@ class AetuiApp(App[int]):
 
     def _draw_all(self) -> None:
         """Redraw every visible pane whose data or view changed (after layout changes, switches)."""
-        if self.frame is None or self.runner is None:
+        if self.frame is None:
             return
         now = time.monotonic()
         for name, pane in self._pane_map.items():
@@ -162,10 +166,10 @@ class AetuiApp(App[int]):
         return self._pane_map[name]
 
     def _tick(self) -> None:
-        """Poll the runner; then redraw at most one pane: the most overdue one that changed."""
+        """Poll the link; then redraw at most one pane: the most overdue one that changed."""
         self._ticks += 1
         self._poll(status=self._ticks % rates.STATUS_EVERY == 0)
-        if self.frame is None or self.runner is None:
+        if self.frame is None:
             return
         now = time.monotonic()
         due = sorted((now - self._drawn_at.get(name, 0.0) - interval, name)
@@ -177,63 +181,100 @@ class AetuiApp(App[int]):
                 self._drawn_at[name] = now
                 break
 
-    # -- the runner -----------------------------------------------------------------------------------
-    def _start_runner(self, trainer: Trainer, *, compile_first: bool = True) -> None:
-        self.trainer = trainer
-        self.runner = TrainingRunner(trainer, threads=self.threads, autosave_seconds=self.autosave_seconds,
-                                     paused=self._want_paused, compile_first=compile_first)
-        self.runner.start()
-        self.frame = self.runner.frame
+    # -- the trainer -----------------------------------------------------------------------------------
+    def _attach(self, link: TrainerClient) -> None:
+        self.link = link
+        self.session = link.session
+        self.trainer_pid = link.hello.pid
+        self._gone_shown = False
+        if link.frame is not None:
+            self.frame = link.frame
         if not self._tick_timers:
             self._tick_timers = [self.set_interval(1 / rates.TICK_HZ, self._tick)]
 
-    def stop_training(self, *, save: bool = True) -> None:
-        """Stop the runner, save and release the session; safe to call more than once.
+    def stop_training(self, save: bool = True) -> dict | None:
+        """Ask the trainer to stop and save; its outcome, or None when it is gone already.
 
-        A save that fails raises SaveError and keeps the session open (and locked), so the
-        caller can retry, go on training (_resume_training) or quit without saving.
+        Once it stopped, the dashboard is detached from it; when the save failed, training goes
+        on and the outcome says why.
         """
-        runner, self.runner = self.runner, None
-        for timer in self._tick_timers:
-            timer.stop()
-        self._tick_timers = []
-        owned = True
-        if runner is not None:
-            self.training_error = runner.error
-            # While compiling (on dummy arrays) there is no chunk to wait for.
-            owned = runner.halt(timeout=0.0 if runner.compiling else 0.4)
-        if self._session_closed or self.trainer is None:
-            return
-        # A thread still inside a chunk owns the state: don't save under it.
-        if save and owned and self.trainer.session.dirty:
-            self.trainer.save()
-        self._session_closed = True
-        release_trainer(self.trainer, save=False)
+        link = self.link
+        if link is None:
+            return None
+        try:
+            outcome = link.stop(save=save)
+        except AetuiError as exc:  # gone meanwhile: the last save on disk is what there is
+            self.notify(str(exc), severity="error")
+            return None
+        if outcome["stopped"]:
+            self._detach()
+        return outcome
 
-    def _resume_training(self) -> None:
-        """After a refused quit: the same trainer goes on in a new runner thread."""
-        self._start_runner(self.trainer, compile_first=False)
-        self._poll()
+    def _detach(self) -> None:
+        link, self.link = self.link, None
+        if link is not None:
+            link.close()
 
     def state_word(self) -> str:
         if self.switching:
             return "OPENING"
-        if self.runner is not None and self.runner.error is not None:
+        link = self.link
+        if link is not None and link.stopped is not None:
+            return STOPPED
+        if link is None or link.gone is not None:
+            return "GONE"
+        if link.error is not None:
             return "ERROR"
         return self.frame.state if self.frame is not None else COMPILING
 
     def _poll(self, status: bool = True) -> None:
-        runner = self.runner
-        if runner is None:
+        link = self.link
+        if link is None:
             return
-        frame = runner.frame
+        frame = link.frame
+        for notice in link.notices():
+            self.notify(notice.text, severity=notice.severity, timeout=8 if notice.severity == "error" else 4)
+        if frame is None:
+            return
         state_changed = self.frame is None or frame.state != self.frame.state
         self.frame = frame
-        for notice in runner.notices():
-            self.notify(notice.text, severity=notice.severity, timeout=8 if notice.severity == "error" else 4)
         if status or state_changed:
             self.query_one(StatusBar).update_status(frame, self.state_word())
         self._offer_divergence(frame)
+        self._offer_resume(link)
+
+    def _offer_resume(self, link: TrainerClient) -> None:
+        """The trainer is gone (killed, crashed, stopped elsewhere): say so, offer to resume."""
+        if self._gone_shown or self.switching or (link.gone is None and link.stopped is None):
+            return
+        if isinstance(self.screen, ModalScreen):
+            return
+        self._gone_shown = True
+        self.query_one(StatusBar).update_status(self.frame, self.state_word())
+        if link.stopped is not None:
+            title, message = "Training was stopped", f"Session {self.session} was stopped from another dashboard."
+            saved = link.stopped.get("saved_samples")
+        else:
+            title = "The trainer is gone"
+            message = (f"The trainer of session {self.session} (pid {link.hello.pid}) ended unexpectedly "
+                       f"({link.gone.rsplit(': ', 1)[-1]}).")
+            saved = self._saved_on_disk()
+        self.push_screen(TrainerGone(title, message, saved), self._gone_choice)
+
+    def _saved_on_disk(self) -> int | None:
+        try:
+            summary = next((s for s in self.store.summaries() if s.name == self.session), None)
+        except OSError:
+            return None
+        return None if summary is None or summary.problem else summary.samples
+
+    def _gone_choice(self, choice: str | None) -> None:
+        if choice == RESUME:
+            self._open_chosen(self.session, stop_current=False)
+        else:
+            self.ended = GONE
+            self._detach()
+            self.exit(0)
 
     def _offer_divergence(self, frame: Frame) -> None:
         if frame.state != DIVERGED or self.switching or isinstance(self.screen, ModalScreen):
@@ -267,9 +308,13 @@ class AetuiApp(App[int]):
         if self.switching:
             self._refuse(f"{what}: opening session {self.switching}, wait a moment")
             return True
-        if self.runner is None or self.frame is None:
+        link = self.link
+        if link is None or self.frame is None:
             return True
-        if self.runner.error is not None:
+        if link.gone is not None or link.stopped is not None:
+            self._refuse(f"{what}: the trainer is gone; q quits")
+            return True
+        if link.error is not None:
             self._refuse(f"{what}: the training thread stopped after an error; q quits (and saves)")
             return True
         if not compiling_ok and self.frame.state == COMPILING:
@@ -284,27 +329,27 @@ class AetuiApp(App[int]):
     def action_toggle_pause(self) -> None:
         if self._busy("pause", compiling_ok=True, diverged_ok=False):
             return
-        self._want_paused = not self.runner.paused
-        if self._want_paused:
-            self.runner.pause()
+        pause = not self.link.paused
+        if pause:
+            self.link.pause()
         else:
-            self.runner.resume()
+            self.link.resume()
         if self.frame.state == COMPILING:
-            self.notify("training will start paused" if self._want_paused else "training will start when compiled",
+            self.notify("training will start paused" if pause else "training will start when compiled",
                         timeout=3)
 
     def action_step(self) -> None:
         if self._busy("step", diverged_ok=False):
             return
-        if not self.runner.paused:
+        if not self.link.paused:
             self._refuse("n trains one chunk while paused: press space to pause first")
             return
-        self.runner.step()
+        self.link.step()
 
     def action_snapshot(self) -> None:
         if self._busy("snapshot"):
             return
-        self.runner.snapshot()
+        self.link.snapshot()
 
     def action_restart(self) -> None:
         if self._busy("restart"):
@@ -318,9 +363,9 @@ class AetuiApp(App[int]):
         self.push_screen(dialog, self._restart)
 
     def _restart(self, request: RestartRequest | None) -> None:
-        if request is None or self.runner is None:
+        if request is None or self.link is None:
             return
-        self.runner.restart(request.activation, request.source, request.weight_scale, request.reset_biases,
+        self.link.restart(request.activation, request.source, request.weight_scale, request.reset_biases,
                             request.lr)
         self._lr_target = None
 
@@ -332,7 +377,7 @@ class AetuiApp(App[int]):
             base = self._lr_target[0]  # a change not yet in a frame
         lr = base * factor
         self._lr_target = (lr, time.monotonic())
-        self.runner.set_lr(lr)
+        self.link.set_lr(lr)
 
     def action_lr_up(self) -> None:
         self._change_lr(keys.LR_FACTOR)
@@ -340,16 +385,25 @@ class AetuiApp(App[int]):
     def action_lr_down(self) -> None:
         self._change_lr(1 / keys.LR_FACTOR)
 
+    def action_detach(self) -> None:
+        """Leave the dashboard; training goes on in its own process."""
+        if self.link is None or self.link.gone is not None or self.link.stopped is not None:
+            self.action_quit()
+            return
+        self.ended = DETACHED
+        self._detach()
+        self.exit(0)
+
     def action_save(self) -> None:
         if self._busy("save", compiling_ok=True):
             return
-        self.runner.save()
+        self.link.save()
 
     def action_export(self) -> None:
         if self._busy("export", compiling_ok=True):
             return
         frame = self.frame
-        out_dir = self.trainer.session.path / "exports" / f"{frame.samples}"
+        out_dir = Path(frame.path) / "exports" / f"{frame.samples}"
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
             write_bytes(out_dir / "screen.svg", self.export_screenshot().encode())
@@ -446,17 +500,18 @@ class AetuiApp(App[int]):
         if current is not None and current.name == event.name:
             self._set_comparison(None)
             return
-        self._load_snapshot(self.trainer, event.name)
+        if self.link is not None:
+            self._load_snapshot(self.link, event.name)
 
     @work(thread=True, exclusive=True, group="snapshot")
-    def _load_snapshot(self, trainer: Trainer, name: str) -> None:
+    def _load_snapshot(self, link: TrainerClient, name: str) -> None:
+        # The trainer reads it: a snapshot just taken may not be on disk yet.
         try:
-            record, state = trainer.session.read_snapshot(name)
+            record, W, b = link.snapshot_weights(name)
         except AetuiError as exc:
             self.call_from_thread(self.notify, str(exc), severity="error")
             return
-        cmp = Comparison(name, int(record.get("samples", 0)), record.get("activation", "?"), trainer.session.name,
-                         state.W, state.b)
+        cmp = Comparison(name, int(record.get("samples", 0)), record.get("activation", "?"), link.session, W, b)
         self.call_from_thread(self._set_comparison, cmp)
 
     def _set_comparison(self, cmp: Comparison | None) -> None:
@@ -477,73 +532,76 @@ class AetuiApp(App[int]):
         except OSError as exc:
             self.notify(f"cannot list sessions in {self.store.root}: {exc}", severity="error")
             return
-        self.push_screen(SessionPicker(summaries, self.trainer.session.name, str(self.store.root)),
-                         self._open_chosen)
+        self.push_screen(SessionPicker(summaries, self.session, str(self.store.root)), self._open_chosen)
 
-    def _open_chosen(self, name: str | None) -> None:
-        if not name:
+    def _open_chosen(self, name: str | None, stop_current: bool = True) -> None:
+        if not name or (stop_current and name == self.session):
             return
         self.switching = name
-        self.query_one(StatusBar).update_status(self.frame, self.state_word())
-        self._switch_session(name)
+        if self.frame is not None:
+            self.query_one(StatusBar).update_status(self.frame, self.state_word())
+        self._switch_session(name, stop_current)
 
     @work(thread=True, exclusive=True, group="switch")
-    def _switch_session(self, name: str) -> None:
-        old_runner, old_trainer = self.runner, self.trainer
+    def _switch_session(self, name: str, stop_current: bool) -> None:
+        # The other session's trainer first: when it cannot start, the current one goes on.
         try:
-            new = acquire_trainer(self.store, name, old_trainer.config, {})
-        except AetuiError as exc:
+            link = self.open_trainer(name)
+        except (AetuiError, OSError) as exc:
             self.call_from_thread(self._switch_failed, f"cannot open {name}: {exc}")
             return
-        except OSError as exc:
-            self.call_from_thread(self._switch_failed, f"cannot open {name}: {exc}")
-            return
-        try:
-            if old_runner is not None:
-                old_runner.stop(timeout=0.4, save=True)
-            release_trainer(old_trainer, save=old_runner is None or not old_runner.alive)
-        except SaveError as exc:  # this session stays open and goes on training; the other is let go
-            release_trainer(new, save=False)
-            self.call_from_thread(self._switch_failed, f"cannot open {name}: {exc}", resume=True)
-            return
-        self.call_from_thread(self._switched, new)
+        link.wait_frame()
+        self.call_from_thread(self._switched, link, stop_current)
 
-    def _switch_failed(self, message: str, resume: bool = False) -> None:
+    def _switch_failed(self, message: str) -> None:
         self.switching = None
-        if resume:
-            self._resume_training()
         self.notify(message, severity="error", timeout=8)
 
-    def _switched(self, trainer: Trainer) -> None:
+    def _switched(self, link: TrainerClient, stop_current: bool) -> None:
         self.switching = None
-        if self._session_closed:  # the user quit while the session was opening
-            release_trainer(trainer, save=False)
+        if self.ended is not None:  # the user quit while the session was opening
+            link.close()
             return
+        if stop_current and self.link is not None and self.link.gone is None:
+            outcome = self.stop_training(save=True)
+            if outcome is not None and not outcome["stopped"]:  # this one stays; the other goes on alone
+                link.close()
+                self.notify(f"cannot leave {self.session}: {outcome['error']}; session {link.session} trains in the "
+                            f"background (aetui attach {link.session})", severity="error", timeout=10)
+                return
+        self._detach()
         self._offered = 0
         self._lr_target = None
-        self._want_paused = False
         self.filters.set_comparison(None)
         self.filters.zoom = False
         self.filters.selected = 0
         self.pane("snapshots").set_compared(None)
-        self._start_runner(trainer)
-        self.notify(f"opened session {trainer.session.name} ({trainer.session.lineage_label()})", timeout=4)
+        self._attach(link)
+        if link.frame is not None:
+            self.notify(f"opened session {link.session} ({link.frame.lineage})", timeout=4)
         self._poll()
         self._draw_all()
 
     # -- quitting ----------------------------------------------------------------------------------------------
     def action_quit(self) -> None:
-        if self._session_closed:
+        """Stop training (saved) and quit; when the save fails, ask what to do."""
+        if self.switching:
+            self._refuse(f"quit: opening session {self.switching}, wait a moment")
+            return
+        link = self.link
+        if link is None or link.gone is not None:
+            self.ended = GONE
+            self._detach()
             self.exit(0)
             return
-        try:
-            self.stop_training()
-        except SaveError as exc:
-            session = self.trainer.session  # training has halted: these are the final counts
-            self.trainer.note("save_failed", error=str(exc))
-            unsaved = session.samples - (session.saved_samples or 0)
-            self.push_screen(UnsavedQuit(str(exc), max(unsaved, 0)), self._unsaved_choice)
+        self.training_error = link.error
+        outcome = self.stop_training(save=True)
+        if outcome is not None and not outcome["stopped"]:
+            unsaved = (outcome["samples"] or 0) - (outcome["saved_samples"] or 0)
+            self.push_screen(UnsavedQuit(str(outcome["error"]), max(unsaved, 0)), self._unsaved_choice)
             return
+        self.ended = STOPPED_BY_US if outcome is not None else GONE
+        self._detach()
         self.exit(0)
 
     def _unsaved_choice(self, choice: str | None) -> None:
@@ -551,40 +609,39 @@ class AetuiApp(App[int]):
             self.action_quit()
         elif choice == DISCARD:
             self.stop_training(save=False)
+            self.ended = STOPPED_BY_US
+            self._detach()
             self.exit(0)
-        else:
-            self._resume_training()
+        else:  # the trainer went on training when its save failed
             self.notify("training goes on; aetui retries the save at every autosave and on ctrl+s", timeout=6)
 
     def _hang_up(self) -> None:
-        """A closed terminal or SSH link, or a kill: save and quit; nobody is left to ask."""
-        try:
-            self.stop_training()
-        except SaveError as exc:
-            self.hangup_error = str(exc)
-            self.stop_training(save=False)
+        """A closed terminal or SSH link, or a kill: detach (training goes on), or stop if asked to."""
+        if self.stop_on_hangup and self.link is not None and self.link.gone is None:
+            outcome = self.stop_training(save=True)
+            self.ended = STOPPED_BY_US if outcome is not None and outcome["stopped"] else DETACHED
+        else:
+            self.ended = DETACHED
+        self._detach()
         self.exit(0)
 
     def action_force_quit(self) -> None:
         self.action_quit()
 
 
-def run_dashboard(trainer: Trainer, *, store: SessionStore, threads: int = 1, force_ascii: bool = False) -> int:
-    """Run the dashboard on `trainer` until the user quits; the session is saved and closed.
-
-    Returns the app's exit code (0 after `q`). A failure of the training thread is a bug: its
-    exception is re-raised once the terminal is restored and the session saved.
-    """
-    app = AetuiApp(trainer, store=store, threads=threads, force_ascii=force_ascii)
+def run_dashboard(link: TrainerClient, *, store: SessionStore, open_trainer: Callable[[str], TrainerClient],
+                  force_ascii: bool = False, stop_on_hangup: bool = False) -> AetuiApp:
+    """Run the dashboard on `link` until the user quits or detaches; returns the finished app
+    (its `ended` says what became of the training, `session` which session it was)."""
+    app = AetuiApp(link, store=store, open_trainer=open_trainer, force_ascii=force_ascii,
+                   stop_on_hangup=stop_on_hangup)
     try:
-        code = app.run()
+        app.run()
     finally:
-        app.stop_training()
-    if app.training_error is not None:
-        raise app.training_error
-    if app.hangup_error is not None:
-        raise SaveError(app.hangup_error)
-    return int(code if code is not None else (app.return_code or 0))
+        if app.ended is None:  # the app failed: leave the training running, as a detach would
+            app.ended = DETACHED
+        app._detach()
+    return app
 
 
-__all__ = ["AetuiApp", "run_dashboard"]
+__all__ = ["AetuiApp", "run_dashboard", "DETACHED", "GONE", "STOPPED_BY_US"]

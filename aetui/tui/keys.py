@@ -39,9 +39,11 @@ KEYS: tuple[Key, ...] = (
     Key("e", "export", "export", "export pictures: filters, bias development and loss (PNG) and this screen (SVG), "
         "into the session's exports/ folder"),
     Key("ctrl+s", "save", "save", "save the session now (it also autosaves every minute and on quit)", display="^s"),
-    Key("o", "open_session", "open", "open another session (the current one is saved)"),
+    Key("o", "open_session", "open", "open another session (the current one is stopped and saved)"),
     Key("question_mark", "help", "help", "this help", display="?"),
-    Key("q", "quit", "quit", "quit (saves the session; ctrl+c too)"),
+    Key("d", "detach", "detach", "detach: leave the dashboard, training goes on (come back with aetui attach NAME; "
+        "a closed terminal or SSH link detaches too)"),
+    Key("q", "quit", "quit", "quit: stop training, save the session and leave (ctrl+c too)"),
     Key("1,2,3,4,5", "show_pane_key", "pane", "show a pane: 1 loss, 2 bias, 3 filters, 4 reconstructions, "
         "5 snapshots (small terminals: switch tab; large: that pane alone, again or esc: all panes)", display="1-5", bar=False),
     Key("escape", "back", "back", "leave the zoom, the enlarged pane, or the comparison", display="esc", bar=False),

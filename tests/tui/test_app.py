@@ -15,6 +15,7 @@ from aetui.tui.widgets.filters_pane import FiltersPane
 from aetui.tui.widgets.status_bar import StatusBar
 from textual.widgets import Input, OptionList
 
+from aetui.tui.app import STOPPED_BY_US
 from tests.helpers.tui import BIG, SMALL, make_app, record_notices, status_text
 
 
@@ -48,12 +49,12 @@ async def test_space_pauses_and_resumes(tui_make_trainer, tui_store, tui_wait):
     async with app.run_test(size=BIG) as pilot:
         await ready(pilot, tui_wait)
         await pilot.press("space")
-        await tui_wait(pilot, lambda: not app.runner.paused and app.frame.state == RUNNING, what="running")
+        await tui_wait(pilot, lambda: not app.link.paused and app.frame.state == RUNNING, what="running")
         await tui_wait(pilot, lambda: app.frame.samples > 0, what="training")
         app._poll()
         assert " RUNNING " in status_text(app)
         await pilot.press("space")
-        await tui_wait(pilot, lambda: app.runner.paused and app.frame.state == PAUSED, what="paused")
+        await tui_wait(pilot, lambda: app.link.paused and app.frame.state == PAUSED, what="paused")
         app._poll()
         assert " PAUSED " in status_text(app)
         app.stop_training()
@@ -67,14 +68,14 @@ async def test_n_steps_one_chunk_only_while_paused(tui_make_trainer, tui_store, 
         await ready(pilot, tui_wait)
         before = app.frame.samples
         await pilot.press("n")
-        await tui_wait(pilot, lambda: app.runner.frame.samples > before, what="one step")
-        stepped = app.runner.frame.samples
+        await tui_wait(pilot, lambda: app.link.frame.samples > before, what="one step")
+        stepped = app.link.frame.samples
         await pilot.pause(0.3)
-        assert app.runner.frame.samples == stepped  # one chunk, then paused again
+        assert app.link.frame.samples == stepped  # one chunk, then paused again
         assert (stepped - before) % 10 == 0 and stepped - before >= 10
         # While running, n only explains itself.
         await pilot.press("space")
-        await tui_wait(pilot, lambda: not app.runner.paused, what="running")
+        await tui_wait(pilot, lambda: not app.link.paused, what="running")
         await pilot.press("n")
         assert any("pause first" in m and sev == "warning" for m, sev in notes)
         app.stop_training()
@@ -87,7 +88,7 @@ async def test_s_takes_a_user_snapshot(tui_make_trainer, tui_store, tui_wait):
         await ready(pilot, tui_wait)
         await pilot.press("n")
         await pilot.press("s")
-        users = lambda: [s for s in app.runner.frame.snapshots if s["kind"] == "user"]  # noqa: E731
+        users = lambda: [s for s in app.link.frame.snapshots if s["kind"] == "user"]  # noqa: E731
         await tui_wait(pilot, lambda: len(users()) == 1, what="snapshot")
         assert users()[0]["name"] == "snap1"
         assert (trainer.session.path / "snapshots" / "snap1.npz").is_file()
@@ -106,8 +107,8 @@ async def test_a_restarts_under_relu_with_scaled_weights(tui_make_trainer, tui_s
     async with app.run_test(size=BIG) as pilot:
         await ready(pilot, tui_wait)
         await pilot.press("n")
-        await tui_wait(pilot, lambda: app.runner.frame.samples > 0)
-        W_before = app.runner.frame.W.copy()
+        await tui_wait(pilot, lambda: app.link.frame.samples > 0)
+        W_before = app.link.frame.W.copy()
         await pilot.press("a")
         assert isinstance(app.screen, RestartDialog)
         dialog = app.screen
@@ -118,8 +119,8 @@ async def test_a_restarts_under_relu_with_scaled_weights(tui_make_trainer, tui_s
         await pilot.pause()
         assert (scale.value, lr.value) == ("0.1", "0.02")  # live: another activation, its lr
         await pilot.click("#ok")
-        await tui_wait(pilot, lambda: app.runner.frame.lineage == "sigmoid > relu x0.1", what="restart")
-        frame = app.runner.frame
+        await tui_wait(pilot, lambda: app.link.frame.lineage == "sigmoid > relu x0.1", what="restart")
+        frame = app.link.frame
         assert frame.config.activation == "relu"
         assert frame.lr == pytest.approx(0.02)
         assert frame.W == pytest.approx(W_before * 0.1, rel=1e-5, abs=1e-7)
@@ -150,7 +151,7 @@ async def test_restart_dialog_keeps_typed_values_and_follows_the_source(tui_make
         assert "positive number" in str(dialog.query_one("#why").render())
         await pilot.press("escape")
         assert not isinstance(app.screen, RestartDialog)
-        assert app.runner.frame.lineage == "sigmoid"
+        assert app.link.frame.lineage == "sigmoid"
         app.stop_training()
 
 
@@ -160,10 +161,10 @@ async def test_plus_minus_change_lr_by_the_factor(tui_make_trainer, tui_store, t
     async with app.run_test(size=BIG) as pilot:
         await ready(pilot, tui_wait)
         await pilot.press("plus")
-        await tui_wait(pilot, lambda: app.runner.frame.lr == pytest.approx(0.26 * LR_FACTOR), what="lr up")
+        await tui_wait(pilot, lambda: app.link.frame.lr == pytest.approx(0.26 * LR_FACTOR), what="lr up")
         await pilot.press("minus")
         await pilot.press("minus")
-        await tui_wait(pilot, lambda: app.runner.frame.lr == pytest.approx(0.26 / LR_FACTOR), what="lr down")
+        await tui_wait(pilot, lambda: app.link.frame.lr == pytest.approx(0.26 / LR_FACTOR), what="lr down")
         app._poll()
         assert f"lr {0.26 / LR_FACTOR:.4g}" in status_text(app)
         app.stop_training()
@@ -210,10 +211,10 @@ async def test_ctrl_s_saves(tui_make_trainer, tui_store, tui_wait):
     async with app.run_test(size=BIG) as pilot:
         await ready(pilot, tui_wait)
         await pilot.press("n")
-        await tui_wait(pilot, lambda: not app.runner.frame.saved, what="unsaved changes")
+        await tui_wait(pilot, lambda: not app.link.frame.saved, what="unsaved changes")
         before = generation(trainer)
         await pilot.press("ctrl+s")
-        await tui_wait(pilot, lambda: generation(trainer) > before and app.runner.frame.saved, what="save")
+        await tui_wait(pilot, lambda: generation(trainer) > before and app.link.frame.saved, what="save")
         app._poll()
         assert "unsaved" not in status_text(app) and "saved" in status_text(app)
         app.stop_training()
@@ -230,7 +231,7 @@ async def test_q_quits_saves_and_releases_the_session(tui_make_trainer, tui_stor
         before = generation(trainer)
         await pilot.press("q")
     assert app.return_code == 0
-    assert app.runner is None
+    assert app.link is None and app.ended == STOPPED_BY_US
     assert generation(trainer) > before
     again = acquire_trainer(tui_store, "tui", trainer.config, {})  # not locked any more
     assert again.session.samples == trainer.session.samples > 0
@@ -293,7 +294,7 @@ async def test_help_lists_every_key(tui_make_trainer, tui_store, tui_wait):
         for key in KEYS:
             assert key.help in text and key.shown in text
         await pilot.press("space")  # dashboard keys do nothing under a dialog
-        assert app.runner.paused
+        assert app.link.paused
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)
         app.stop_training()

@@ -30,10 +30,10 @@ async def test_ctrl_s_on_a_full_disk_says_so_until_a_save_works(tui_make_trainer
     async with app.run_test(size=BIG) as pilot:
         await _started(pilot, tui_wait, PAUSED)
         await pilot.press("n")
-        await tui_wait(pilot, lambda: app.runner.frame.step > 0)
+        await tui_wait(pilot, lambda: app.link.frame.step > 0)
         disk.on()
         await pilot.press("ctrl+s")
-        await tui_wait(pilot, lambda: app.runner.frame.save_error is not None, what="the failure")
+        await tui_wait(pilot, lambda: app.link.frame.save_error is not None, what="the failure")
         app._poll()
         assert "SAVE FAILED: could not save session tui: No space left on device" in status_text(app).replace("\n", "")
         assert any(sev == "error" and "the last save (0 samples) is intact" in m for m, sev in notes)
@@ -41,7 +41,7 @@ async def test_ctrl_s_on_a_full_disk_says_so_until_a_save_works(tui_make_trainer
         assert temp_files(trainer.session.path) == []
         disk.off()
         await pilot.press("ctrl+s")
-        await tui_wait(pilot, lambda: app.runner.frame.save_error is None and app.runner.frame.saved, what="a save")
+        await tui_wait(pilot, lambda: app.link.frame.save_error is None and app.link.frame.saved, what="a save")
         app._poll()
         assert "SAVE FAILED" not in status_text(app)
         assert read_session(trainer.session.path).step == trainer.session.step
@@ -54,13 +54,13 @@ async def test_autosave_failure_keeps_training_and_is_shown(tui_make_trainer, tu
     async with app.run_test(size=BIG) as pilot:
         await _started(pilot, tui_wait, RUNNING)
         disk.on()
-        await tui_wait(pilot, lambda: app.runner.frame.save_error is not None, what="a failed autosave")
-        at_failure = app.runner.frame.samples
-        await tui_wait(pilot, lambda: app.runner.frame.samples > at_failure + 1000, what="training on")
-        assert app.runner.frame.state == RUNNING
+        await tui_wait(pilot, lambda: app.link.frame.save_error is not None, what="a failed autosave")
+        at_failure = app.link.frame.samples
+        await tui_wait(pilot, lambda: app.link.frame.samples > at_failure + 1000, what="training on")
+        assert app.link.frame.state == RUNNING
         disk.off()
-        await tui_wait(pilot, lambda: app.runner.frame.save_error is None, what="the next autosave")
-        app.runner.pause()
+        await tui_wait(pilot, lambda: app.link.frame.save_error is None, what="the next autosave")
+        app.link.pause()
         app.stop_training()
 
 
@@ -76,7 +76,7 @@ async def test_q_on_a_full_disk_asks_and_retry_saves_everything(tui_make_trainer
         assert "could not save session tui" in str(app.screen.error)
         halted_at = trainer.session.samples
         await pilot.click("#keep")  # keep training
-        await tui_wait(pilot, lambda: app.runner is not None and app.runner.frame.samples > halted_at + 200,
+        await tui_wait(pilot, lambda: app.link is not None and app.link.frame.samples > halted_at + 200,
                        what="training after keep")
         await pilot.press("q")
         assert isinstance(app.screen, UnsavedQuit)
@@ -95,7 +95,7 @@ async def test_q_then_quit_without_saving_leaves_the_last_save(tui_make_trainer,
     async with app.run_test(size=BIG) as pilot:
         await _started(pilot, tui_wait, PAUSED)
         await pilot.press("n")
-        await tui_wait(pilot, lambda: app.runner.frame.step > 0)
+        await tui_wait(pilot, lambda: app.link.frame.step > 0)
         disk.on()
         await pilot.press("q")
         assert isinstance(app.screen, UnsavedQuit)

@@ -8,13 +8,13 @@ from rich.text import Text
 
 from aetui.training.frame import PAUSED
 from aetui.render import DisplayMode
-from aetui.tui.app import AetuiApp
 from aetui.tui.blocks import block, hstack, vstack
 from aetui.tui.terminal import display_mode, terminal_env
 from aetui.render.fit import fit_image, pool
 from aetui.tui.unit_marks import hidden_codes, unit_marks
 from aetui.tui.widgets.status_bar import Field, flow
 from tests.helpers.training import train
+from tests.helpers.tui import make_app
 
 PANES = ("loss", "bias", "filters", "recon")
 
@@ -98,7 +98,7 @@ def _pane_lines(app, name):
 async def test_panes_drawn_in_each_mode(mode, tui_make_trainer, tui_store, tui_wait):
     trainer = tui_make_trainer()
     train(trainer, 3000)
-    app = AetuiApp(trainer, store=tui_store, mode=mode, start_paused=True)
+    app = make_app(trainer, tui_store, mode=mode)
     async with app.run_test(size=(120, 40)) as pilot:
         await tui_wait(pilot, lambda: app.frame is not None and app.frame.state == PAUSED)
         app._draw_all()

@@ -11,8 +11,7 @@ from __future__ import annotations
 import time
 
 from aetui.training.frame import RUNNING
-from aetui.render import DisplayMode
-from aetui.tui.app import AetuiApp
+from tests.helpers.tui import make_app
 
 TIMER_HZ = 40
 SECONDS = 2.0
@@ -20,12 +19,12 @@ SECONDS = 2.0
 
 async def test_timer_ticks_and_keys_keep_up_while_training(tui_make_trainer, tui_store, tui_wait):
     trainer = tui_make_trainer(hidden=64)
-    app = AetuiApp(trainer, store=tui_store, mode=DisplayMode.COLOR, start_paused=False)
+    app = make_app(trainer, tui_store, start_paused=False)
     async with app.run_test(size=(120, 40)) as pilot:
         await tui_wait(pilot, lambda: app.frame is not None and app.frame.state == RUNNING and app.frame.samples > 0)
         ticks = []
         timer = app.set_interval(1 / TIMER_HZ, lambda: ticks.append(time.perf_counter()))
-        start_samples = app.runner.frame.samples
+        start_samples = app.link.frame.samples
         t0 = time.perf_counter()
         # Key presses in the middle of it: time from the press to the action running.
         handled = []
@@ -45,7 +44,7 @@ async def test_timer_ticks_and_keys_keep_up_while_training(tui_make_trainer, tui
             delays.append(handled[-1] - pressed)
         elapsed = time.perf_counter() - t0
         timer.stop()
-        trained = app.runner.frame.samples - start_samples
+        trained = app.link.frame.samples - start_samples
         app.stop_training()
     expected = elapsed * TIMER_HZ
     print(f"{len(ticks)} of {expected:.0f} ticks, keys handled in <= {max(delays) * 1000:.1f} ms, {trained} samples")

@@ -1,0 +1,46 @@
+"""The dashboard on a trainer's link, and what the command says when it ends (shared by
+`aetui`, `aetui train` and `aetui attach`)."""
+
+from __future__ import annotations
+
+import sys
+
+from aetui.errors import EXIT_FAILURE, EXIT_OK
+
+
+def add_dashboard_options(group) -> None:
+    group.add_argument("--ascii", action="store_true", help="dashboard: ASCII-only drawing")
+    group.add_argument("--stop-on-hangup", action="store_true",
+                       help="dashboard: a closed terminal or SSH link stops training (saved) instead of detaching")
+
+
+def run_attached(link, store, args) -> int:
+    """Run the dashboard on `link` (a TrainerClient) until q or d; returns the exit code."""
+    from aetui.training.process import open_trainer
+    from aetui.model.config import TrainConfig
+    from aetui.tui.app import DETACHED, run_dashboard
+
+    threads = getattr(args, "threads", 1)
+
+    def reopen(name: str):
+        return open_trainer(store, name, TrainConfig(), {}, threads=threads)
+
+    app = run_dashboard(link, store=store, open_trainer=reopen, force_ascii=args.ascii,
+                        stop_on_hangup=args.stop_on_hangup)
+    session = app.session
+    if app.ended == DETACHED:
+        _say(f"aetui: detached from session {session}; training goes on (pid {app.trainer_pid}).\n"
+             f"  come back:  aetui attach {session}\n"
+             f"  stop it:    aetui stop {session}")
+    if app.training_error:
+        _say(f"aetui: the training thread failed: {app.training_error}")
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def _say(text: str) -> None:
+    """Print for the user; a terminal that went away (a hang-up) is not an error."""
+    try:
+        print(text, file=sys.stderr, flush=True)
+    except OSError:
+        pass

@@ -46,8 +46,8 @@ def run(args) -> int:
             if r.problem:
                 table.add_row(r.name, f"[red]unreadable: {r.problem}[/red]", "", "", "", _running(hello))
             else:
-                samples = r.samples if hello is None else hello.samples
-                table.add_row(r.name, r.lineage, f"{samples:,}", "-" if r.heldout_loss is None else f"{r.heldout_loss:.4f}",
+                samples, held = (r.samples, r.heldout_loss) if hello is None else (hello.samples, hello.heldout_loss)
+                table.add_row(r.name, r.lineage, f"{samples:,}", "-" if held is None else f"{held:.4f}",
                               r.saved or "-", _running(hello))
         console.print(table)
         return 0
@@ -132,7 +132,7 @@ def _listed(summary, hello) -> dict:
     """One session for `sessions --json`: the summary, live counts and the trainer when running."""
     out = dict(summary.__dict__, running=hello is not None)
     if hello is not None:
-        out.update(samples=hello.samples, pid=hello.pid, socket=hello.socket, state=hello.state,
+        out.update(samples=hello.samples, heldout_loss=hello.heldout_loss, pid=hello.pid, socket=hello.socket, state=hello.state,
                    samples_per_second=round(hello.samples_per_second, 1), dashboards=hello.clients)
     return out
 

@@ -48,6 +48,7 @@ class Hello:
     state: str
     samples_per_second: float
     clients: int
+    heldout_loss: float | None = None
 
 
 def connect(path: Path, *, kind: str = "dashboard", timeout: float = CONNECT_SECONDS) -> tuple[socket.socket, Hello]:
@@ -62,13 +63,17 @@ def connect(path: Path, *, kind: str = "dashboard", timeout: float = CONNECT_SEC
             raise wire.ProtocolError("no hello from the trainer")
         hello = Hello(int(header["pid"]), str(header["session"]), str(header["path"]), str(header["socket"]),
                       int(header["samples"]), str(header["state"]), float(header["samples_per_second"]),
-                      int(header["clients"]))
+                      int(header["clients"]), _optional_float(header.get("heldout_loss")))
     except (OSError, AetuiError, KeyError, TypeError, ValueError) as exc:
         sock.close()
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
         raise SessionError(f"no trainer answers on {path}: {reason}") from None
     sock.settimeout(None)
     return sock, hello
+
+
+def _optional_float(x) -> float | None:
+    return None if x is None else float(x)
 
 
 class TrainerClient:

@@ -27,6 +27,11 @@ START_SECONDS = 120.0  # loading a large IDX data set and a session; compiling c
 LOG_NAME = "trainer.log"
 
 
+def trainer_log() -> Path:
+    """Where trainer processes write what goes wrong (tracebacks of bugs only)."""
+    return runtime_dir() / LOG_NAME
+
+
 def running(folder: Path) -> Hello | None:
     """The trainer serving the session in `folder`, or None (a dead trainer's socket is removed)."""
     path = socket_path(folder)
@@ -51,7 +56,7 @@ def start_trainer(store: SessionStore, name: str | None, config: TrainConfig, ex
 
     Its one-line error (bad data, a damaged session, options that disagree) is raised here.
     """
-    log_path = runtime_dir() / LOG_NAME
+    log_path = trainer_log()
     read_end, write_end = os.pipe()
     command = [sys.executable, "-m", "aetui.cli.trainer_process", "--sessions-dir", str(store.root.resolve()),
                "--config", json.dumps(config.to_dict()), "--explicit", json.dumps(explicit),

@@ -20,6 +20,7 @@ from textual.screen import ModalScreen
 
 from aetui.errors import AetuiError
 from aetui.training.client import TrainerClient
+from aetui.training.process import trainer_log
 from aetui.training.frame import COMPILING, DIVERGED, STOPPED, Frame
 from aetui.render import DisplayMode
 from aetui.sessions.atomic import why, write_bytes
@@ -256,8 +257,9 @@ class AetuiApp(App[int]):
             saved = link.stopped.get("saved_samples")
         else:
             title = "The trainer is gone"
-            message = (f"The trainer of session {self.session} (pid {link.hello.pid}) ended unexpectedly "
-                       f"({link.gone.rsplit(': ', 1)[-1]}).")
+            trained = f" after {self.frame.samples:,} samples" if self.frame is not None else ""
+            message = (f"The trainer of session {self.session} (pid {link.hello.pid}) ended unexpectedly{trained}: "
+                       f"killed, or a bug (its log: {trainer_log()}).")
             saved = self._saved_on_disk()
         self.push_screen(TrainerGone(title, message, saved), self._gone_choice)
 

@@ -15,6 +15,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="only the study's configuration")
     p.add_argument("--scale", action="store_true",
                    help="cost at scale: hidden 100-2000 on mnist5k and Fashion-MNIST (speed, memory, session size, save time)")
+    p.add_argument("--attached", action="store_true",
+                   help="what an attached dashboard (120x40) costs the trainer process, its traffic, time to attach")
+    p.add_argument("--rounds", type=int, default=3, help="--attached: alternating rounds (default 3)")
     p.add_argument("--json", action="store_true")
     return p
 
@@ -27,6 +30,8 @@ def run(args) -> int:
     console = Console(stderr=True)
     if args.scale:
         return _run_scale(args, console)
+    if args.attached:
+        return _run_attached(args, console)
     with console.status("compiling kernels...") as status:
         result = run_bench(args.threads, args.quick, args.seconds,
                            on_case=lambda label: status.update(f"measuring {label} ..."))
@@ -91,3 +96,26 @@ def scale_table(rows: list[dict]) -> "Table":  # noqa: F821
                       f"{r['start_seconds']:.2f}", f"{r['peak_memory_mb']:,.0f}", f"{r['session_mb']:.1f}",
                       f"{r['save_seconds']:.2f}")
     return table
+
+
+def _run_attached(args, console) -> int:
+    from rich.table import Table
+
+    from aetui.cli.bench_attached import run_attached_bench
+
+    with console.status("starting a trainer...") as status:
+        result = run_attached_bench(args.seconds, args.rounds, on_round=status.update)
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    table = Table(title=f"aetui bench --attached: the default configuration, one trainer process, rounds of "
+                        f"{args.seconds:g} s alternating")
+    for col in ("round", "alone samples/s", "watched samples/s", "watched / alone", "KB/s to the dashboard",
+                "attach to first frame"):
+        table.add_column(col, justify="right")
+    for i, (a, w, r, b, f) in enumerate(zip(result["alone_samples_per_second"], result["watched_samples_per_second"],
+                                            result["watched_over_alone"], result["bytes_per_second_watched"],
+                                            result["first_frame_seconds"]), 1):
+        table.add_row(str(i), f"{a:,.0f}", f"{w:,.0f}", f"{100 * r:.1f}%", f"{b / 1000:,.0f}", f"{f:.2f} s")
+    console.print(table)
+    return 0

@@ -27,7 +27,7 @@ from aetui.training import wire
 
 POLL_SECONDS = 0.1  # light frames: state, counts, losses (the status line draws at 4 Hz)
 PICTURES_SECONDS = 0.5  # W, biases, reconstructions (their panes draw at 1 Hz)
-HISTORY_SECONDS = 0.25  # the history, when it changed (the loss chart draws at 5 Hz)
+HISTORY_SECONDS = 0.5  # the history, when it changed (the loss chart draws at 5 Hz; a point every 0.5 s is plenty)
 CONNECT_SECONDS = 3.0
 STOP_SECONDS = 30.0  # a stop saves the session: allow for a slow disk
 
@@ -49,6 +49,7 @@ class Hello:
     samples_per_second: float
     clients: int
     heldout_loss: float | None = None
+    bytes_sent: int = 0  # by the trainer to all its clients so far
 
 
 def connect(path: Path, *, kind: str = "dashboard", timeout: float = CONNECT_SECONDS) -> tuple[socket.socket, Hello]:
@@ -63,7 +64,8 @@ def connect(path: Path, *, kind: str = "dashboard", timeout: float = CONNECT_SEC
             raise wire.ProtocolError("no hello from the trainer")
         hello = Hello(int(header["pid"]), str(header["session"]), str(header["path"]), str(header["socket"]),
                       int(header["samples"]), str(header["state"]), float(header["samples_per_second"]),
-                      int(header["clients"]), _optional_float(header.get("heldout_loss")))
+                      int(header["clients"]), _optional_float(header.get("heldout_loss")),
+                      int(header.get("bytes_sent") or 0))
     except (OSError, AetuiError, KeyError, TypeError, ValueError) as exc:
         sock.close()
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__

@@ -246,7 +246,7 @@ class TrainerServer:
         self._send(client, {"op": "hello", "protocol": PROTOCOL, "pid": os.getpid(), "session": frame.session,
                             "path": str(self.trainer.session.path), "samples": frame.samples, "state": frame.state,
                             "samples_per_second": frame.samples_per_second, "heldout_loss": frame.heldout_loss,
-                            "clients": self.clients,
+                            "clients": self.clients, "bytes_sent": self.bytes_sent,
                             "socket": str(self.path)})
         if client.dashboard:
             self._tell_others(client, f"{client.label} attached")

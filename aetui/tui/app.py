@@ -60,7 +60,7 @@ DASHBOARD_ACTIONS = {k.action.split("(")[0] for k in keys.KEYS} | {"show_pane", 
 class AetuiApp(App[int]):
     """The dashboard for one trainer at a time (`o` switches to another session of `store`)."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
     TITLE = "aetui"
     BINDINGS = keys.bindings()
     ENABLE_COMMAND_PALETTE = False

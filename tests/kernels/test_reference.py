@@ -63,7 +63,10 @@ AGREEMENT = {
     "sigmoid-sparsity": TrainConfig(sparsity_weight=0.1, sparsity_target=0.05),
     # tanh codes leave (0, 1), so rho_hat gets clipped; with a larger weight the clipped KL slope
     # (see test_kernels_gradients) wrecks training and amplifies rounding chaotically.
-    "step_relu-sparsity": TrainConfig(activation="step_relu", sparsity_weight=0.1, sparsity_target=0.05),
+    # At target 0.05 some unit's mean code sits near the clip edge, where KL' = -rho/rho_hat jumps
+    # from 0 to ~5e4: one rounding flip there moved W by 1.1e-2 on an AVX2 machine (float32 NumPy
+    # 4e-3 from float64). Target 0.2 keeps the KL term active without that edge (4e-7 apart).
+    "step_relu-sparsity": TrainConfig(activation="step_relu", sparsity_weight=0.1, sparsity_target=0.2),
     "leaky_relu-untied": TrainConfig(activation="leaky_relu", tied=False),
     "step_relu": TrainConfig(activation="step_relu", momentum=0.5),
     "leaky_step_relu-linear": TrainConfig(activation="leaky_step_relu", output_activation="linear"),
@@ -75,7 +78,9 @@ AGREEMENT = {
     "softplus-linear": TrainConfig(activation="softplus", output_activation="linear"),
     "elu-sigmoid_ce-untied": TrainConfig(activation="elu", output_activation="sigmoid", tied=False),
     # batches below kernels.step.SMALL_BATCH take BLAS; 5 and 7 leave rows outside 4-row blocks
-    "batch1": TrainConfig(batch=1),
+    # At batch 1 the study's lr 0.26 is chaotic: float32 NumPy ends 55% away from float64, and a
+    # single batch's loss differed by 47% on one CPU. A per-sample rate keeps the run comparable.
+    "batch1": TrainConfig(batch=1, lr=0.02),
     "batch3-momentum": TrainConfig(batch=3, momentum=0.5),
     "batch5-untied": TrainConfig(batch=5, tied=False),
     "batch7-decay": TrainConfig(batch=7, weight_decay=1e-3),

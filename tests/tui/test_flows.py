@@ -26,6 +26,8 @@ async def test_divergence_marks_the_chart_and_offers_a_restart_once(tui_make_tra
     async with app.run_test(size=BIG) as pilot:
         await tui_wait(pilot, lambda: app.frame is not None and app.frame.state == DIVERGED, what="divergence")
         await tui_wait(pilot, lambda: isinstance(app.screen, DivergenceOffer), what="the offer")
+        # the history comes at most twice a second (training/client.py), so it may lag the state
+        await tui_wait(pilot, lambda: app.frame.history.events, what="the event in the history")
         frame = app.frame
         assert [label for _, label in frame.history.events] == ["diverged"]
         assert any(sev == "error" and "diverged" in m for m, sev in notes)  # the runner's notice

@@ -26,8 +26,12 @@ class SessionLock:
         """Take the lock, or SessionError when another process holds it."""
         if self._fd is not None:
             return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a read-only folder (EROFS even when .lock exists), .lock a folder
+            raise SessionError(f"cannot lock session {self.folder.name} in {self.folder.parent}: "
+                               f"{exc.strerror or exc}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

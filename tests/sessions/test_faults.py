@@ -213,3 +213,33 @@ def test_reading_a_session_while_its_owner_saves_sees_the_new_save(tmp_path, mon
 
     monkeypatch.setattr(session_module, "read_npz", owner_finishes)
     assert read_session(folder).samples == 600
+
+
+@pytest.mark.parametrize("fault", ["read-only", "lock is a folder"])
+def test_a_session_that_cannot_be_locked_is_one_line_and_nothing_changes(tmp_path, capsys, monkeypatch, fault):
+    sessions = tmp_path / "sessions"
+    args = ["train", "--headless", "--data", "bars8", "--hidden", "8", "--batch", "10", "--session", "ro",
+            "--sessions-dir", str(sessions), "--samples", "100"]
+    assert main(args) == 0
+    capsys.readouterr()
+    folder = sessions / "ro"
+    lock = folder / ".lock"
+    if fault == "read-only":  # root ignores permission bits: the refusal is injected as the kernel gives it
+        real_open = os.open
+
+        def read_only(path, flags, *rest, **kwargs):
+            if pathlib.Path(path) == lock:
+                raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+            return real_open(path, flags, *rest, **kwargs)
+
+        monkeypatch.setattr(os, "open", read_only)
+        reason = os.strerror(errno.EROFS)
+    else:
+        lock.unlink()
+        lock.mkdir()
+        reason = os.strerror(errno.EISDIR)
+    before = file_bytes(folder)
+    assert main(args) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and err == f"aetui: cannot lock session ro in {sessions}: {reason}\n"
+    assert file_bytes(folder) == before and temp_files(folder) == []

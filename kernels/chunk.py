@@ -27,7 +27,7 @@ def all_finite(a):
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, out_act, ce,
+def train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, out_act, ce,
                 lr, bias_lr, momentum, weight_decay, noise_t, drop_t, rho, beta, seed, step0,
                 vW, vb, vc, vWd, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, losses, one, threads):
     """Train n_batches mini-batches taken from order[start:]; batch size is Q.shape[1].
@@ -35,8 +35,12 @@ def _train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, 
     Batch k uses rows order[start + k*B : start + (k+1)*B] and random step step0 + k.
     losses[k] receives batch k's mean reported loss per pixel. Returns (batches done, status):
     on a non-finite loss the chunk stops before updating with that batch (status 1); status 2
-    means the weights went non-finite by the end of the chunk.
+    means the weights went non-finite by the end of the chunk. Denormals are flushed to zero
+    for the call (kernels/denormals.py). One function rather than a wrapper around the loop:
+    Numba re-optimises everything a function calls when it compiles it, so each level of
+    calls costs a cold start seconds.
     """
+    old_denormals = flush_denormals()
     B = Q.shape[1]
     V = Q.shape[2]
     inv_b = as_type_of(W, 1.0 / B)  # one / B would widen to float64
@@ -45,6 +49,8 @@ def _train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, 
     mu = one * momentum
     wd = one * weight_decay
     zero = one - one
+    done = n_batches
+    status = OK
     for k in range(n_batches):
         rows = order[start + k * B : start + (k + 1) * B]
         loss = forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t,
@@ -52,7 +58,9 @@ def _train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, 
                                 gb, gc, one, threads)
         if not math.isfinite(loss):
             losses[k] = np.nan
-            return k, NONFINITE_LOSS
+            done = k
+            status = NONFINITE_LOSS
+            break
         losses[k] = loss / (B * V)
         # Weights: the SGD step is folded into the gradient product (no gradient buffer, no pass).
         if mu > zero:
@@ -71,19 +79,7 @@ def _train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, 
             weight_gradient_product(-lr_t * inv_b, P, Hd, Q, tied, one, W, W_dec, threads)
         sgd_update(b, gb, vb, blr_t, inv_b, mu, zero)
         sgd_update(c, gc, vc, blr_t, inv_b, mu, zero)
-    if not (all_finite(W) and all_finite(b) and all_finite(c) and (tied or all_finite(W_dec))):
-        return n_batches, NONFINITE_WEIGHTS
-    return n_batches, OK
-
-
-@njit(nogil=True, cache=True)
-def train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, out_act, ce,
-                lr, bias_lr, momentum, weight_decay, noise_t, drop_t, rho, beta, seed, step0,
-                vW, vb, vc, vWd, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, losses, one, threads):
-    """_train_chunk with denormals flushed to zero for its duration (see kernels/denormals.py)."""
-    old = flush_denormals()
-    result = _train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, out_act, ce,
-                          lr, bias_lr, momentum, weight_decay, noise_t, drop_t, rho, beta, seed, step0,
-                          vW, vb, vc, vWd, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, losses, one, threads)
-    restore_denormals(old)
-    return result
+    if status == OK and not (all_finite(W) and all_finite(b) and all_finite(c) and (tied or all_finite(W_dec))):
+        status = NONFINITE_WEIGHTS
+    restore_denormals(old_denormals)
+    return done, status

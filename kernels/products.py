@@ -137,8 +137,12 @@ def rows_dot_rows(L, R, C, threads):
     With threads > 1, blocks of 4 rows of L are shared among Numba's threads (as many as
     numba.set_num_threads allows) if the product is big enough to repay starting them. The
     caller passes numba.get_num_threads(): read in a kernel, it would keep it from caching.
+    threads=None means one thread and is typed apart: Numba prunes the threaded branch before
+    typing it, so a one-thread run never compiles the threaded loops (~6 s of a cold start).
     """
-    if threads > 1 and L.size * R.shape[0] >= THREADED_MIN_WORK:
+    if threads is None:  # one thread: pruned at compile time, so the threaded loop never compiles
+        _rows_dot_rows_serial(L, R, C)
+    elif threads > 1 and L.size * R.shape[0] >= THREADED_MIN_WORK:
         _rows_dot_rows_threaded(L, R, C)
     else:
         _rows_dot_rows_serial(L, R, C)
@@ -314,7 +318,9 @@ def combine_rows(alpha, L, R, beta, C, threads):
     joins C once, so each element is rounded once as with BLAS. Columns past the last whole
     vector are summed one by one. Threads as for rows_dot_rows; they take panels of blocks.
     """
-    if threads > 1 and C.size * R.shape[0] >= THREADED_MIN_WORK:
+    if threads is None:  # one thread, as for rows_dot_rows
+        _combine_rows_serial(alpha, L, R, beta, C)
+    elif threads > 1 and C.size * R.shape[0] >= THREADED_MIN_WORK:
         _combine_rows_threaded(alpha, L, R, beta, C)
     else:
         _combine_rows_serial(alpha, L, R, beta, C)

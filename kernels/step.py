@@ -33,7 +33,7 @@ SMALL_BATCH = 4
 
 
 @njit(nogil=True, cache=True)
-def _times_batch_rows(W, X, out, one, threads):
+def times_batch_rows(W, X, out, one, threads):
     """out = W X^T."""
     if X.shape[0] < SMALL_BATCH:
         gemm(one, W, False, X, True, one - one, out)
@@ -50,6 +50,25 @@ def _update_product(alpha, P, R, beta, G, batch, threads):
         combine_rows(alpha, P, R, beta, G, threads)
 
 
+# Copies and fills as loops: a slice assignment (a[:, :] = b) compiles Numba's broadcasting
+# and its shape-mismatch error, about 3 s of a cold start for six lines.
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def copy_into(src, dst):
+    """dst = src, both C-contiguous of one shape."""
+    s = src.reshape(-1)
+    d = dst.reshape(-1)
+    for i in range(d.size):
+        d[i] = s[i]
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def fill(dst, value):
+    """Every element of the C-contiguous dst = value."""
+    d = dst.reshape(-1)
+    for i in range(d.size):
+        d[i] = value
+
+
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def gather_inputs(data, lut, rows, noise_t, seed, step, X, Xc):
     """Xc[s] = lut[data[rows[s]]]; X = Xc with each pixel zeroed where its draw < noise_t."""
@@ -59,7 +78,7 @@ def gather_inputs(data, lut, rows, noise_t, seed, step, X, Xc):
         for i in range(V):
             Xc[s, i] = lut[src[i]]
     if noise_t == 0:
-        X[:, :] = Xc
+        copy_into(Xc, X)
         return
     zero = lut[0] * 0
     key = stream_key(seed, NOISE_STREAM, step)
@@ -78,8 +97,8 @@ def hidden_layer(A, b, act, drop_t, seed, step, Hh, M, Hd, one):
             A[j, s] += b[j]
     activate_all(act, A, Hh, one)
     if drop_t == 0:
-        M[:, :] = one
-        Hd[:, :] = Hh
+        fill(M, one)
+        copy_into(Hh, Hd)
         return
     keep = one / (one - one * np.float32(drop_t / 2.0**32))
     zero = one - one
@@ -122,7 +141,7 @@ def output_layer(Z, c, Xc, out_act, ce, Yb, one):
             Xc[s, i] = d  # the target is used up; keep y - x in its place
         total += row_loss
     scale_by_derivative(out_act, Z, Yb, Xc, one)  # dZ = (y - x) * g'(z)
-    Z[:, :] = Xc
+    copy_into(Xc, Z)
     return total
 
 
@@ -134,7 +153,7 @@ def hidden_delta(dHd, M, A, Hh, act, rho, beta, kl, one):
     is outside gets no KL term (the clipped objective is flat there).
     """
     H, B = A.shape
-    kl[:] = one - one
+    fill(kl, one - one)
     if beta > 0:
         lo = one * np.float32(RHO_EPS)
         r = one * np.float32(rho)
@@ -155,7 +174,8 @@ def hidden_delta(dHd, M, A, Hh, act, rho, beta, kl, one):
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def column_sums(X, out):
     """out[j] = sum_s X[s, j]."""
-    out[:] = X[0]
+    for j in range(X.shape[1]):
+        out[j] = X[0, j]
     for s in range(1, X.shape[0]):
         for j in range(X.shape[1]):
             out[j] += X[s, j]
@@ -184,7 +204,7 @@ def forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, no
     B = X.shape[0]
     zero = one - one
     gather_inputs(data, lut, rows, noise_t, seed, step, X, Xc)
-    _times_batch_rows(W, X, A, one, threads)  # A = W X^T
+    times_batch_rows(W, X, A, one, threads)  # A = W X^T
     hidden_layer(A, b, act, drop_t, seed, step, Hh, M, Hd, one)
     if tied:
         combine_rows(one, Hd, W, zero, Z, threads)  # Z = Hd^T W
@@ -192,7 +212,7 @@ def forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, no
         gemm(one, Hd, True, W_dec, True, zero, Z)  # Z = Hd^T W_dec^T
     loss = output_layer(Z, c, Xc, out_act, ce, Yb, one)
     if tied:
-        _times_batch_rows(W, Z, dHd, one, threads)  # dHd = W dZ^T
+        times_batch_rows(W, Z, dHd, one, threads)  # dHd = W dZ^T
     else:
         gemm(one, W_dec, True, Z, True, zero, dHd)  # dHd = W_dec^T dZ^T
     hidden_delta(dHd, M, A, Hh, act, rho, beta, kl, one)
@@ -228,6 +248,6 @@ def batch_gradients(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noi
     Returns the summed reported loss of the batch (float64).
     """
     loss = forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t, drop_t,
-                            rho, beta, seed, step, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, gb, gc, one, 1)
-    weight_gradient_product(one, P, Hd, Q, tied, one - one, Gw, Gwd, 1)
+                            rho, beta, seed, step, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, gb, gc, one, None)
+    weight_gradient_product(one, P, Hd, Q, tied, one - one, Gw, Gwd, None)
     return loss

@@ -105,7 +105,7 @@ class Engine:
             np.uint64(seed), np.int64(step),
             s.vW, s.vb, s.vc, _EMPTY2 if s.tied else s.vWd,
             self._A, self._Hh, self._M, self._Hd, self._dHd, self._kl, self._P, self._Q, self._Xc, self._Yb, self._Gw, self._Gwd,
-            self._gb, self._gc, self._losses, _ONE, np.int64(numba.get_num_threads()))
+            self._gb, self._gc, self._losses, _ONE, kernel_threads())
         return ChunkOutcome(int(done), self._losses[:done].copy(), int(status))
 
     # -- evaluation (no noise, no dropout) ---------------------------------------------------
@@ -124,6 +124,12 @@ class Engine:
         s = self.state
         Hc = self.encode(X)
         return decode(Hc, s.W, s.c, _EMPTY2 if s.tied else s.W_dec, s.tied, self.out_act, _ONE)
+
+
+def kernel_threads() -> np.int64 | None:
+    """The kernels' threads argument: None for one thread, which compiles no threaded loop."""
+    n = numba.get_num_threads()
+    return None if n == 1 else np.int64(n)
 
 
 def warm_up(progress: Progress | None = None) -> None:

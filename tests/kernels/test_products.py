@@ -131,8 +131,10 @@ def test_threaded_products_equal_one_thread_bit_for_bit():
     codes = _random(rng, (102, 21), np.float32)
     assert W.size * X.shape[0] >= THREADED_MIN_WORK and W.size * Q.shape[0] >= THREADED_MIN_WORK
     results = {}
-    for n in (1, 2):
-        with compute_threads(n):
+    # None is the engine's one thread (the threaded loops are not even compiled); 1 and 2 take
+    # the version that can share blocks
+    for n in (None, 1, 2):
+        with compute_threads(n or 1):
             A = np.empty((102, 21), np.float32)
             rows_dot_rows(W, X, A, n)
             Z = np.empty((21, 784), np.float32)
@@ -140,8 +142,8 @@ def test_threaded_products_equal_one_thread_bit_for_bit():
             U = W.copy()
             combine_rows(np.float32(-0.01), P, Q, np.float32(1), U, n)
             results[n] = (A, Z, U)
-    for one, two in zip(results[1], results[2]):
-        assert np.array_equal(one, two)
+    for none, one, two in zip(results[None], results[1], results[2]):
+        assert np.array_equal(none, one) and np.array_equal(one, two)
     _close(results[2][0], W.astype(np.float64) @ X.T, np.float32)
     _close(results[2][1], codes.T.astype(np.float64) @ W, np.float32)
     _close(results[2][2], W - 0.01 * (P.T.astype(np.float64) @ Q), np.float32)

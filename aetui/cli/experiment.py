@@ -63,7 +63,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from aetui.model.config import TrainConfig
-    from aetui.model.engine import warm_up
+    from aetui.model.warm_up import warm_up
     from aetui.study.transfer import TransferPlan, prepare_store, run_transfer
     from aetui.sessions.store import SessionStore
     from rich.console import Console

@@ -14,7 +14,8 @@ import numpy as np
 
 from aetui.model.config import TrainConfig
 from aetui.data import load_dataset
-from aetui.model.engine import Engine, pixel_table, warm_up
+from aetui.model.engine import Engine, pixel_table
+from aetui.model.warm_up import warm_up
 from aetui.model.state import ModelState
 from aetui.model.reference import ReferenceTrainer
 from aetui.study.numpy_peer import PlainNumpyTrainer

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from aetui.model.config import TrainConfig
-from aetui.model.engine import warm_up
+from aetui.model.warm_up import warm_up
 from aetui.errors import ConfigError, SessionError
 from aetui.training.launch import acquire_trainer, release_trainer, trainer_for
 from aetui.study.metrics import METRIC_DEFINITIONS, bias_recovery, code_metrics, filter_metrics, unit_cosine

@@ -13,7 +13,7 @@ import time
 from enum import Enum
 
 from aetui.errors import AetuiError
-from aetui.model.engine import warm_up
+from aetui.model.warm_up import warm_up
 from aetui.model.threads import compute_threads
 from aetui.training.trainer import Trainer
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from aetui.model.engine import warm_up
+from aetui.model.warm_up import warm_up
 from aetui.sessions.session import read_session
 from aetui.sessions.store import SessionStore
 from aetui.training.client import TrainerClient

@@ -56,7 +56,9 @@ def test_commands_reach_the_trainer_and_other_clients_hear_of_them(tui_make_trai
     server = serve(tui_make_trainer(), start_paused=False)
     one, two = TrainerClient.attach(server.path), TrainerClient.attach(server.path)
     running(one)
-    assert any("attached" in n.text for n in one.notices())
+    heard_by_one = []  # notices() hands each notice out once; it comes with one's next frame
+    wait(lambda: heard_by_one.extend(one.notices()) or any("attached" in n.text for n in heard_by_one),
+         what="the attach notice")
     one.pause()
     wait(lambda: two.frame.state == PAUSED, what="paused as seen by the other client")
     one.set_lr(0.5)

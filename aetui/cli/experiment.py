@@ -81,7 +81,7 @@ def run(args) -> int:
     stop = _StopOnInterrupt(console)
     with console.status("loading the kernels...", spinner="dots") as status:
         warm_up(lambda kernel, begun, total: status.update(
-            f"compiling kernels, first run only ({begun} of about {total}: {kernel})..."))
+            f"compiling kernels, first run only ({begun} of about {total}: {kernel})..."), args.threads)
     columns = (TextColumn("[bold]{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("loss {task.fields[loss]:>8} {task.fields[note]}"), TimeRemainingColumn())
     with stop, Progress(*columns, console=console, disable=not console.is_terminal and args.json) as bar:

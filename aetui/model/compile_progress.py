@@ -1,5 +1,5 @@
 """What the kernels' compilation is doing, from Numba's compile events: for a display that says
-which part and how far (a first run compiles for about 45 s on 2 cores; later runs load the
+which part and how far (a first run compiles for about 15 s on 2 cores; later runs load the
 kernels from Numba's cache in about a second)."""
 
 from __future__ import annotations

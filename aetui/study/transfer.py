@@ -207,7 +207,7 @@ def run_transfer(store: SessionStore, plan: TransferPlan, *, mode: str = "new",
     results: list[ConditionResult] = []
     pending: list[dict] = []
     with compute_threads(threads):
-        warm_up()
+        warm_up(threads=threads)
         for cond in conditions:
             if pending or stop():
                 pending.append(_pending(store, plan, cond))

@@ -74,7 +74,7 @@ def run_loop(trainer: Trainer, steering: Steering | None = None, *, samples: int
     with compute_threads(threads):
         if warm:
             steering.compiling()
-            warm_up(steering.compile_progress)
+            warm_up(steering.compile_progress, threads)
             steering.compiled()
         target = None if samples is None else session.step + math.ceil(samples / trainer.config.batch)
         last_save = time.monotonic()

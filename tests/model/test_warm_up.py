@@ -1,0 +1,120 @@
+"""A cold start compiles in two processes; a warm one loads everything and starts no helper."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from aetui.model import warm_up as warm_up_module
+from aetui.model.engine import kernel_threads
+from aetui.model.threads import compute_threads
+
+# Run in a fresh process with an empty cache: report which kernels this process compiled, and
+# whether a helper process ran and how it ended.
+_COLD_START = """
+import json, sys
+from aetui.model import warm_up as w  # first: it sets Numba's cache folder up, as the helper does
+from numba.core import event
+compiled = []
+class Listener(event.Listener):
+    def on_start(self, ev):
+        compiled.append(ev.data["dispatcher"].py_func.__qualname__)
+    def on_end(self, ev):
+        pass
+event.register("numba:compile", Listener())
+helpers = []
+start = w._Helper.start
+def recorded_start(self):
+    start(self)
+    if self not in helpers:
+        helpers.append(self)
+w._Helper.start = recorded_start
+reports = []
+w.warm_up(lambda kernel, begun, total: reports.append(kernel))
+print(json.dumps({"compiled": compiled, "reports": reports,
+                  "helper_codes": [h.process.returncode if h.process else None for h in helpers]}))
+"""
+
+
+def _run(code: str, cache: str) -> dict:
+    env = {**os.environ, "AETUI_NUMBA_CACHE_BASE": cache, "NUMBA_CACHE_DIR": cache}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def test_a_cold_start_shares_the_compiling_with_a_helper_and_a_warm_start_compiles_nothing(tmp_path):
+    cold = _run(_COLD_START, str(tmp_path))
+    assert cold["helper_codes"] == [0]  # started once, finished its share
+    # The products, the updates and forward_backward came from the helper through the cache:
+    for kernel in ("_combine_4x4", "_dot_block", "combine_rows", "rows_dot_rows", "sgd_update", "all_finite",
+                   "forward_backward"):
+        assert kernel not in cold["compiled"]
+    # this process compiled its own share and train_chunk, which found the rest in the cache
+    for kernel in ("hidden_layer", "output_layer", "dataset_loss", "train_chunk"):
+        assert kernel in cold["compiled"]
+    assert cold["reports"][:3] == ["gather_inputs", "copy_into", "hidden_layer"]  # the layers come first
+    warm = _run(_COLD_START, str(tmp_path))
+    assert warm == {"compiled": [], "reports": [], "helper_codes": []}
+
+
+def test_kernel_threads_is_none_for_one_thread_so_no_threaded_loop_is_compiled():
+    with compute_threads(1):
+        assert kernel_threads() is None
+    with compute_threads(2):
+        assert kernel_threads() == 2 and isinstance(kernel_threads(), np.int64)
+
+
+class _FakeHelper(warm_up_module._Helper):
+    """A helper whose process is a stand-in script, to test the hand-over without compiling."""
+
+    def __init__(self, script: str):
+        super().__init__(None)
+        self.script = script
+
+    def start(self) -> None:
+        if self.tried:
+            return
+        self.tried = True
+        self.process = subprocess.Popen([sys.executable, "-c", self.script], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE)
+        if self.released:
+            self.go()
+
+
+ECHO_GO = "import sys; sys.stdout.write(repr(sys.stdin.buffer.read(3)))"
+
+
+def test_the_helper_is_told_to_go_on_even_when_it_starts_after_this_share_was_done():
+    helper = _FakeHelper(ECHO_GO)
+    helper.go()  # this process's share came from the cache: nothing to wait for
+    helper.start()
+    helper.wait()
+    assert helper.process.returncode == 0 and helper.process.stdout.read() == b"b'go\\n'"
+
+
+def test_a_helper_that_fails_or_hangs_never_blocks_the_warm_up(monkeypatch):
+    failing = _FakeHelper("import sys; sys.exit(3)")
+    failing.start()
+    failing.go()  # its stdin may be closed already: no error
+    failing.wait()
+    assert failing.process.returncode == 3
+    monkeypatch.setattr(warm_up_module, "HELPER_SECONDS", 0.5)
+    hanging = _FakeHelper("import time; time.sleep(60)")
+    hanging.start()
+    hanging.go()
+    hanging.wait()  # stopped after HELPER_SECONDS
+    assert hanging.process.returncode is not None and not hanging.running
+
+
+@pytest.mark.parametrize("script", [ECHO_GO, "import time; time.sleep(60)"])
+def test_stopping_the_warm_up_stops_its_helper(script):
+    helper = _FakeHelper(script)
+    helper.start()
+    helper.stop()
+    assert not helper.running

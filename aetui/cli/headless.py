@@ -13,7 +13,7 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from aetui.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, SaveError
+from aetui.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, AetuiError, SaveError
 from aetui.training.frame import COMPILING, DIVERGED, Frame
 from aetui.training.server import TrainerServer
 from aetui.training.trainer import Trainer, last_finite
@@ -60,6 +60,18 @@ class _ProgressBar:
         self.bar.stop()
 
 
+def _raise_crash(session, crash: BaseException) -> None:
+    """The training thread's exception: one line (exit 1) when it is an expected failure, else
+    the bug itself, raised again with its traceback."""
+    if isinstance(crash, (AetuiError, OSError)):
+        reason = crash.strerror if isinstance(crash, OSError) and crash.strerror else str(crash)
+        raise AetuiError(f"training of session {session.name} stopped: {reason}; the last save "
+                         f"({session.saved_samples or 0:,} samples) is intact") from None
+    crash.add_note(f"aetui: the training thread of session {session.name} stopped on this bug; "
+                   f"the last save ({session.saved_samples or 0:,} samples) is intact")
+    raise crash
+
+
 def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: bool = False) -> int:
     """Train `samples` more samples; Ctrl-C stops early. Saves at the end; returns the exit code."""
     console = Console(stderr=True)
@@ -95,12 +107,17 @@ def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: b
             stopped_elsewhere = server.finished
             if not stopped_elsewhere:
                 server.runner.halt()
+            crash = server.runner.error
             # Held-out loss over all of the held-out set, for the final weights (the runner is halted).
-            heldout = trainer.heldout_loss()
-            outcome = server.stop(save=True, keep_training=False)
+            heldout = trainer.heldout_loss() if crash is None else None
+            # A training thread that died inside a chunk may have left the weights half-updated:
+            # then the last save stays as it is.
+            outcome = server.stop(save=crash is None, keep_training=False)
             server.close_clients()
         finally:
             signal.signal(signal.SIGINT, old)
+    if crash is not None:
+        _raise_crash(session, crash)
     if outcome.error:
         raise SaveError(outcome.error)
     done = session.samples - start_samples

@@ -142,3 +142,38 @@ def test_sessions_show_lists_the_events(tmp_path, capsys):
     shown = json.loads(capsys.readouterr().out)
     assert [e["kind"] for e in shown["events"]] == ["lr", "snapshot", "restart"]
     assert shown["damaged_snapshots"] == {} and shown["record_gap"] is None
+
+
+@pytest.mark.parametrize("failure", ["bug", "expected"])
+def test_headless_whose_training_thread_fails_does_not_report_success(tmp_path, capsys, monkeypatch, failure):
+    import errno
+    import os
+
+    from aetui.sessions.lock import SessionLock
+    from aetui.sessions.session import read_session
+    from aetui.training.trainer import Trainer
+
+    base = ["train", "--headless", "--json", "--sessions-dir", str(tmp_path), "--session", "f", "--data", "bars8",
+            "--hidden", "8", "--batch", "10"]
+    assert run(capsys, *base, "--samples", "200")[0] == 0
+
+    def crash(self, max_batches=None):
+        if failure == "bug":
+            raise ZeroDivisionError("a bug in training")
+        raise OSError(errno.EIO, os.strerror(errno.EIO))
+
+    monkeypatch.setattr(Trainer, "train_chunk", crash)
+    if failure == "bug":  # a bug is a traceback (the console script exits 1), never "0 samples" and exit 0
+        with pytest.raises(ZeroDivisionError, match="a bug in training") as raised:
+            main([*base, "--samples", "200"])
+        assert raised.value.__notes__ == ["aetui: the training thread of session f stopped on this bug; "
+                                          "the last save (200 samples) is intact"]
+        assert capsys.readouterr().out == ""
+    else:
+        code, out, err = run(capsys, *base, "--samples", "200")
+        assert code == 1 and out == ""
+        assert err == f"aetui: training of session f stopped: {os.strerror(errno.EIO)}; the last save " \
+                      "(200 samples) is intact\n"
+    assert read_session(tmp_path / "f").samples == 200
+    with SessionLock(tmp_path / "f"):  # released
+        pass

@@ -19,6 +19,7 @@ from aetui.training.server import TrainerServer
 from aetui.training.trainer import Trainer, last_finite
 
 WATCH_SECONDS = 0.1  # how often the progress bar looks at the trainer's frame
+CLIENT_STOP_SECONDS = 30.0  # at most this long for a client's stop to finish its save
 
 
 class _ProgressBar:
@@ -60,6 +61,16 @@ class _ProgressBar:
         self.bar.stop()
 
 
+def _client_stop_settled(server: TrainerServer, runner) -> bool:
+    """Wait until a client's stop that halted `runner` has stopped the server, or has started a new
+    runner because its save failed (training goes on); False if neither came in time."""
+    deadline = time.monotonic() + CLIENT_STOP_SECONDS
+    while time.monotonic() < deadline:
+        if server.wait(WATCH_SECONDS) or server.runner is not runner:
+            return True
+    return False
+
+
 def _raise_crash(session, crash: BaseException) -> None:
     """The training thread's exception: one line (exit 1) when it is an expected failure, else
     the bug itself, raised again with its traceback."""
@@ -87,10 +98,17 @@ def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: b
     try:
         try:
             while not server.finished:
-                frame = server.runner.frame
+                runner = server.runner
+                frame = runner.frame
                 display.show(frame)
-                # The target reached (the runner's loop ended), or diverged with nobody to restart it.
-                if not server.runner.alive or (frame.state == DIVERGED and server.clients == 0):
+                if not runner.alive:
+                    # Short of the target and no crash: a client's stop (aetui stop, q in a dashboard)
+                    # halted it and is saving. Wait for that stop, so the run knows it was stopped.
+                    if runner.error is None and session.samples - start_samples < samples \
+                            and _client_stop_settled(server, runner):
+                        continue
+                    break  # the target reached, or a crash
+                if frame.state == DIVERGED and server.clients == 0:  # nobody to restart it
                     break
                 time.sleep(WATCH_SECONDS)
         except KeyboardInterrupt:

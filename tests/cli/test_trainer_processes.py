@@ -233,3 +233,43 @@ def test_a_hang_up_detaches_the_dashboard_or_stops_with_the_option(store, stop_o
     else:
         at = running(store.path("tty")).samples
         wait(lambda: running(store.path("tty")).samples > at, 20, "training on after the hang-up")
+
+
+# `python -m aetui` on a slow disk: every save takes 0.3 s more (as a large session's does).
+SLOW_SAVES = ("import sys, time\n"
+              "from aetui.sessions.session import Session\n"
+              "save = Session.save\n"
+              "Session.save = lambda self: (time.sleep(0.3), save(self))[1]\n"
+              "from aetui.cli.main import main\n"
+              "sys.exit(main(sys.argv[1:]))\n")
+
+
+def test_a_headless_run_stopped_through_the_channel_always_says_so(store):
+    """A stop halts the run's runner, then saves: the run must wait for that stop, not take the
+    runner's end for its target reached. Several times, fast and slow saves: it was a race."""
+    for attempt in range(4):
+        name = f"hs{attempt}"
+        launch = ["-c", SLOW_SAVES] if attempt < 2 else ["-m", "aetui"]
+        run = subprocess.Popen([sys.executable, *launch, "train", "--headless", "--json", "--samples", "1000000000",
+                                "--sessions-dir", str(store.root), "--session", name, *TINY],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            wait(lambda: store.exists(name) and running(store.path(name)) is not None, 60, "the headless run to serve")
+            client = TrainerClient.attach(Path(running(store.path(name)).socket))
+            trained(client)
+            if attempt % 2:  # `aetui stop NAME`
+                client.close()
+                done = aetui("stop", name, "--sessions-dir", str(store.root))
+                assert done.returncode == 0, done.stderr
+            else:  # q in a dashboard
+                client.stop()
+            out, err = run.communicate(timeout=30)
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.communicate()
+        assert run.returncode == 0, err
+        summary = json.loads(out)
+        assert summary["stopped_from_dashboard"] is True, (attempt, summary)
+        assert summary["interrupted"] is False and summary["total_samples"] > 0
+        assert read_session(store.path(name)).samples == summary["total_samples"]

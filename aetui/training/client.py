@@ -36,6 +36,15 @@ class TrainerGone(AetuiError):
     """The trainer process ended without a stop (killed, crashed) or cannot be reached."""
 
 
+class TrainerBusy(SessionError):
+    """The trainer runs, but every place for a connection is taken; `hello` says what it is."""
+
+    def __init__(self, hello: Hello, most: int):
+        super().__init__(f"session {hello.session} is running (pid {hello.pid}) but serves {most} connections "
+                         f"already, the most it takes: close a dashboard or a connection and try again")
+        self.hello = hello
+
+
 @dataclass(frozen=True)
 class Hello:
     """What a trainer says of itself when a client connects."""
@@ -60,12 +69,17 @@ def connect(path: Path, *, kind: str = "dashboard", timeout: float = CONNECT_SEC
         sock.connect(str(path))
         wire.send(sock, {"op": "hello", "client": kind, "pid": os.getpid(), "protocol": 1})
         header, _ = wire.receive(sock, wire.MAX_COMMAND)
-        if header.get("op") != "hello":
+        if header.get("op") not in ("hello", "busy"):
             raise wire.ProtocolError("no hello from the trainer")
         hello = Hello(int(header["pid"]), str(header["session"]), str(header["path"]), str(header["socket"]),
                       int(header["samples"]), str(header["state"]), float(header["samples_per_second"]),
                       int(header["clients"]), _optional_float(header.get("heldout_loss")),
                       int(header.get("bytes_sent") or 0))
+        if header["op"] == "busy":
+            raise TrainerBusy(hello, int(header.get("max_clients") or hello.clients))
+    except TrainerBusy:
+        sock.close()
+        raise
     except (OSError, AetuiError, KeyError, TypeError, ValueError) as exc:
         sock.close()
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__

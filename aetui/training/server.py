@@ -205,8 +205,11 @@ class TrainerServer:
                 conn, _ = listener.accept()
             except OSError:
                 return  # the listener was closed by stop()
-            if peer_uid(conn) != os.getuid() or len(self._clients) >= MAX_CLIENTS:
+            if peer_uid(conn) != os.getuid():
                 _close(conn)
+                continue
+            if len(self._clients) >= MAX_CLIENTS:
+                threading.Thread(target=self._refuse_busy, args=(conn,), name="aetui-busy", daemon=True).start()
                 continue
             with self._lock:
                 self._numbers += 1
@@ -237,17 +240,34 @@ class TrainerServer:
             if client.dashboard and not self._finished.is_set():
                 self._tell_others(client, f"{client.label} detached")
 
+    def _hello_header(self, op: str) -> dict:
+        """What this trainer says of itself: to a new client (op hello), or to one it has no room
+        for (op busy), so that a probe still learns that the session runs, and where."""
+        frame = self.runner.frame
+        return {"op": op, "protocol": PROTOCOL, "pid": os.getpid(), "session": frame.session,
+                "path": str(self.trainer.session.path), "samples": frame.samples, "state": frame.state,
+                "samples_per_second": frame.samples_per_second, "heldout_loss": frame.heldout_loss,
+                "clients": self.clients, "bytes_sent": self.bytes_sent, "socket": str(self.path),
+                "max_clients": MAX_CLIENTS}
+
+    def _refuse_busy(self, conn: socket.socket) -> None:
+        """Answer the hello with busy and hang up: all MAX_CLIENTS places are taken. (The hello is
+        read first: closing on unread data would reset the connection before the answer arrives.)"""
+        try:
+            conn.settimeout(HELLO_SECONDS)
+            wire.receive(conn, wire.MAX_COMMAND)
+            wire.send(conn, self._hello_header("busy"))
+        except (AetuiError, OSError, ValueError):
+            pass
+        finally:
+            _close(conn)
+
     def _hello(self, client: _Client, header: dict) -> None:
         kind, pid = header.get("client"), header.get("pid")
         client.dashboard = kind == "dashboard"
         if isinstance(pid, int) and not isinstance(pid, bool):
             client.label = f"the dashboard of pid {pid}" if client.dashboard else f"pid {pid}"
-        frame = self.runner.frame
-        self._send(client, {"op": "hello", "protocol": PROTOCOL, "pid": os.getpid(), "session": frame.session,
-                            "path": str(self.trainer.session.path), "samples": frame.samples, "state": frame.state,
-                            "samples_per_second": frame.samples_per_second, "heldout_loss": frame.heldout_loss,
-                            "clients": self.clients, "bytes_sent": self.bytes_sent,
-                            "socket": str(self.path)})
+        self._send(client, self._hello_header("hello"))
         if client.dashboard:
             self._tell_others(client, f"{client.label} attached")
 

@@ -164,3 +164,27 @@ def test_a_stale_socket_is_replaced(tui_make_trainer):
         assert TrainerClient.attach(path).frame.session == trainer.session.name
     finally:
         server.stop()
+
+
+def test_a_trainer_with_no_room_left_still_says_it_runs_and_attaching_says_why_not(tui_make_trainer, monkeypatch):
+    import aetui.training.server as server_module
+    from aetui.training.client import TrainerBusy
+    from aetui.training.process import running
+
+    monkeypatch.setattr(server_module, "MAX_CLIENTS", 2)
+    trainer = tui_make_trainer()
+    server = serve(trainer)
+    held = [connect(server.path, timeout=2)[0] for _ in range(2)]  # every place taken
+    try:
+        wait(lambda: server.clients == 2 or len(server._clients) == 2, what="both held")
+        hello = running(trainer.session.path)  # a probe: the listing and stop find the trainer
+        assert hello is not None and hello.pid == os.getpid() and hello.session == trainer.session.name
+        assert server.path.exists()  # not taken for a stale socket
+        with pytest.raises(TrainerBusy, match=rf"session {trainer.session.name} is running \(pid {os.getpid()}\) "
+                                              r"but serves 2 connections already"):
+            TrainerClient.attach(server.path)
+    finally:
+        for sock in held:
+            sock.close()
+    wait(lambda: len(server._clients) < 2, what="a place freed")
+    assert TrainerClient.attach(server.path).frame.session == trainer.session.name

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aetui.cli.dashboard import add_dashboard_options, run_attached
+from aetui.cli.dashboard import add_dashboard_options, require_terminal, run_attached
 from aetui.cli.options import add_sessions_dir
 
 
@@ -18,5 +18,6 @@ def run(args) -> int:
     from aetui.sessions.store import SessionStore
     from aetui.training.process import attach
 
+    require_terminal()
     store = SessionStore(args.sessions_dir)
     return run_attached(attach(store, args.name), store, args)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from aetui.errors import EXIT_FAILURE, EXIT_OK
+from aetui.errors import EXIT_FAILURE, EXIT_OK, ConfigError
 
 
 def add_dashboard_options(group) -> None:
@@ -14,11 +14,19 @@ def add_dashboard_options(group) -> None:
                        help="dashboard: a closed terminal or SSH link stops training (saved) instead of detaching")
 
 
+def require_terminal() -> None:
+    """The dashboard draws on a terminal: refuse before starting anything when there is none
+    (a pipe or a file would fill with escape codes while training runs unseen)."""
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise ConfigError("the dashboard needs a terminal; without one, use aetui train --headless "
+                          "(or --detach), and aetui sessions to see what runs")
+
+
 def run_attached(link, store, args) -> int:
     """Run the dashboard on `link` (a TrainerClient) until q or d; returns the exit code."""
     from aetui.training.process import open_trainer
     from aetui.model.config import TrainConfig
-    from aetui.tui.app import DETACHED, run_dashboard
+    from aetui.tui.app import DETACHED, STOPPED_BY_US, run_dashboard
 
     threads = getattr(args, "threads", 1)
 
@@ -28,10 +36,13 @@ def run_attached(link, store, args) -> int:
     app = run_dashboard(link, store=store, open_trainer=reopen, force_ascii=args.ascii,
                         stop_on_hangup=args.stop_on_hangup)
     session = app.session
+    if app.ended == STOPPED_BY_US and app.stopped_at is not None:
+        _say(f"aetui: stopped session {session} at {app.stopped_at:,} samples"
+             f"{' (saved)' if app.stopped_saved else ' (not saved: you chose to quit without saving)'}")
     if app.ended == DETACHED:
         _say(f"aetui: detached from session {session}; training goes on (pid {app.trainer_pid}).\n"
-             f"  come back:  aetui attach {session}\n"
-             f"  stop it:    aetui stop {session}")
+             f"  come back:  {store.command('attach', session)}\n"
+             f"  stop it:    {store.command('stop', session)}")
     if app.training_error:
         _say(f"aetui: the training thread failed: {app.training_error}")
         return EXIT_FAILURE

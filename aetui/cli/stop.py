@@ -18,7 +18,7 @@ def run(args) -> int:
     from aetui.training.process import attach
 
     store = SessionStore(args.sessions_dir)
-    link = attach(store, args.name)
+    link = attach(store, args.name, to_stop=True)
     try:
         outcome = link.stop(save=True)
     finally:

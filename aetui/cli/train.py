@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from aetui.cli.dashboard import add_dashboard_options, run_attached
+from aetui.cli.dashboard import add_dashboard_options, require_terminal, run_attached
 from aetui.cli.options import add_config_options, add_sessions_dir, add_threads, config_from_args, positive_int
 from aetui.errors import ConfigError
 
@@ -51,11 +51,12 @@ def run(args) -> int:
 
         hello = start_trainer(store, args.session, config, explicit, threads=args.threads)
         print(f"session {hello.session} trains in the background (pid {hello.pid}).\n"
-              f"  watch it:  aetui attach {hello.session}\n"
-              f"  stop it:   aetui stop {hello.session}")
+              f"  watch it:  {store.command('attach', hello.session)}\n"
+              f"  stop it:   {store.command('stop', hello.session)}")
         return 0
     from aetui.training.process import open_trainer
 
+    require_terminal()
     store.check_root()
     link = open_trainer(store, args.session, config, explicit, threads=args.threads)
     return run_attached(link, store, args)

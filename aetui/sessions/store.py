@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shlex
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,6 +37,15 @@ class SessionSummary:
 class SessionStore:
     def __init__(self, root: str | os.PathLike | None = None):
         self.root = Path(root if root is not None else os.environ.get("AETUI_SESSIONS", DEFAULT_DIR))
+
+    def command(self, *words: str) -> str:
+        """The aetui command line `words` on this store, to paste from any folder: it names the
+        folder unless that is $AETUI_SESSIONS (./sessions depends on where the command runs)."""
+        line = " ".join(["aetui", *(shlex.quote(w) for w in words)])
+        env = os.environ.get("AETUI_SESSIONS")
+        if env and os.path.isabs(env) and Path(env).resolve() == self.root.resolve():
+            return line
+        return f"{line} --sessions-dir {shlex.quote(str(self.root.resolve()))}"
 
     def path(self, name: str) -> Path:
         return self.root / check_name(name)

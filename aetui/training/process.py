@@ -20,7 +20,7 @@ from aetui.errors import AetuiError, ConfigError, SessionError
 from aetui.model.config import TrainConfig
 from aetui.sessions.lock import lock_holder
 from aetui.sessions.store import SessionStore
-from aetui.training.client import Hello, TrainerClient, connect
+from aetui.training.client import Hello, TrainerBusy, TrainerClient, connect
 from aetui.training.sockets import runtime_dir, socket_path
 
 START_SECONDS = 120.0  # loading a large IDX data set and a session; compiling comes after
@@ -39,6 +39,8 @@ def running(folder: Path) -> Hello | None:
         return None
     try:
         sock, hello = connect(path, kind="probe", timeout=2.0)
+    except TrainerBusy as busy:
+        return busy.hello  # it runs; attaching will say that it has no room
     except SessionError:
         if lock_holder(folder) is None:  # nobody holds the session: the socket is stale
             try:
@@ -100,19 +102,22 @@ def open_trainer(store: SessionStore, name: str | None, config: TrainConfig, exp
             if explicit:
                 raise ConfigError(f"session {name} is running (pid {hello.pid}): attach without training "
                                   f"options ({', '.join('--' + k.replace('_', '-') for k in explicit)}), "
-                                  f"or stop it first (aetui stop {name})")
+                                  f"or stop it first ({store.command('stop', name)})")
             return TrainerClient.attach(Path(hello.socket))
     hello = start_trainer(store, name, config, explicit, threads=threads, paused=paused)
     return TrainerClient.attach(Path(hello.socket))
 
 
-def attach(store: SessionStore, name: str) -> TrainerClient:
-    """Attach to the running session `name`; SessionError when it is not running."""
+def attach(store: SessionStore, name: str, *, to_stop: bool = False) -> TrainerClient:
+    """Attach to the running session `name`; SessionError when it is not running (to_stop: the
+    message says there is nothing to stop instead of how to start it)."""
     hello = running(store.path(name))
     if hello is None:
         if not store.exists(name):
             raise SessionError(f"no session named {name} in {store.root}")
-        raise SessionError(f"session {name} is not running; start it with: aetui --session {name}")
+        if to_stop:
+            raise SessionError(f"session {name} is not running: nothing to stop (its last save is on disk)")
+        raise SessionError(f"session {name} is not running; start it with: {store.command('--session', name)}")
     return TrainerClient.attach(Path(hello.socket))
 
 

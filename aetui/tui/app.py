@@ -77,6 +77,8 @@ class AetuiApp(App[int]):
         self.session = link.session
         self.trainer_pid = link.hello.pid
         self.ended: str | None = None  # STOPPED_BY_US, DETACHED or GONE once the app exits
+        self.stopped_at: int | None = None  # samples of the session q stopped, and whether it was saved
+        self.stopped_saved = False
         self.frame: Frame | None = None
         self.narrow = False
         self.active_pane = PANES.index("filters")
@@ -569,7 +571,7 @@ class AetuiApp(App[int]):
             if outcome is not None and not outcome["stopped"]:  # this one stays; the other goes on alone
                 link.close()
                 self.notify(f"cannot leave {self.session}: {outcome['error']}; session {link.session} trains in the "
-                            f"background (aetui attach {link.session})", severity="error", timeout=10)
+                            f"background ({self.store.command('attach', link.session)})", severity="error", timeout=10)
                 return
         self._detach()
         self._offered = 0
@@ -603,6 +605,8 @@ class AetuiApp(App[int]):
             self.push_screen(UnsavedQuit(str(outcome["error"]), max(unsaved, 0)), self._unsaved_choice)
             return
         self.ended = STOPPED_BY_US if outcome is not None else GONE
+        if outcome is not None:
+            self.stopped_at, self.stopped_saved = outcome["samples"], True
         self._detach()
         self.exit(0)
 
@@ -610,8 +614,10 @@ class AetuiApp(App[int]):
         if choice == RETRY:
             self.action_quit()
         elif choice == DISCARD:
-            self.stop_training(save=False)
+            outcome = self.stop_training(save=False)
             self.ended = STOPPED_BY_US
+            if outcome is not None:
+                self.stopped_at, self.stopped_saved = outcome["samples"], False
             self._detach()
             self.exit(0)
         else:  # the trainer went on training when its save failed

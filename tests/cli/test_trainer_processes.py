@@ -23,7 +23,8 @@ from aetui.sessions.session import read_session
 from aetui.sessions.store import SessionStore
 from aetui.training.client import TrainerClient
 from aetui.training.frame import PAUSED, RUNNING
-from aetui.training.process import running
+from aetui.errors import SessionError
+from aetui.training.process import attach, running
 
 TINY = ["--data", "bars8", "--hidden", "16", "--batch", "10"]
 
@@ -75,7 +76,9 @@ def start_detached(store, name: str) -> int:
     done = aetui("train", "--detach", "--sessions-dir", str(store.root), "--session", name, *TINY)
     assert done.returncode == 0, done.stderr
     assert f"session {name} trains in the background (pid " in done.stdout
-    assert f"aetui attach {name}" in done.stdout
+    # the hints work from any folder: they name the sessions folder
+    assert f"aetui attach {name} --sessions-dir {store.root.resolve()}" in done.stdout
+    assert f"aetui stop {name} --sessions-dir {store.root.resolve()}" in done.stdout
     return int(done.stdout.split("(pid ")[1].split(")")[0])
 
 
@@ -108,7 +111,11 @@ def test_detach_reattach_two_clients_then_stop(store):
     assert running(store.path("bg")) is None
     again = aetui("stop", "bg", "--sessions-dir", str(store.root))
     assert again.returncode == 1 and again.stderr.strip() == \
-        "aetui: session bg is not running; start it with: aetui --session bg"
+        "aetui: session bg is not running: nothing to stop (its last save is on disk)"
+    with pytest.raises(SessionError) as not_running:
+        attach(store, "bg")
+    assert str(not_running.value) == \
+        f"session bg is not running; start it with: aetui --session bg --sessions-dir {store.root.resolve()}"
 
 
 def test_kill_9_keeps_the_last_save_and_a_restart_is_not_blocked(store):
@@ -273,3 +280,30 @@ def test_a_headless_run_stopped_through_the_channel_always_says_so(store):
         assert summary["stopped_from_dashboard"] is True, (attempt, summary)
         assert summary["interrupted"] is False and summary["total_samples"] > 0
         assert read_session(store.path(name)).samples == summary["total_samples"]
+
+
+def test_q_in_the_dashboard_stops_saves_and_says_so(store):
+    dashboard, master = _dashboard_in_a_terminal(store, "q")
+    try:
+        assert b"RUNNING" in _read_until(master, b"RUNNING", 120)
+        hello = running(store.path("q"))
+        os.write(master, b"q")
+        said = _read_until(master, b"(saved)", 30)
+        assert dashboard.wait(timeout=20) == 0
+    finally:
+        if dashboard.poll() is None:
+            dashboard.kill()
+        os.close(master)
+    wait(lambda: _ended(hello.pid), what="the trainer to stop")
+    saved = read_session(store.path("q")).samples
+    assert saved > 0 and f"aetui: stopped session q at {saved:,} samples (saved)".encode() in said
+
+
+def test_the_dashboard_without_a_terminal_is_refused_before_anything_starts(store):
+    for command in (["--session", "pipe", *TINY], ["attach", "pipe"]):
+        done = subprocess.run([sys.executable, "-m", "aetui", *command, "--sessions-dir", str(store.root)],
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2 and done.stdout == ""
+        assert done.stderr.strip() == ("aetui: the dashboard needs a terminal; without one, use aetui train "
+                                       "--headless (or --detach), and aetui sessions to see what runs")
+    assert not store.root.exists() or not any(store.root.iterdir())  # no session made, no trainer started

@@ -142,3 +142,14 @@ def test_summaries_report_unreadable_sessions(saved):
     rows = {r.name: r for r in store.summaries()}
     assert rows["s"].samples == 1_000 and rows["s"].lineage == "sigmoid" and rows["s"].problem is None
     assert "not valid JSON" in rows["broken"].problem
+
+
+def test_a_hint_names_the_sessions_folder_unless_it_is_aetui_sessions(tmp_path, monkeypatch):
+    from aetui.sessions.store import SessionStore
+
+    monkeypatch.delenv("AETUI_SESSIONS", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert SessionStore().command("attach", "run 1") == f"aetui attach 'run 1' --sessions-dir {tmp_path / 'sessions'}"
+    monkeypatch.setenv("AETUI_SESSIONS", str(tmp_path / "mine"))
+    assert SessionStore().command("stop", "x") == "aetui stop x"  # $AETUI_SESSIONS finds it from anywhere
+    assert SessionStore(tmp_path / "other").command("stop", "x") == f"aetui stop x --sessions-dir {tmp_path / 'other'}"

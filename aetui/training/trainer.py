@@ -16,7 +16,7 @@ from aetui.model.config import TrainConfig, restart_weight_scale
 from aetui.data import Dataset
 from aetui.model.engine import Engine
 from aetui.errors import ConfigError, SessionError
-from aetui.training.frame import DIVERGED, Frame, HistoryView
+from aetui.training.frame import DIVERGED, RUNNING, Frame, HistoryView
 from aetui.training.report_budget import HELDOUT_SUBSET, ReportBudget
 from aetui.model.state import ModelState
 from aetui.sessions.lineage import new_segment, now_iso, segment_starts
@@ -288,7 +288,9 @@ class Trainer:
         return Frame(
             version=version, state=DIVERGED if s.diverged else state, message=self.message, session=s.name,
             saved=not s.dirty, config=s.config, lineage=s.lineage_label(), segment=s.segment, samples=s.samples,
-            step=s.step, epoch=self.epoch, samples_per_second=self.samples_per_second, lr=self.lr,
+            step=s.step, epoch=self.epoch, lr=self.lr,
+            # the rate is of training going on: a paused or stopped run trains at 0
+            samples_per_second=self.samples_per_second if state == RUNNING and not s.diverged else 0.0,
             train_loss=last_finite(view.train_loss), heldout_loss=last_finite(view.heldout_loss), image_shape=s.image_shape,
             data_name=s.config.data, W=s.state.W.copy(), b=s.state.b.copy(), c=s.state.c.copy(), history=view,
             snapshots=tuple(dict(x, problem=self.damaged_snapshots[x["name"]]) if x["name"] in self.damaged_snapshots

@@ -59,10 +59,12 @@ def test_a_paused_runner_trains_only_what_step_asks_for(start):
     time.sleep(0.3)
     assert runner.frame.step == after_step  # one chunk, then paused again
     runner.resume()
-    wait_for(lambda: runner.frame.step > after_step + 50, what="training after resume")
+    wait_for(lambda: runner.frame.step > after_step + 50 and runner.frame.samples_per_second > 0,
+             what="training after resume, at a measured rate")
     assert runner.frame.state == RUNNING
     runner.pause()
     wait_for(lambda: runner.frame.state == PAUSED, what="pause")
+    assert runner.frame.samples_per_second == 0  # not the rate it had before the pause
     held = runner.frame.step
     time.sleep(0.3)
     assert runner.frame.step == held

@@ -5,6 +5,7 @@ the loops below. Numba types each once; the earlier single `activate(code, ...)`
 Numba's level carried all ten branches into each of twenty loops, ~5 s of a cold start.
 """
 
+import kernels.numba_setup  # noqa: F401  (before Numba is imported)
 import numpy as np
 from numba import njit
 

@@ -6,6 +6,7 @@ is SciPy's (as np.dot in Numba uses): its sgemm/dgemm addresses are registered a
 import, so compiled kernels refer to them by name and stay cacheable on disk.
 """
 
+import kernels.numba_setup  # noqa: F401  (before Numba is imported)
 import llvmlite.binding as llvm
 from llvmlite import ir
 from numba import njit, types

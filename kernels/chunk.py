@@ -1,5 +1,6 @@
 """A chunk: several mini-batches in one call, so the caller can pause or cancel in between."""
 
+import kernels.numba_setup  # noqa: F401  (before Numba is imported)
 import math
 
 import numpy as np

@@ -6,6 +6,7 @@ where every operation takes a microcode assist (~100x slower): measured here, ba
 them on entry and restores the caller's value on exit, so Python and other threads never see it.
 """
 
+import kernels.numba_setup  # noqa: F401  (before Numba is imported)
 import platform
 
 from llvmlite import ir

@@ -1,5 +1,6 @@
 """Noise-free, dropout-free passes for reporting: codes, reconstructions, loss over a set."""
 
+import kernels.numba_setup  # noqa: F401  (before Numba is imported)
 import numpy as np
 from numba import njit
 

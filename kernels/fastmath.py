@@ -6,6 +6,7 @@ arithmetic plus an integer<->float bit cast, which LLVM vectorises. float64 call
 gradient checks) get libm so finite differences stay exact.
 """
 
+import kernels.numba_setup  # noqa: F401  (before Numba is imported)
 import math
 
 import numpy as np

@@ -20,6 +20,7 @@ threaded version of each loop; the block bodies are shared). Every block is comp
 way whichever thread takes it, so results do not depend on the thread count, to the bit.
 """
 
+import kernels.numba_setup  # noqa: F401  (before Numba is imported)
 from numba import njit, prange
 
 from kernels.fastmath import FASTMATH

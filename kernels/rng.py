@@ -4,6 +4,7 @@ No hidden generator state, so a run resumed from disk at step t draws exactly wh
 uninterrupted run drew, and the gradient checks can replay the same masks.
 """
 
+import kernels.numba_setup  # noqa: F401  (before Numba is imported)
 import numpy as np
 from numba import njit
 

@@ -15,6 +15,7 @@ CPU has AVX-512, else 256 bits (elsewhere LLVM splits them as it needs; the resu
   scale_add(s, x, t, y) s * x + t * y with s, t scalars (t * y skipped, even if NaN, when t == 0)
 """
 
+import kernels.numba_setup  # noqa: F401  (before Numba is imported)
 import llvmlite.binding as llvm
 from llvmlite import ir
 from numba import config, njit, types

@@ -17,6 +17,7 @@ K = 2B instead of two with K = B (untied: P[:B]^T X). Random draw indices stay s
 float32 maths float32 (Numba widens uint8 * float32 to float64).
 """
 
+import kernels.numba_setup  # noqa: F401  (before Numba is imported)
 import numpy as np
 from numba import njit
 

@@ -1,5 +1,6 @@
 """Scalars in an array's own float type, for kernels written once for float32 and float64."""
 
+import kernels.numba_setup  # noqa: F401  (before Numba is imported)
 import numpy as np
 from numba import njit
 

@@ -1,5 +1,6 @@
 """Plain SGD with optional momentum and L2 weight decay, in place, one pass over the array."""
 
+import kernels.numba_setup  # noqa: F401  (before Numba is imported)
 from numba import njit
 
 from kernels.fastmath import FASTMATH

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-import kernels  # noqa: F401  (Numba's set-up, before Numba is imported)
+import kernels.numba_setup  # noqa: F401  (Numba's set-up, before Numba is imported)
 from numba.core import event
 from numba.core.registry import CPUDispatcher
 

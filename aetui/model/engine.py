@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import kernels  # noqa: F401  (Numba's set-up, before Numba is imported)
+import kernels.numba_setup  # noqa: F401  (Numba's set-up, before Numba is imported)
 import numba
 import numpy as np
 

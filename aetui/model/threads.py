@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import kernels  # noqa: F401  (Numba's set-up, before Numba is imported)
+import kernels.numba_setup  # noqa: F401  (Numba's set-up, before Numba is imported)
 import numba
 from threadpoolctl import threadpool_limits
 

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-import kernels  # noqa: F401  (Numba's set-up, before Numba is imported)
+import kernels.numba_setup  # noqa: F401  (Numba's set-up, before Numba is imported)
 from aetui.model.compile_progress import Progress, compile_progress
 from aetui.model.config import TrainConfig
 from aetui.model.engine import Engine, kernel_threads

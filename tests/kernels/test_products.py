@@ -83,7 +83,7 @@ def test_vector_lanes_fill_one_register():
 
 
 def _features_after_import(env):
-    code = "import os, kernels; print(os.environ.get('NUMBA_CPU_FEATURES', ''))"
+    code = "import os, kernels.numba_setup; print(os.environ.get('NUMBA_CPU_FEATURES', ''))"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     return out.stdout.strip()
 
@@ -91,7 +91,7 @@ def _features_after_import(env):
 @pytest.mark.parametrize("module", ["kernels.products", "aetui.model.threads"])
 def test_importing_a_kernel_user_alone_sets_numba_up_first(module, tmp_path):
     # Numba reads its settings when it is imported: whoever imports it first (a kernel, or the
-    # threads module) must have run the set-up in kernels/__init__.py before.
+    # threads module) must have run the set-up in kernels/numba_setup.py before.
     code = (f"import {module}, numba, os; print(numba.config.CACHE_DIR); "
             "print(os.path.dirname(numba.config.CACHE_DIR))")
     env = {**os.environ, "AETUI_NUMBA_CACHE_BASE": str(tmp_path)}

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from aetui.cli.options import add_sessions_dir, add_threads
-from aetui.errors import EXIT_FAILURE, EXIT_OK
+from aetui.errors import EXIT_FAILURE, EXIT_OK, SaveError
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -40,8 +40,17 @@ def run(args) -> int:
         task = bar.add_task(f"{source.name} as {name}", total=source.samples)
         result = replay(source, store, name, threads=args.threads,
                         progress=lambda t: bar.update(task, completed=t.session.samples))
-    release_trainer(result.trainer)
     new = result.trainer.session
+    try:
+        release_trainer(result.trainer)
+    except SaveError as exc:  # no partly built session is left behind
+        store.discard_new(new)
+        reason = exc.__context__.strerror if isinstance(exc.__context__, OSError) else None
+        raise SaveError(f"could not save the replay {new.name} in {store.root}: {reason or exc}; "
+                        f"nothing was kept") from None
+    except BaseException:  # Ctrl-C
+        store.discard_new(new)
+        raise
     summary = {"session": source.name, "replay": new.name, "path": str(new.path), "samples": new.samples,
                "interventions": result.interventions, "identical": result.identical,
                "max_difference": result.max_difference}

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from aetui.errors import SessionError
+from aetui.errors import AetuiError, SaveError, SessionError
 from aetui.model.config import TrainConfig
 from aetui.sessions.session import Session
 from aetui.sessions.store import SessionStore
@@ -72,14 +72,13 @@ def replay(source: Session, store: SessionStore, name: str, *, threads: int = 1,
         steering = _Progress(progress)
         for event in events:
             _train_to(trainer, event["step"], steering, threads)
-            if event["kind"] == "lr":
-                trainer.set_lr(event["lr"])
-            elif event["kind"] == "snapshot":
-                trainer.snapshot(event["name"])
-            else:
-                src = event["source"]
-                trainer.restart(event["activation"], None if src["kind"] == "current" else src["name"],
-                                event["weight_scale"], event["reset_biases"], event["lr"])
+            try:
+                _apply(trainer, event)
+            except SaveError:  # the new session's disk, not the record
+                raise
+            except AetuiError as exc:  # a damaged event: an unknown activation, an lr of -1, ...
+                raise SessionError(f"session {source.name} cannot be replayed: its {event['kind']} event at sample "
+                                   f"{event['samples']:,} in {source.path / 'session.json'} is refused: {exc}") from None
         _train_to(trainer, source.step, steering, threads)
         if source.diverged and not trainer.diverged:
             # The original's last chunk went non-finite and was rolled back to this very step.
@@ -87,9 +86,22 @@ def replay(source: Session, store: SessionStore, name: str, *, threads: int = 1,
             trainer.session.dirty = True
         same, diff = compare(source, trainer.session)
         return ReplayResult(trainer, same, diff, len(events))
-    except BaseException:
+    except BaseException:  # Ctrl-C too: no partly built session is left behind
         trainer.session.unlock()
+        store.discard_new(trainer.session)
         raise
+
+
+def _apply(trainer: Trainer, event: dict) -> None:
+    """Apply one recorded intervention (lr, snapshot or restart) as it was made."""
+    if event["kind"] == "lr":
+        trainer.set_lr(event["lr"])
+    elif event["kind"] == "snapshot":
+        trainer.snapshot(event["name"])
+    else:
+        src = event["source"]
+        trainer.restart(event["activation"], None if src["kind"] == "current" else src["name"],
+                        event["weight_scale"], event["reset_biases"], event["lr"])
 
 
 def compare(a: Session, b: Session) -> tuple[bool, float]:

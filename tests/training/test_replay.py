@@ -114,3 +114,84 @@ def test_replay_from_the_command_line(tmp_path, capsys):
     code = main(["replay", "orig", "--session", "again", "--sessions-dir", str(tmp_path)])
     err = capsys.readouterr().err.strip()
     assert code == 1 and err == f"aetui: session again already exists in {tmp_path}; choose another --session for the replay"
+
+
+def _small_session(store: SessionStore, name: str = "dmg") -> None:
+    """A small session with an lr change and a restart."""
+    t = acquire_trainer(store, name, config(), {})
+    train(t, 300)
+    t.set_lr(0.5)
+    train(t, 200)
+    t.restart("relu", None, None, False, 0.01)
+    train(t, 300)
+    release_trainer(t)
+
+
+def _damaged(store: SessionStore, kind: str, key: str, value) -> int:
+    """_small_session "dmg" whose first `kind` event has `key` = value; returns that event's samples."""
+    _small_session(store)
+    path = store.path("dmg") / "session.json"
+    raw = json.loads(path.read_text())
+    event = next(e for e in raw["history"]["events"] if e["kind"] == kind)
+    event[key] = value
+    path.write_text(json.dumps(raw))
+    return event["samples"]
+
+
+@pytest.mark.parametrize("kind, key, value, why", [
+    ("restart", "activation", "foo", "unknown activation 'foo' (choose from sigmoid, "),
+    ("lr", "lr", -1, "learning rate must be a positive number, not -1"),
+])
+def test_a_damaged_event_is_one_line_and_leaves_no_replay_behind(tmp_path, capsys, kind, key, value, why):
+    store = SessionStore(tmp_path)
+    at = _damaged(store, kind, key, value)
+    for _ in range(2):  # the second time is not "new already exists"
+        code = main(["replay", "dmg", "--session", "new", "--sessions-dir", str(tmp_path)])
+        out, err = capsys.readouterr()
+        assert code == 1 and out == "" and err.count("\n") == 1
+        assert err.startswith(f"aetui: session dmg cannot be replayed: its {kind} event at sample {at} in "
+                              f"{store.path('dmg') / 'session.json'} is refused: {why}")
+        assert not store.path("new").exists() and store.names() == ["dmg"]
+
+
+def test_an_interrupted_replay_leaves_no_replay_behind(tmp_path, capsys, monkeypatch):
+    from aetui.training.trainer import Trainer
+
+    store = SessionStore(tmp_path)
+    eventful_session(store)
+    chunks = []
+    real = Trainer.train_chunk
+
+    def ctrl_c_later(self, max_batches=None):
+        chunks.append(max_batches)
+        if len(chunks) == 20:
+            raise KeyboardInterrupt
+        return real(self, max_batches)
+
+    monkeypatch.setattr(Trainer, "train_chunk", ctrl_c_later)
+    code = main(["replay", "orig", "--session", "new", "--sessions-dir", str(tmp_path)])
+    assert code == 130 and capsys.readouterr().err == "aetui: interrupted\n"
+    assert len(chunks) == 20 and not store.path("new").exists() and store.names() == ["orig"]
+
+
+def test_a_replay_that_cannot_be_saved_leaves_nothing_behind(tmp_path, capsys, monkeypatch):
+    import errno
+    import os
+
+    import aetui.training.replay as replay_module
+    from tests.helpers.faults import FullDisk, temp_files
+
+    store = SessionStore(tmp_path)
+    _small_session(store, "dmg")
+    disk = FullDisk(monkeypatch)
+
+    def then_the_disk_fills(*args, **kwargs):
+        result = replay(*args, **kwargs)
+        disk.on()
+        return result
+
+    monkeypatch.setattr(replay_module, "replay", then_the_disk_fills)
+    code = main(["replay", "dmg", "--session", "new", "--sessions-dir", str(tmp_path)])
+    assert code == 1 and capsys.readouterr().err == \
+        f"aetui: could not save the replay new in {tmp_path}: {os.strerror(errno.ENOSPC)}; nothing was kept\n"
+    assert not store.path("new").exists() and temp_files(tmp_path) == []

@@ -3,7 +3,7 @@ exit codes the command line gives for them."""
 
 EXIT_OK = 0
 EXIT_FAILURE = 1  # an AetuiError: bad data, a bad session, a failed write; also a diverged headless run
-EXIT_USAGE = 2  # a ConfigError: bad options or an inconsistent configuration
+EXIT_USAGE = 2  # a ConfigError: bad options or an inconsistent configuration (a bad name, data that is not there)
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), after saving what was done
 
 
@@ -25,6 +25,14 @@ class DataError(AetuiError):
 
 class SessionError(AetuiError):
     """A session folder that cannot be created, read or written."""
+
+
+class UnknownDataError(DataError, ConfigError):
+    """A data spec that names no data set, file or folder: a bad --data (the CLI exits 2)."""
+
+
+class BadNameError(SessionError, ConfigError):
+    """A session or snapshot name aetui does not take, e.g. '../x': a bad --session (the CLI exits 2)."""
 
 
 class SaveError(SessionError):

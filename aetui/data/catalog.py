@@ -12,7 +12,7 @@ import numpy as np
 from aetui.data import idx
 from aetui.data.bars import BARS_MAX_SIZE, BARS_MIN_SIZE, make_bars
 from aetui.data.dataset import Dataset
-from aetui.errors import DataError
+from aetui.errors import DataError, UnknownDataError
 
 DATASET_NAMES: tuple[str, ...] = ("mnist5k", "fashion", "bars", "bars8", "bars16")
 # Where Debian's dataset-fashion-mnist package installs train/t10k-{images-idx3,labels-idx1}-ubyte.gz.
@@ -40,12 +40,12 @@ def load_dataset(spec: str, *, seed: int = 0) -> Dataset:
     if bars is not None:
         size = int(bars[1])
         if not BARS_MIN_SIZE <= size <= BARS_MAX_SIZE:
-            raise DataError(f"{spec}: unknown data set; bars size must be {BARS_MIN_SIZE}..{BARS_MAX_SIZE}")
+            raise UnknownDataError(f"{spec}: unknown data set; bars size must be {BARS_MIN_SIZE}..{BARS_MAX_SIZE}")
         return make_bars(size, seed)
     path = Path(spec).expanduser()
     if path.exists() or _looks_like_path(spec):
         return load_idx(path)
-    raise DataError(
+    raise UnknownDataError(
         f"{spec}: unknown data set name and no such file; known names: {', '.join(DATASET_NAMES)}"
         f" (or bars4..bars{BARS_MAX_SIZE}), or a path to IDX files"
     )

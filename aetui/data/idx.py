@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aetui.errors import DataError
+from aetui.errors import DataError, UnknownDataError
 
 IMAGES_MAGIC = 0x00000803  # unsigned bytes, 3 dims: count, rows, cols
 LABELS_MAGIC = 0x00000801  # unsigned bytes, 1 dim: count
@@ -117,7 +117,7 @@ def find_pair(path: Path) -> tuple[Path, Path]:
     if path.is_dir():
         return _pair_in_folder(path)
     if not path.exists():
-        raise DataError(f"{path}: file or folder not found")
+        raise UnknownDataError(f"{path}: file or folder not found")
     match = _NAME.match(path.name)
     if match is not None and match["kind"] == "labels":
         for candidate in partner_candidates(path) or []:

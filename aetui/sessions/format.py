@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aetui.errors import SessionError
+from aetui.errors import BadNameError, SessionError
 from aetui.model.state import DTYPE
 
 SCHEMA = 2  # 2: every intervention is an event, history has an lr column, segments keep their config
@@ -25,7 +25,7 @@ NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 def check_name(name: str, what: str = "session") -> str:
     if not isinstance(name, str) or not NAME_PATTERN.match(name):
-        raise SessionError(f"bad {what} name {name!r}: use letters, digits, '_', '-', '.' (at most 64, not starting with a symbol)")
+        raise BadNameError(f"bad {what} name {name!r}: use letters, digits, '_', '-', '.' (at most 64, not starting with a symbol)")
     return name
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aetui.data import Dataset, load_dataset, split_heldout
-from aetui.errors import SessionError
+from aetui.errors import DataError, SessionError, UnknownDataError
 from aetui.model.config import TrainConfig
 from aetui.sessions.session import Session
 from aetui.sessions.store import SessionStore, default_name
@@ -21,7 +21,7 @@ def acquire_trainer(store: SessionStore, name: str | None, config: TrainConfig, 
         session = store.create(name or default_name(config), config, data)
     else:
         session = store.load(name, explicit)
-        data = _data_of(session.config)
+        data = _data_of(session.config, session)
         _check_image_shape(session, data)
     try:
         session.lock()
@@ -35,7 +35,7 @@ def acquire_trainer(store: SessionStore, name: str | None, config: TrainConfig, 
 
 def trainer_for(session: Session) -> Trainer:
     """A Trainer for a session read from disk (not locked here): its data loaded, split and checked."""
-    data = _data_of(session.config)
+    data = _data_of(session.config, session)
     _check_image_shape(session, data)
     return _trainer(session, data)
 
@@ -49,8 +49,14 @@ def release_trainer(trainer: Trainer, save: bool = True) -> None:
         trainer.session.unlock()
 
 
-def _data_of(config: TrainConfig) -> Dataset:
-    return load_dataset(config.data, seed=config.seed)
+def _data_of(config: TrainConfig, session: Session | None = None) -> Dataset:
+    """The data of `config`; for a saved `session`, data that is not there is no bad option (exit 1)."""
+    try:
+        return load_dataset(config.data, seed=config.seed)
+    except UnknownDataError as exc:
+        if session is None:
+            raise
+        raise DataError(f"session {session.name} was trained on data that is not there: {exc}") from None
 
 
 def _check_image_shape(session: Session, data: Dataset) -> None:

@@ -182,7 +182,7 @@ def test_a_headless_run_can_be_attached_steered_and_stopped(store):
 
 def test_a_trainer_that_cannot_start_says_why_in_one_line(store, tmp_path):
     done = aetui("train", "--detach", "--sessions-dir", str(store.root), "--data", str(tmp_path / "missing.idx"))
-    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert done.returncode == 2 and "Traceback" not in done.stderr  # a bad option
     assert len(done.stderr.strip().splitlines()) == 1 and "missing.idx" in done.stderr
     start_detached(store, "dmg")
     aetui("stop", "dmg", "--sessions-dir", str(store.root))

@@ -8,7 +8,9 @@ from __future__ import annotations
 import json
 import math
 import re
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -60,14 +62,37 @@ def try_json(path: Path) -> dict:
         return {}
 
 
+ZIP_MAGIC = b"PK\x03\x04"  # how every .npz that np.savez writes begins
+# What NumPy and zipfile raise on a damaged archive: bad CRCs, headers, compression, truncation.
+DAMAGED_NPZ = (ValueError, zipfile.BadZipFile, EOFError, NotImplementedError, zlib.error, SyntaxError,
+               tokenize.TokenError)
+
+
 def read_npz(path: Path) -> dict[str, np.ndarray]:
     if not path.is_file():
         raise SessionError(f"{path} is missing")
     try:
+        with open(path, "rb") as fh:
+            magic = fh.read(len(ZIP_MAGIC))
+        if magic != ZIP_MAGIC:  # else NumPy takes it for a pickle and suggests loading it unsafely
+            raise SessionError(f"{path} is damaged: not a NumPy .npz archive")
         with np.load(path, allow_pickle=False) as npz:
             return {k: npz[k] for k in npz.files}
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
-        raise SessionError(f"{path} is not a readable NumPy .npz file ({exc})") from None
+    except OSError as exc:
+        raise SessionError(f"{path} cannot be read ({exc.strerror or exc})") from None
+    except DAMAGED_NPZ as exc:
+        raise SessionError(f"{path} is damaged: {_npz_problem(exc)}") from None
+
+
+def _npz_problem(exc: Exception) -> str:
+    """What NumPy or zipfile found, as one short line (never its advice to load pickles)."""
+    text = str(exc)
+    if "pickle" in text:
+        return "an array holds Python objects, which aetui never loads"
+    if isinstance(exc, zipfile.BadZipFile) and text == "File is not a zip file":  # it begins as one
+        return "a NumPy .npz archive cut short (its zip directory is missing or damaged)"
+    text = " ".join(text.encode("ascii", "backslashreplace").decode().split()) or type(exc).__name__
+    return text if len(text) <= 100 else text[:97] + "..."
 
 
 def whole_scalar(arrays: dict, name: str) -> int | None:

@@ -61,7 +61,7 @@ def _rewrite_npz(path, **changes):
 @pytest.mark.parametrize("damage, message", [
     (lambda d: (d / "session.json").write_text("{not json"), "not valid JSON"),
     (lambda d: (d / "session.json").write_text(json.dumps({"app": "aetui", "schema": 99})), "schema version 99"),
-    (lambda d: (d / "state.npz").write_bytes(b"garbage"), "not a readable NumPy"),
+    (lambda d: (d / "state.npz").write_bytes(b"garbage"), "state.npz is damaged: not a NumPy .npz archive"),
     (lambda d: (d / "state.npz").unlink(), "state.npz is missing"),
     (lambda d: _rewrite_npz(d / "state.npz", W=None), "has no array 'W'"),
     (lambda d: _rewrite_npz(d / "state.npz", W=np.zeros((3, 64), np.float32)), "shape (3, 64), expected (12, 64)"),
@@ -80,6 +80,35 @@ def test_bad_session_gives_one_clear_error_and_changes_nothing(saved, damage, me
     assert message in str(info.value)
     assert "\n" not in str(info.value)
     assert snapshot_of(saved) == before
+
+
+def _flip(path, at: int) -> None:
+    data = bytearray(path.read_bytes())
+    data[at] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _object_array(path) -> None:
+    with np.load(path) as z:
+        arrays = {k: z[k] for k in z.files}
+    arrays["W"] = np.array([{"not": "numbers"}], dtype=object)
+    np.savez(path, **arrays)
+
+
+@pytest.mark.parametrize("damage, problem", [
+    (lambda p: p.write_bytes(b"garbage"), "not a NumPy .npz archive"),
+    (lambda p: p.write_bytes(os.urandom(4000)), "not a NumPy .npz archive"),
+    (lambda p: _flip(p, 0), "not a NumPy .npz archive"),
+    (lambda p: p.write_bytes(p.read_bytes()[:3000]), "a NumPy .npz archive cut short (its zip directory is missing "
+                                                     "or damaged)"),
+    (lambda p: _flip(p, 200), "Bad CRC-32 for file 'W.npy'"),
+    (_object_array, "an array holds Python objects, which aetui never loads"),
+])
+def test_a_damaged_state_npz_says_so_and_never_suggests_unsafe_loading(saved, damage, problem):
+    damage(saved / "state.npz")
+    with pytest.raises(SessionError) as info:
+        read_session(saved)
+    assert str(info.value) == f"{saved / 'state.npz'} is damaged: {problem}"
 
 
 def test_bad_config_in_session_json(saved):

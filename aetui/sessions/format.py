@@ -182,7 +182,7 @@ def check_record(path: Path, raw: dict, schema: int) -> None:
     where = path / "session.json"
     check_fields(raw, {"step": "int", "samples": "int", "lineage": "list", "snapshots": "list", "history": "dict",
                        "image_shape": "list", "diverged": "bool", "generation": "int", "created": "str",
-                       "saved": "str?"}, str(where))
+                       "saved": "str?", "config": "dict"}, str(where))
     if schema >= 2:
         check_fields(raw, {"record_gap": "str?"}, str(where))
     if len(raw["image_shape"]) != 2 or not all(_is("int", v) and v > 0 for v in raw["image_shape"]):

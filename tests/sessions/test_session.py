@@ -111,6 +111,18 @@ def test_a_damaged_state_npz_says_so_and_never_suggests_unsafe_loading(saved, da
     assert str(info.value) == f"{saved / 'state.npz'} is damaged: {problem}"
 
 
+@pytest.mark.parametrize("key", ["config", "step", "image_shape"])
+def test_a_missing_key_in_session_json_is_named(saved, key):
+    raw = json.loads((saved / "session.json").read_text())
+    del raw[key]
+    (saved / "session.json").write_text(json.dumps(raw))
+    with pytest.raises(SessionError) as info:
+        read_session(saved)
+    assert str(info.value) == f"{saved / 'session.json'} has no {key!r}"
+    (row,) = SessionStore(saved.parent).summaries()
+    assert row.problem == f"{saved / 'session.json'} has no {key!r}"
+
+
 def test_bad_config_in_session_json(saved):
     raw = json.loads((saved / "session.json").read_text())
     raw["config"]["activation"] = "swish"

@@ -243,6 +243,16 @@ def read_session(path: Path) -> Session:
     return session
 
 
+def _pixels_in(arrays: dict) -> set[int]:
+    """The pixel counts per image that state.npz's arrays imply (W's columns, c, vW, vc, c_history)."""
+    found = set()
+    for name, axis, ndim in (("W", 1, 2), ("c", 0, 1), ("vW", 1, 2), ("vc", 0, 1), ("c_history", 1, 2)):
+        a = arrays.get(name)
+        if a is not None and a.ndim == ndim:
+            found.add(int(a.shape[axis]))
+    return found
+
+
 def _session_from(path: Path, raw: dict, arrays: dict) -> Session:
     check_header(path, raw)
     check_record(path, raw, raw["schema"])
@@ -250,6 +260,10 @@ def _session_from(path: Path, raw: dict, arrays: dict) -> Session:
     shape = tuple(int(x) for x in raw["image_shape"])
     H, V = config.hidden, shape[0] * shape[1]
     state_path = path / "state.npz"
+    pixels = _pixels_in(arrays)
+    if len(pixels) == 1 and V not in pixels:  # the arrays agree with each other: image_shape is what is wrong
+        raise SessionError(f"{path / 'session.json'}: image_shape is {shape[0]}x{shape[1]} ({V} pixels), but the "
+                           f"arrays in {state_path} have {pixels.pop()} pixels per image")
     W = checked_array(arrays, "W", (H, V), state_path)
     tied = config.tied
     if tied and "W_dec" in arrays:

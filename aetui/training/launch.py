@@ -62,7 +62,8 @@ def _data_of(config: TrainConfig, session: Session | None = None) -> Dataset:
 def _check_image_shape(session: Session, data: Dataset) -> None:
     if tuple(data.shape) != tuple(session.image_shape):
         raise SessionError(f"session {session.name} was trained on {session.image_shape[0]}x{session.image_shape[1]} "
-                           f"images but {session.config.data} has {data.shape[0]}x{data.shape[1]}")
+                           f"images (image_shape in {session.path / 'session.json'}) but {session.config.data} has "
+                           f"{data.shape[0]}x{data.shape[1]}")
 
 
 def _trainer(session: Session, data: Dataset) -> Trainer:

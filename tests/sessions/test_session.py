@@ -123,6 +123,30 @@ def test_a_missing_key_in_session_json_is_named(saved, key):
     assert row.problem == f"{saved / 'session.json'} has no {key!r}"
 
 
+def test_a_wrong_image_shape_is_blamed_on_session_json(saved):
+    raw = json.loads((saved / "session.json").read_text())
+    raw["image_shape"] = [5, 5]
+    (saved / "session.json").write_text(json.dumps(raw))
+    with pytest.raises(SessionError) as info:
+        read_session(saved)
+    assert str(info.value) == (f"{saved / 'session.json'}: image_shape is 5x5 (25 pixels), but the arrays in "
+                               f"{saved / 'state.npz'} have 64 pixels per image")
+    # The same number of pixels in another shape: only the data can tell; the message names both.
+    raw["image_shape"] = [4, 16]
+    (saved / "session.json").write_text(json.dumps(raw))
+    with pytest.raises(SessionError) as info:
+        acquire_trainer(SessionStore(saved.parent), "s", TrainConfig(), {})
+    assert str(info.value) == (f"session s was trained on 4x16 images (image_shape in {saved / 'session.json'}) "
+                               "but bars8 has 8x8")
+    # Arrays that disagree with each other are state.npz's problem.
+    raw["image_shape"] = [8, 8]
+    (saved / "session.json").write_text(json.dumps(raw))
+    _rewrite_npz(saved / "state.npz", c=np.zeros(25, np.float32))
+    with pytest.raises(SessionError) as info:
+        read_session(saved)
+    assert str(info.value) == f"{saved / 'state.npz'}: array 'c' has shape (25,), expected (64,)"
+
+
 def test_bad_config_in_session_json(saved):
     raw = json.loads((saved / "session.json").read_text())
     raw["config"]["activation"] = "swish"

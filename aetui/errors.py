@@ -5,6 +5,7 @@ EXIT_OK = 0
 EXIT_FAILURE = 1  # an AetuiError: bad data, a bad session, a failed write; also a diverged headless run
 EXIT_USAGE = 2  # a ConfigError: bad options or an inconsistent configuration (a bad name, data that is not there)
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT), after saving what was done
+EXIT_TERMINATED = 143  # SIGTERM (128 + 15) to a headless run, after saving what was done
 
 
 class AetuiError(Exception):

@@ -13,7 +13,7 @@ import time
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from aetui.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, AetuiError, SaveError
+from aetui.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, AetuiError, SaveError
 from aetui.training.frame import COMPILING, DIVERGED, Frame
 from aetui.training.server import TrainerServer
 from aetui.training.trainer import Trainer, last_finite
@@ -95,6 +95,14 @@ def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: b
         trainer.session.unlock()
         raise
     display = _ProgressBar(console, trainer, samples, quiet=not console.is_terminal and as_json)
+    # SIGTERM (kill, timeout, systemd, docker stop) ends the run as Ctrl-C does: saved.
+    terminated: list[int] = []
+
+    def on_sigterm(signum, _frame):
+        terminated.append(signum)
+        raise KeyboardInterrupt
+
+    old_term = signal.signal(signal.SIGTERM, on_sigterm)
     try:
         try:
             while not server.finished:
@@ -119,8 +127,9 @@ def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: b
         seconds = time.perf_counter() - began if began is not None else 0.0
     finally:
         # Ctrl-C during the save must not leave a half-written session: the save is atomic, and
-        # a second Ctrl-C is ignored until it is done.
+        # a second Ctrl-C (or a SIGTERM) is ignored until it is done.
         old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         try:
             stopped_elsewhere = server.finished
             if not stopped_elsewhere:
@@ -134,6 +143,7 @@ def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: b
             server.close_clients()
         finally:
             signal.signal(signal.SIGINT, old)
+            signal.signal(signal.SIGTERM, old_term)
     if crash is not None:
         _raise_crash(session, crash)
     if outcome.error:
@@ -158,5 +168,5 @@ def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: b
         console.print(f"{session.name}: {summary['total_samples']:,} samples, held-out loss {heldout:.4f}, "
                       f"{summary['samples_per_second'] or 0:,.0f} samples/s; saved in {session.path}{how}")
     if interrupted:
-        return EXIT_INTERRUPTED
+        return EXIT_TERMINATED if terminated else EXIT_INTERRUPTED
     return EXIT_FAILURE if session.diverged else EXIT_OK

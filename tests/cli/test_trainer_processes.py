@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from aetui.model.warm_up import warm_up
+from aetui.sessions.lock import SessionLock
 from aetui.sessions.session import read_session
 from aetui.sessions.store import SessionStore
 from aetui.training.client import TrainerClient
@@ -307,3 +308,39 @@ def test_the_dashboard_without_a_terminal_is_refused_before_anything_starts(stor
         assert done.stderr.strip() == ("aetui: the dashboard needs a terminal; without one, use aetui train "
                                        "--headless (or --detach), and aetui sessions to see what runs")
     assert not store.root.exists() or not any(store.root.iterdir())  # no session made, no trainer started
+
+
+def test_sigterm_stops_a_headless_run_saved_as_ctrl_c_does(store):
+    run = subprocess.Popen([sys.executable, "-m", "aetui", "train", "--headless", "--json", "--samples", "1000000000",
+                            "--sessions-dir", str(store.root), "--session", "term", *TINY],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait(lambda: store.exists("term") and running(store.path("term")) is not None, 60, "the headless run to serve")
+        socket_file = Path(running(store.path("term")).socket)
+        wait(lambda: running(store.path("term")).samples > 0, 60, "training")
+        seen = running(store.path("term")).samples
+        run.send_signal(signal.SIGTERM)  # as kill, timeout, systemd and docker stop do
+        out, err = run.communicate(timeout=30)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+    assert run.returncode == 143, err
+    summary = json.loads(out)
+    assert summary["interrupted"] is True and summary["stopped_from_dashboard"] is False
+    assert summary["total_samples"] >= seen > 0
+    assert read_session(store.path("term")).samples == summary["total_samples"]
+    assert not socket_file.exists()  # removed by the run itself (running() would remove a stale one)
+
+
+def test_sigterm_stops_a_detached_trainer_saved(store):
+    pid = start_detached(store, "dterm")
+    socket_file = Path(running(store.path("dterm")).socket)
+    wait(lambda: running(store.path("dterm")).samples > 0, 60, "training")
+    seen = running(store.path("dterm")).samples
+    os.kill(pid, signal.SIGTERM)
+    wait(lambda: _ended(pid), 20, "the trainer to end")
+    assert not socket_file.exists()
+    assert read_session(store.path("dterm")).samples >= seen > 0
+    with SessionLock(store.path("dterm")):  # released
+        pass

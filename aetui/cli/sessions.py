@@ -40,7 +40,9 @@ def run(args) -> int:
             return 0
         table = Table(title=f"sessions in {store.root}")
         for col in ("name", "lineage", "samples", "held-out loss", "last saved", "running"):
-            table.add_column(col, justify="right" if col in ("samples", "held-out loss") else "left")
+            table.add_column(col, justify="right" if col in ("samples", "held-out loss") else "left",
+                             # the name is what the user types next: never cut it, let the others wrap
+                             no_wrap=col == "name", min_width=max(len(r.name) for r in rows) if col == "name" else None)
         for r in rows:
             hello = live[r.name]
             if r.problem:

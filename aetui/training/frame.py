@@ -22,6 +22,7 @@ class Notice:
 
     text: str
     severity: str = "information"
+    origin: object = None  # who asked for the command it answers (the trainer's client number), if anyone
 
 
 @dataclass(frozen=True, eq=False)

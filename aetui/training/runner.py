@@ -99,18 +99,20 @@ class TrainingRunner:
     def step(self) -> None:
         self._send("step")
 
-    def set_lr(self, lr: float) -> None:
-        self._send("set_lr", lr)
+    # `origin` (any value, e.g. a client's number) is carried by the notices a command produces,
+    # so that whoever asked can be told apart from those who only watch.
+    def set_lr(self, lr: float, origin=None) -> None:
+        self._send("set_lr", lr, origin=origin)
 
-    def snapshot(self, name: str | None = None) -> None:
-        self._send("snapshot", name)
+    def snapshot(self, name: str | None = None, origin=None) -> None:
+        self._send("snapshot", name, origin=origin)
 
     def restart(self, activation: str, source: str | None = None, weight_scale: float | None = None,
-                reset_biases: bool = True, lr: float | None = None) -> None:
-        self._send("restart", activation, source, weight_scale, reset_biases, lr)
+                reset_biases: bool = True, lr: float | None = None, origin=None) -> None:
+        self._send("restart", activation, source, weight_scale, reset_biases, lr, origin=origin)
 
-    def save(self) -> None:
-        self._send("save")
+    def save(self, origin=None) -> None:
+        self._send("save", origin=origin)
 
     def notices(self) -> list[Notice]:
         """Notices since the last call, oldest first."""
@@ -119,8 +121,8 @@ class TrainingRunner:
             out.append(self._notices.popleft())
         return out
 
-    def _send(self, name: str, *args) -> None:
-        self._commands.put((name, args))
+    def _send(self, name: str, *args, origin=None) -> None:
+        self._commands.put((name, args, origin))
         self._wake.set()
 
     # -- the thread ----------------------------------------------------------------------------------
@@ -140,7 +142,7 @@ class TrainingRunner:
         stepped = False
         while True:
             try:
-                name, args = self._commands.get_nowait()
+                name, args, origin = self._commands.get_nowait()
             except queue.Empty:
                 return stepped
             t = self.trainer
@@ -155,20 +157,20 @@ class TrainingRunner:
             elif name == "step":
                 stepped = True
             elif name == "set_lr":
-                if self._guarded(t.set_lr, *args):
-                    self._notices.append(Notice(f"learning rate {t.lr:.4g}"))
+                if self._guarded(origin, t.set_lr, *args):
+                    self._notices.append(Notice(f"learning rate {t.lr:.4g}", origin=origin))
             elif name == "snapshot":
-                rec = self._guarded(t.snapshot, *args)
+                rec = self._guarded(origin, t.snapshot, *args)
                 if rec:
-                    self._notices.append(Notice(f"snapshot {rec['name']} at sample {rec['samples']:,}"))
+                    self._notices.append(Notice(f"snapshot {rec['name']} at sample {rec['samples']:,}", origin=origin))
             elif name == "restart":
-                if self._guarded(t.restart, *args):
-                    self._notices.append(Notice(t.message))
+                if self._guarded(origin, t.restart, *args):
+                    self._notices.append(Notice(t.message, origin=origin))
             elif name == "save":
-                self._save()
+                self._save(origin)
             self._publish()
 
-    def _save(self) -> None:
+    def _save(self, origin=None) -> None:
         """Save now (ctrl+s); a failure is a notice, an event and the frame's save_error."""
         try:
             self.trainer.save()
@@ -176,7 +178,7 @@ class TrainingRunner:
             self._save_failed(_save_failure(exc))
             return
         self.save_error = None
-        self._notices.append(Notice(f"saved session {self.trainer.session.name}"))
+        self._notices.append(Notice(f"saved session {self.trainer.session.name}", origin=origin))
         self._publish()
 
     def _save_failed(self, message: str) -> None:
@@ -185,15 +187,15 @@ class TrainingRunner:
         self._notices.append(Notice(message, "error"))
         self._publish()
 
-    def _guarded(self, fn, *args):
-        """Run a command; an expected failure becomes an error notice (returns False)."""
+    def _guarded(self, origin, fn, *args):
+        """Run a command; an expected failure becomes an error notice for `origin` (returns False)."""
         try:
             result = fn(*args)
         except AetuiError as exc:
-            self._notices.append(Notice(str(exc), "error"))
+            self._notices.append(Notice(str(exc), "error", origin))
             return False
         except OSError as exc:
-            self._notices.append(Notice(_save_failure(exc), "error"))
+            self._notices.append(Notice(_save_failure(exc), "error", origin))
             return False
         return True if result is None else result
 

@@ -61,14 +61,16 @@ def _flag(x) -> bool:
 
 
 # Each command's argument checks, in order; and what other clients are told it did.
+# name: (argument checks, what the others are told; None: the runner's own notice of the outcome
+# tells them, prefixed with who asked, and tells the asker plainly: one notice each, not two)
 COMMANDS = {
     "pause": ((), "paused training"),
     "resume": ((), "resumed training"),
     "step": ((), "trained one chunk"),
-    "save": ((), "saved the session"),
-    "set_lr": ((_number,), "set the learning rate to {0:.4g}"),
-    "snapshot": ((_maybe(_text),), "took a snapshot"),
-    "restart": ((_text, _maybe(_text), _maybe(_number), _flag, _maybe(_number)), "restarted training under {0}"),
+    "save": ((), None),
+    "set_lr": ((_number,), None),
+    "snapshot": ((_maybe(_text),), None),
+    "restart": ((_text, _maybe(_text), _maybe(_number), _flag, _maybe(_number)), None),
 }
 
 
@@ -303,7 +305,7 @@ class TrainerServer:
         (a step, a restart while paused)."""
         runner = self.runner
         for notice in runner.notices():
-            self._tell_all(notice.text, notice.severity)
+            self._tell_outcome(notice)
         frame = runner.frame
         if not (isinstance(pictures_of, list) and len(pictures_of) == 2):
             pictures = True
@@ -324,8 +326,11 @@ class TrainerServer:
         checks, done = COMMANDS[name]
         if len(args) != len(checks) or not all(check(a) for check, a in zip(checks, args)):
             raise wire.ProtocolError(f"bad arguments for {name}")
-        getattr(self.runner, name)(*args)
-        self._tell_others(client, f"{client.label} {done.format(*args)}")
+        if done is None:
+            getattr(self.runner, name)(*args, origin=client.number)
+        else:
+            getattr(self.runner, name)(*args)
+            self._tell_others(client, f"{client.label} {done.format(*args)}")
 
     def _snapshot_weights(self, client: _Client, name) -> None:
         if not _text(name):
@@ -342,6 +347,21 @@ class TrainerServer:
         with self._lock:
             for c in self._clients.values():
                 c.notices.append((text, severity))
+
+    def _tell_outcome(self, notice) -> None:
+        """A runner notice: to everyone if nobody asked for it; else plainly to the client who asked,
+        and to the other dashboards with who it was (not their errors: those are the asker's)."""
+        if notice.origin is None:
+            self._tell_all(notice.text, notice.severity)
+            return
+        with self._lock:
+            asker = self._clients.get(notice.origin)
+            label = asker.label if asker is not None else "a dashboard that has left"
+            for c in self._clients.values():
+                if c is asker:
+                    c.notices.append((notice.text, notice.severity))
+                elif c.dashboard and notice.severity != "error":
+                    c.notices.append((f"{label}: {notice.text}", notice.severity))
 
     def _tell_others(self, client: _Client | None, text: str, severity: str = "information") -> None:
         with self._lock:

@@ -65,9 +65,24 @@ def test_commands_reach_the_trainer_and_other_clients_hear_of_them(tui_make_trai
     one.snapshot("mark")
     wait(lambda: two.frame.lr == 0.5 and [s["name"] for s in two.frame.snapshots if s["kind"] == "user"] == ["mark"],
          what="lr and snapshot")
-    heard = [n.text for n in two.notices()]
-    assert any("paused training" in t for t in heard) and any("set the learning rate to 0.5" in t for t in heard)
-    assert not any("paused training" in n.text for n in one.notices())  # not told its own actions
+    heard, told = [], []  # by the other client, and by the one that asked
+
+    def outcomes_arrived():
+        heard.extend(n.text for n in two.notices())
+        told.extend(n.text for n in one.notices())
+        return any(t.startswith("snapshot mark") for t in told) and any("snapshot mark" in t for t in heard)
+
+    wait(outcomes_arrived, what="the outcomes")
+    who = f"the dashboard of pid {os.getpid()}"
+    # the others hear each action once, with who did it; the asker hears the outcome plainly
+    assert heard == [f"{who} paused training", f"{who}: learning rate 0.5",
+                     next(t for t in heard if t.startswith(f"{who}: snapshot mark at sample "))]
+    assert [t for t in told if "attached" not in t] == ["learning rate 0.5", heard[2].split(": ", 1)[1]]
+    one.set_lr(-1.0)  # refused: only the asker hears why
+    wait(lambda: told.extend(n.text for n in one.notices()) or any("learning rate must be" in t for t in told),
+         what="the refusal")
+    time.sleep(0.3)
+    assert not any("must be" in n.text for n in two.notices())
     record, W, b = two.snapshot_weights("mark")
     assert record["name"] == "mark" and W.shape == (16, 64) and np.isfinite(W).all()
     with pytest.raises(SessionError, match="no snapshot named 'nope'"):

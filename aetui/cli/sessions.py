@@ -101,8 +101,8 @@ def run(args) -> int:
     if session.record_gap:
         console.print(f"  record    incomplete: {session.record_gap}; `aetui replay` refuses it")
     user = [s for s in session.snapshots if s["kind"] == "user"]
-    console.print(f"  snapshots {len(user)} named, {len(session.snapshots) - len(user)} period snapshots: "
-                  + ", ".join(s["name"] for s in user))
+    named = f" ({', '.join(s['name'] for s in user)})" if user else ""
+    console.print(f"  snapshots {len(user)} named{named}, {len(session.snapshots) - len(user)} period snapshots")
     for name, problem in damaged.items():
         console.print(f"  [red]damaged snapshot {name}[/red]: {problem}")
     return 0

@@ -12,8 +12,8 @@ code. (aetui/model/warm_up.py runs the shares.)
 Types, not sizes, select what Numba compiles: each call uses tiny arrays of the engine's types
 (float32 C-contiguous buffers, uint8 data, int64 rows and steps, uint64 seeds and thresholds,
 float64 sparsity settings) and `threads` as the engine passes it (None for one thread).
-tests/model/test_warm_up.py checks that after both shares train_chunk compiles only itself and
-itself; a call whose types drift from the chunk's only costs time, never results.
+tests/model/test_warm_up.py checks that after the shares train_chunk compiles only itself; a
+call whose types drift from the chunk's only costs time, never results.
 """
 
 import numpy as np

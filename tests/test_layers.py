@@ -51,3 +51,4 @@ def test_the_dashboard_loads_neither_numba_nor_llvmlite():
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == []
+

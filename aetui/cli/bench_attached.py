@@ -92,7 +92,7 @@ def _watch(socket: str, seconds: float, launched: float) -> None:
     from aetui.render import DisplayMode
     from aetui.sessions.store import SessionStore
     from aetui.training.client import TrainerClient
-    from aetui.tui.app import AetuiApp
+    from aetui.tui.app import AetuiApp, one_blas_thread
 
     shown = {}
 
@@ -101,6 +101,7 @@ def _watch(socket: str, seconds: float, launched: float) -> None:
             self.call_after_refresh(lambda: shown.setdefault("at", time.time() - launched))
             self.set_timer(seconds, self.action_detach)
 
+    one_blas_thread()  # as run_dashboard does
     link = TrainerClient.attach(Path(socket))
     app = Watching(link, store=SessionStore(Path(link.hello.path).parent), open_trainer=lambda name: link,
                    mode=DisplayMode.COLOR)

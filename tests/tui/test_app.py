@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -322,3 +325,15 @@ async def test_e_exports_pictures_and_a_screenshot(tui_make_trainer, tui_store, 
         assert (out / "screen.svg").read_text().lstrip().startswith("<svg")
         assert str(out) in next(m for m, _ in notices if m.startswith("exported"))
         app.stop_training()
+
+
+def test_the_dashboard_keeps_blas_to_one_thread():
+    # A second BLAS thread in the dashboard fights the trainer for a core (37 ms for a tiny product).
+    code = ("import json, numpy, threadpoolctl\n"
+            "from aetui.tui.app import one_blas_thread\n"
+            "one_blas_thread()\n"
+            "print(json.dumps([p['num_threads'] for p in threadpoolctl.threadpool_info() if p['user_api'] == 'blas']))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "OPENBLAS_NUM_THREADS": "2"})
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) and set(json.loads(out.stdout)) == {1}

@@ -30,6 +30,7 @@ class History:
     periods: list[dict] = field(default_factory=list)
     events: list[dict] = field(default_factory=list)
     version: int = 0  # bumped on every change, so views can be cached
+    thinned: int = 0  # bumped when points are dropped: until then, points are only ever appended
 
     def __len__(self) -> int:
         return len(self.columns["samples"])
@@ -56,6 +57,7 @@ class History:
         self.bias = [self.bias[i] for i in keep]
         self.visible_bias = [self.visible_bias[i] for i in keep]
         self.unit_w = [self.unit_w[i] for i in keep]
+        self.thinned += 1
 
     def add_period(self, record: dict) -> None:
         self.periods.append(record)

@@ -253,7 +253,8 @@ class TrainerClient:
         pictures = self.frame is None or now - self._last_pictures >= PICTURES_SECONDS
         history = self.frame is None or now - self._last_history >= HISTORY_SECONDS
         request = {"op": "frame", "pictures": pictures, "history": history,
-                   "history_version": self._assembler.history_version, "pictures_of": self._pictures_of}
+                   "history_version": self._assembler.history_version, "history_held": self._assembler.history_held,
+                   "pictures_of": self._pictures_of}
         header, arrays = self._request(request)
         if header.get("op") != "frame":
             return

@@ -41,6 +41,7 @@ class HistoryView:
     segments: tuple[tuple[int, str], ...]  # (start samples, label) per segment
     events: tuple[tuple[int, str], ...]  # (samples, label), e.g. divergence
     periods: tuple[dict, ...]
+    base: int = 0  # changes when points were dropped (thinning); with the same base, points only grew
 
 
 @dataclass(frozen=True, eq=False)

@@ -282,7 +282,7 @@ class TrainerServer:
         if op == "frame":
             history = bool(header.get("history")) or "history_version" not in header
             self._send_frame(client, bool(header.get("pictures")), header.get("pictures_of"), history,
-                             header.get("history_version"))
+                             header.get("history_version"), header.get("history_held"))
         elif op == "command":
             self._command(client, header.get("name"), header.get("args"))
             self._send(client, {"op": "ok"})
@@ -299,10 +299,12 @@ class TrainerServer:
             raise wire.ProtocolError(f"unknown request {str(op)[:40]!r}")
         return True
 
-    def _send_frame(self, client: _Client, pictures: bool, pictures_of, history: bool, history_version) -> None:
+    def _send_frame(self, client: _Client, pictures: bool, pictures_of, history: bool, history_version,
+                    history_held=None) -> None:
         """The latest frame. Pictures when asked for, and whenever the client's are out of date in
         a way it would show at once: another segment (a restart), or any change while not running
-        (a step, a restart while paused)."""
+        (a step, a restart while paused). The history when it changed: only the points the client
+        lacks when it holds the others (history_held: [base, points]), else whole."""
         runner = self.runner
         for notice in runner.notices():
             self._tell_outcome(notice)
@@ -311,8 +313,12 @@ class TrainerServer:
             pictures = True
         elif frame.segment != pictures_of[1] or (frame.state != RUNNING and frame.version != pictures_of[0]):
             pictures = True
-        header, arrays = frame_message(frame, pictures=pictures,
-                                       history=history and history_version != frame.history.version)
+        h = frame.history
+        held = history_held if (isinstance(history_held, list) and len(history_held) == 2
+                                and all(isinstance(x, int) and not isinstance(x, bool) for x in history_held)) else None
+        start = held[1] if held is not None and held[0] == h.base and 0 < held[1] <= len(h.samples) else 0
+        header, arrays = frame_message(frame, pictures=pictures, history=history and history_version != h.version,
+                                       history_from=start)
         with self._lock:
             notices = list(client.notices)
             client.notices.clear()

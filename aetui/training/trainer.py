@@ -278,7 +278,7 @@ class Trainer:
             self._view = HistoryView(h.version, h.column("samples"), h.column("train_loss"), h.column("heldout_loss"),
                                      h.column("heldout_n"),
                                      h.bias_matrix(), h.column("b_min"), h.column("b_mean"), h.column("b_max"),
-                                     segment_starts(self.session.lineage), events, tuple(h.periods))
+                                     segment_starts(self.session.lineage), events, tuple(h.periods), h.thinned)
         return self._view
 
     def frame(self, version: int, state: str, with_reconstructions: bool = True) -> Frame:

@@ -34,45 +34,54 @@ def _f32(*shape):
     return np.zeros(shape, np.float32)
 
 
+class _TinyStep:
+    """One set of tiny arrays in the engine's types and layouts (aetui/model/engine.py), for every
+    share: data uint8 (rows, V), lut (256,), rows int64, hidden buffers (H, B), P (2B, H), Q (2, B, V)."""
+
+    def __init__(self):
+        self.data, self.lut, self.rows = np.zeros((2, _V), np.uint8), _f32(256), np.zeros(_B, np.int64)
+        self.W, self.vW, self.W_dec = _f32(_H, _V), _f32(_H, _V), _f32(0, 0)
+        self.b, self.vb, self.c, self.kl, self.gb, self.gc = _f32(_H), _f32(_H), _f32(_V), _f32(_H), _f32(_H), _f32(_V)
+        self.A, self.Hh, self.M, self.Hd, self.dHd = (_f32(_H, _B) for _ in range(5))
+        self.P, self.Q, self.Xc, self.Yb = _f32(2 * _B, _H), _f32(2, _B, _V), _f32(_B, _V), _f32(_B, _V)
+
+
+_SEED, _STEP, _CODE, _THRESHOLD = np.uint64(0), np.int64(0), np.int64(0), np.uint64(0)
+
+
 def compile_products(threads) -> None:
     """The matrix products of the step."""
-    W, A, Hd, P, Q = _f32(_H, _V), _f32(_H, _B), _f32(_H, _B), _f32(2 * _B, _H), _f32(2, _B, _V)
-    times_batch_rows(W, Q[0], A, _ONE, threads)
-    combine_rows(_ONE, Hd, W, _ZERO, Q[1], threads)
-    weight_gradient_product(_ONE, P, Hd, Q, True, _ONE, W, _f32(0, 0), threads)
+    t = _TinyStep()
+    times_batch_rows(t.W, t.Q[0], t.A, _ONE, threads)
+    combine_rows(_ONE, t.Hd, t.W, _ZERO, t.Q[1], threads)
+    weight_gradient_product(_ONE, t.P, t.Hd, t.Q, True, _ONE, t.W, t.W_dec, threads)
 
 
 def compile_updates() -> None:
     """The SGD and momentum updates, the finiteness check and the denormal switch."""
-    W, vW, b, vb = _f32(_H, _V), _f32(_H, _V), _f32(_H), _f32(_H)
-    sgd_update(b, vb, vb, _ONE, _ONE, _ZERO, _ZERO)
-    sgd_update(W, vW, vW, _ONE, _ONE, _ZERO, _ZERO)
-    finish_momentum_step(W, vW, _ONE, _ZERO)
-    all_finite(W)
-    all_finite(b)
+    t = _TinyStep()
+    sgd_update(t.b, t.vb, t.vb, _ONE, _ONE, _ZERO, _ZERO)
+    sgd_update(t.W, t.vW, t.vW, _ONE, _ONE, _ZERO, _ZERO)
+    finish_momentum_step(t.W, t.vW, _ONE, _ZERO)
+    all_finite(t.W)
+    all_finite(t.b)
     restore_denormals(np.uint32(flush_denormals()))
 
 
 def compile_layers() -> None:
     """Inputs, the hidden and output layers, the hidden delta and the bias sums."""
-    data, lut, rows = np.zeros((2, _V), np.uint8), _f32(256), np.zeros(_B, np.int64)
-    b, c, A, Hh, M, Hd = _f32(_H), _f32(_V), _f32(_H, _B), _f32(_H, _B), _f32(_H, _B), _f32(_H, _B)
-    dHd, kl, Q, Xc, Yb, gb, gc = _f32(_H, _B), _f32(_H), _f32(2, _B, _V), _f32(_B, _V), _f32(_B, _V), _f32(_H), _f32(_V)
-    seed, step, code = np.uint64(0), np.int64(0), np.int64(0)
-    gather_inputs(data, lut, rows, np.uint64(0), seed, step, Q[0], Xc)
-    hidden_layer(A, b, code, np.uint64(0), seed, step, Hh, M, Hd, _ONE)
-    output_layer(Q[1], c, Xc, code, True, Yb, _ONE)
-    hidden_delta(dHd, M, A, Hh, code, 0.05, 0.0, kl, _ONE)
-    row_sums(dHd, gb)
-    column_sums(Q[1], gc)
+    t = _TinyStep()
+    gather_inputs(t.data, t.lut, t.rows, _THRESHOLD, _SEED, _STEP, t.Q[0], t.Xc)
+    hidden_layer(t.A, t.b, _CODE, _THRESHOLD, _SEED, _STEP, t.Hh, t.M, t.Hd, _ONE)
+    output_layer(t.Q[1], t.c, t.Xc, _CODE, True, t.Yb, _ONE)
+    hidden_delta(t.dHd, t.M, t.A, t.Hh, _CODE, 0.05, 0.0, t.kl, _ONE)
+    row_sums(t.dHd, t.gb)
+    column_sums(t.Q[1], t.gc)
 
 
 def compile_forward_backward(threads) -> None:
     """forward_backward itself: quick once the products and the layers are in the cache."""
-    data, lut, rows = np.zeros((2, _V), np.uint8), _f32(256), np.zeros(_B, np.int64)
-    W, b, c, P, Q = _f32(_H, _V), _f32(_H), _f32(_V), _f32(2 * _B, _H), _f32(2, _B, _V)
-    A, Hh, M, Hd, dHd, kl = _f32(_H, _B), _f32(_H, _B), _f32(_H, _B), _f32(_H, _B), _f32(_H, _B), _f32(_H)
-    Xc, Yb, gb, gc = _f32(_B, _V), _f32(_B, _V), _f32(_H), _f32(_V)
-    forward_backward(data, lut, rows, W, b, c, _f32(0, 0), True, np.int64(0), np.int64(0), True,
-                     np.uint64(0), np.uint64(0), 0.05, 0.0, np.uint64(0), np.int64(0),
-                     A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, gb, gc, _ONE, threads)
+    t = _TinyStep()
+    forward_backward(t.data, t.lut, t.rows, t.W, t.b, t.c, t.W_dec, True, _CODE, _CODE, True,
+                     _THRESHOLD, _THRESHOLD, 0.05, 0.0, _SEED, _STEP,
+                     t.A, t.Hh, t.M, t.Hd, t.dHd, t.kl, t.P, t.Q, t.Xc, t.Yb, t.gb, t.gc, _ONE, threads)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from aetui.errors import EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_OK, EXIT_TERMINATED, AetuiError, SaveError
+from aetui.sessions.atomic import why
 from aetui.training.frame import COMPILING, DIVERGED, Frame
 from aetui.training.server import TrainerServer
 from aetui.training.trainer import Trainer, last_finite
@@ -75,7 +76,7 @@ def _raise_crash(session, crash: BaseException) -> None:
     """The training thread's exception: one line (exit 1) when it is an expected failure, else
     the bug itself, raised again with its traceback."""
     if isinstance(crash, (AetuiError, OSError)):
-        reason = crash.strerror if isinstance(crash, OSError) and crash.strerror else str(crash)
+        reason = why(crash) if isinstance(crash, OSError) else str(crash)
         raise AetuiError(f"training of session {session.name} stopped: {reason}; the last save "
                          f"({session.saved_samples or 0:,} samples) is intact") from None
     crash.add_note(f"aetui: the training thread of session {session.name} stopped on this bug; "

@@ -27,6 +27,7 @@ def run(args) -> int:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
+    from aetui.sessions.atomic import why
     from aetui.sessions.store import SessionStore
     from aetui.training.launch import release_trainer
     from aetui.training.replay import replay
@@ -45,8 +46,8 @@ def run(args) -> int:
         release_trainer(result.trainer)
     except SaveError as exc:  # no partly built session is left behind
         store.discard_new(new)
-        reason = exc.__context__.strerror if isinstance(exc.__context__, OSError) else None
-        raise SaveError(f"could not save the replay {new.name} in {store.root}: {reason or exc}; "
+        reason = why(exc.__context__) if isinstance(exc.__context__, OSError) else str(exc)
+        raise SaveError(f"could not save the replay {new.name} in {store.root}: {reason}; "
                         f"nothing was kept") from None
     except BaseException:  # Ctrl-C
         store.discard_new(new)

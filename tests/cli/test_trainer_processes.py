@@ -14,6 +14,7 @@ import subprocess
 import sys
 import termios
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -157,12 +158,24 @@ def test_garbage_on_the_socket_drops_only_that_connection(store):
     assert good.gone is None and running(store.path("g")) is not None
 
 
-def test_a_headless_run_can_be_attached_steered_and_stopped(store):
-    run = subprocess.Popen([sys.executable, "-m", "aetui", "train", "--headless", "--json", "--samples", "1000000000",
-                            "--sessions-dir", str(store.root), "--session", "h", *TINY],
+@contextmanager
+def _serving_headless(store, name: str, launch=("-m", "aetui")):
+    """A long `aetui train --headless --json` run of session NAME, once it serves its channel:
+    yields the process (communicate() it for its JSON); killed afterwards if it is still running."""
+    run = subprocess.Popen([sys.executable, *launch, "train", "--headless", "--json", "--samples", "1000000000",
+                            "--sessions-dir", str(store.root), "--session", name, *TINY],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait(lambda: store.exists("h") and running(store.path("h")) is not None, 60, "the headless run to serve")
+        wait(lambda: store.exists(name) and running(store.path(name)) is not None, 60, "the headless run to serve")
+        yield run
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+
+
+def test_a_headless_run_can_be_attached_steered_and_stopped(store):
+    with _serving_headless(store, "h") as run:
         client = TrainerClient.attach(Path(running(store.path("h")).socket))
         trained(client)
         client.pause()
@@ -172,9 +185,6 @@ def test_a_headless_run_can_be_attached_steered_and_stopped(store):
         assert client.frame.samples == held
         outcome = client.stop()
         out, err = run.communicate(timeout=30)
-    finally:
-        if run.poll() is None:
-            run.kill()
     assert run.returncode == 0, err
     summary = json.loads(out)
     assert summary["stopped_from_dashboard"] is True and summary["total_samples"] == outcome["samples"] == held
@@ -258,11 +268,7 @@ def test_a_headless_run_stopped_through_the_channel_always_says_so(store):
     for attempt in range(4):
         name = f"hs{attempt}"
         launch = ["-c", SLOW_SAVES] if attempt < 2 else ["-m", "aetui"]
-        run = subprocess.Popen([sys.executable, *launch, "train", "--headless", "--json", "--samples", "1000000000",
-                                "--sessions-dir", str(store.root), "--session", name, *TINY],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            wait(lambda: store.exists(name) and running(store.path(name)) is not None, 60, "the headless run to serve")
+        with _serving_headless(store, name, launch) as run:
             client = TrainerClient.attach(Path(running(store.path(name)).socket))
             trained(client)
             if attempt % 2:  # `aetui stop NAME`
@@ -272,10 +278,6 @@ def test_a_headless_run_stopped_through_the_channel_always_says_so(store):
             else:  # q in a dashboard
                 client.stop()
             out, err = run.communicate(timeout=30)
-        finally:
-            if run.poll() is None:
-                run.kill()
-                run.communicate()
         assert run.returncode == 0, err
         summary = json.loads(out)
         assert summary["stopped_from_dashboard"] is True, (attempt, summary)
@@ -311,20 +313,12 @@ def test_the_dashboard_without_a_terminal_is_refused_before_anything_starts(stor
 
 
 def test_sigterm_stops_a_headless_run_saved_as_ctrl_c_does(store):
-    run = subprocess.Popen([sys.executable, "-m", "aetui", "train", "--headless", "--json", "--samples", "1000000000",
-                            "--sessions-dir", str(store.root), "--session", "term", *TINY],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        wait(lambda: store.exists("term") and running(store.path("term")) is not None, 60, "the headless run to serve")
+    with _serving_headless(store, "term") as run:
         socket_file = Path(running(store.path("term")).socket)
         wait(lambda: running(store.path("term")).samples > 0, 60, "training")
         seen = running(store.path("term")).samples
         run.send_signal(signal.SIGTERM)  # as kill, timeout, systemd and docker stop do
         out, err = run.communicate(timeout=30)
-    finally:
-        if run.poll() is None:
-            run.kill()
-            run.communicate()
     assert run.returncode == 143, err
     summary = json.loads(out)
     assert summary["interrupted"] is True and summary["stopped_from_dashboard"] is False

@@ -40,6 +40,7 @@ def cases(threads: int, quick: bool) -> list[Case]:
             Case("batch 1", study.replace(batch=1), threads),
             Case("batch 100", study.replace(batch=100), threads),
             Case("hidden 500", study.replace(hidden=500), threads),
+            Case("untied", study.replace(tied=False), threads),
         ]
         if threads == 1:
             out.append(Case("study, --threads 2", study, 2))
@@ -178,7 +179,7 @@ def run_bench(threads: int, quick: bool, seconds: float, on_case=None) -> dict:
         if on_case is not None:
             on_case(case.label)
         rates, gemm = measure(case, seconds, data)
-        flops = 10.0 * data.n_visible * case.config.hidden  # per sample, tied model
+        flops = 10.0 * data.n_visible * case.config.hidden  # per sample, tied or untied alike
         rows.append({"case": case.label, "batch": case.config.batch, "hidden": case.config.hidden,
                      "threads": case.threads, "samples_per_second": rates, "sgemm_gflops_1thread": gemm,
                      "gflops": {k: v * flops / 1e9 for k, v in rates.items()}})

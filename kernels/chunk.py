@@ -28,11 +28,13 @@ def all_finite(a):
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, out_act, ce,
+def train_chunk(data, lut, order, start, n_batches, W, b, c, Wd, tied, act, out_act, ce,
                 lr, bias_lr, momentum, weight_decay, noise_t, drop_t, rho, beta, seed, step0,
                 vW, vb, vc, vWd, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, losses, one, threads):
     """Train n_batches mini-batches taken from order[start:]; batch size is Q.shape[1].
 
+    Wd is the decoder's rows (H, V): W itself when tied, else W_dec^T, with its velocity vWd
+    and gradient buffer Gwd in the same layout (kernels/step.py).
     Batch k uses rows order[start + k*B : start + (k+1)*B] and random step step0 + k.
     losses[k] receives batch k's mean reported loss per pixel. Returns (batches done, status):
     on a non-finite loss the chunk stops before updating with that batch (status 1); status 2
@@ -54,7 +56,7 @@ def train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, o
     status = OK
     for k in range(n_batches):
         rows = order[start + k * B : start + (k + 1) * B]
-        loss = forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t,
+        loss = forward_backward(data, lut, rows, W, b, c, Wd, act, out_act, ce, noise_t,
                                 drop_t, rho, beta, seed, step0 + k, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb,
                                 gb, gc, one, threads)
         if not math.isfinite(loss):
@@ -65,22 +67,22 @@ def train_chunk(data, lut, order, start, n_batches, W, b, c, W_dec, tied, act, o
         losses[k] = loss / (B * V)
         # Weights: the SGD step is folded into the gradient product (no gradient buffer, no pass).
         if mu > zero:
-            weight_gradient_product(-lr_t * inv_b, P, Hd, Q, tied, mu, vW, vWd, threads)
+            weight_gradient_product(-lr_t * inv_b, P, Q, tied, mu, vW, vWd, threads)
             finish_momentum_step(W, vW, lr_t, wd)
             if not tied:
-                finish_momentum_step(W_dec, vWd, lr_t, wd)
+                finish_momentum_step(Wd, vWd, lr_t, wd)
         elif wd > zero:
             # Decay must join the gradient before rounding: as gemm's beta = float32(1 - lr wd),
             # or as a pass of its own, a small lr wd rounds away (wd 1e-6 at lr 0.01 vanishes).
-            weight_gradient_product(one, P, Hd, Q, tied, zero, Gw, Gwd, threads)
+            weight_gradient_product(one, P, Q, tied, zero, Gw, Gwd, threads)
             sgd_update(W, Gw, vW, lr_t, inv_b, mu, wd)
             if not tied:
-                sgd_update(W_dec, Gwd, vWd, lr_t, inv_b, mu, wd)
+                sgd_update(Wd, Gwd, vWd, lr_t, inv_b, mu, wd)
         else:
-            weight_gradient_product(-lr_t * inv_b, P, Hd, Q, tied, one, W, W_dec, threads)
+            weight_gradient_product(-lr_t * inv_b, P, Q, tied, one, W, Wd, threads)
         sgd_update(b, gb, vb, blr_t, inv_b, mu, zero)
         sgd_update(c, gc, vc, blr_t, inv_b, mu, zero)
-    if status == OK and not (all_finite(W) and all_finite(b) and all_finite(c) and (tied or all_finite(W_dec))):
+    if status == OK and not (all_finite(W) and all_finite(b) and all_finite(c) and (tied or all_finite(Wd))):
         status = NONFINITE_WEIGHTS
     restore_denormals(old_denormals)
     return done, status

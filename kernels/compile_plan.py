@@ -40,7 +40,7 @@ class _TinyStep:
 
     def __init__(self):
         self.data, self.lut, self.rows = np.zeros((2, _V), np.uint8), _f32(256), np.zeros(_B, np.int64)
-        self.W, self.vW, self.W_dec = _f32(_H, _V), _f32(_H, _V), _f32(0, 0)
+        self.W, self.vW, self.empty = _f32(_H, _V), _f32(_H, _V), _f32(0, 0)
         self.b, self.vb, self.c, self.kl, self.gb, self.gc = _f32(_H), _f32(_H), _f32(_V), _f32(_H), _f32(_H), _f32(_V)
         self.A, self.Hh, self.M, self.Hd, self.dHd = (_f32(_H, _B) for _ in range(5))
         self.P, self.Q, self.Xc, self.Yb = _f32(2 * _B, _H), _f32(2, _B, _V), _f32(_B, _V), _f32(_B, _V)
@@ -54,7 +54,7 @@ def compile_products(threads) -> None:
     t = _TinyStep()
     times_batch_rows(t.W, t.Q[0], t.A, _ONE, threads)
     combine_rows(_ONE, t.Hd, t.W, _ZERO, t.Q[1], threads)
-    weight_gradient_product(_ONE, t.P, t.Hd, t.Q, True, _ONE, t.W, t.W_dec, threads)
+    weight_gradient_product(_ONE, t.P, t.Q, True, _ONE, t.W, t.empty, threads)
 
 
 def compile_updates() -> None:
@@ -82,6 +82,6 @@ def compile_layers() -> None:
 def compile_forward_backward(threads) -> None:
     """forward_backward itself: quick once the products and the layers are in the cache."""
     t = _TinyStep()
-    forward_backward(t.data, t.lut, t.rows, t.W, t.b, t.c, t.W_dec, True, _CODE, _CODE, True,
+    forward_backward(t.data, t.lut, t.rows, t.W, t.b, t.c, t.W, _CODE, _CODE, True,
                      _THRESHOLD, _THRESHOLD, 0.05, 0.0, _SEED, _STEP,
                      t.A, t.Hh, t.M, t.Hd, t.dHd, t.kl, t.P, t.Q, t.Xc, t.Yb, t.gb, t.gc, _ONE, threads)

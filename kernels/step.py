@@ -12,7 +12,10 @@ rows with rows (kernels/products.py).
   Hd (H, B) code after dropout, dHd (H, B) (becomes dA), kl (H,), P (2B, H) = [dA | Hd]^T,
   Q (2, B, V) = [noisy input, dZ], Xc (B, V) clean targets, Yb (B, V) outputs (squared error).
 P^T [X; dZ] = [dA | Hd] [X; dZ] is the tied gradient dA X + Hd dZ as one matrix product with
-K = 2B instead of two with K = B (untied: P[:B]^T X). Random draw indices stay sample-major (s * H + j).
+K = 2B instead of two with K = B (untied: P[:B]^T X and P[B:]^T dZ). Random draw indices stay
+sample-major (s * H + j).
+The decoder comes as its rows Wd (H, V): W itself when tied, W_dec^T when untied (the engine
+keeps that transposed copy), so both tyings run the same products and compile the same code.
 `lut` (256,) maps a uint8 pixel to its input value in type T; `one` is 1 in type T. Both keep
 float32 maths float32 (Numba widens uint8 * float32 to float64).
 """
@@ -193,9 +196,9 @@ def row_sums(X, out):
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t, drop_t,
+def forward_backward(data, lut, rows, W, b, c, Wd, act, out_act, ce, noise_t, drop_t,
                      rho, beta, seed, step, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, gb, gc, one, threads):
-    """Forward and backward for one batch, up to the weight gradients.
+    """Forward and backward for one batch, up to the weight gradients; Wd the decoder's rows.
 
     Leaves dA in dHd, Hd, Q = [X, dZ] and P = [dA | Hd]^T (the factors of the weight
     gradients); fills gb, gc. Returns the summed reported loss of the batch (float64).
@@ -203,19 +206,12 @@ def forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, no
     X = Q[0]
     Z = Q[1]
     B = X.shape[0]
-    zero = one - one
     gather_inputs(data, lut, rows, noise_t, seed, step, X, Xc)
     times_batch_rows(W, X, A, one, threads)  # A = W X^T
     hidden_layer(A, b, act, drop_t, seed, step, Hh, M, Hd, one)
-    if tied:
-        combine_rows(one, Hd, W, zero, Z, threads)  # Z = Hd^T W
-    else:
-        gemm(one, Hd, True, W_dec, True, zero, Z)  # Z = Hd^T W_dec^T
+    combine_rows(one, Hd, Wd, one - one, Z, threads)  # Z = Hd^T Wd
     loss = output_layer(Z, c, Xc, out_act, ce, Yb, one)
-    if tied:
-        times_batch_rows(W, Z, dHd, one, threads)  # dHd = W dZ^T
-    else:
-        gemm(one, W_dec, True, Z, True, zero, dHd)  # dHd = W_dec^T dZ^T
+    times_batch_rows(Wd, Z, dHd, one, threads)  # dHd = Wd dZ^T
     hidden_delta(dHd, M, A, Hh, act, rho, beta, kl, one)
     row_sums(dHd, gb)
     column_sums(Z, gc)
@@ -227,28 +223,28 @@ def forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, no
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def weight_gradient_product(alpha, P, Hd, Q, tied, beta, Gw, Gwd, threads):
-    """Gw = alpha (dA X [+ Hd dZ when tied]) + beta Gw; untied also Gwd = alpha dZ^T Hd^T + beta Gwd.
+def weight_gradient_product(alpha, P, Q, tied, beta, Gw, Gwd, threads):
+    """Gw = alpha (dA X [+ Hd dZ when tied]) + beta Gw; untied also Gwd = alpha Hd dZ + beta Gwd.
 
-    P = [dA | Hd]^T (2B, H) and Hd (H, B) as forward_backward leaves them. With alpha = -lr/B
-    and beta = 1, Gw can be W itself: the SGD step in one product.
+    P = [dA | Hd]^T (2B, H) and Q = [X, dZ] as forward_backward leaves them; Gwd is (H, V), in
+    the decoder's rows like Wd. With alpha = -lr/B and beta = 1, Gw can be W itself (and Gwd
+    Wd): the SGD step in one product.
     """
     B = Q.shape[1]
     if tied:
         _update_product(alpha, P, Q.reshape(2 * B, Q.shape[2]), beta, Gw, B, threads)
     else:
         _update_product(alpha, P[:B], Q[0], beta, Gw, B, threads)
-        gemm(alpha, Q[1], True, Hd, True, beta, Gwd)
+        _update_product(alpha, P[B:], Q[1], beta, Gwd, B, threads)
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def batch_gradients(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t, drop_t,
+def batch_gradients(data, lut, rows, W, b, c, Wd, tied, act, out_act, ce, noise_t, drop_t,
                     rho, beta, seed, step, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, Gw, Gwd, gb, gc, one):
-    """Forward and backward for one batch: fills Gw (H, V), Gwd (V, H; untied), gb, gc.
-
-    Returns the summed reported loss of the batch (float64).
+    """Forward and backward for one batch: fills Gw (H, V), Gwd (H, V, the decoder's rows;
+    untied), gb, gc. Wd is W when tied. Returns the summed reported loss of the batch (float64).
     """
-    loss = forward_backward(data, lut, rows, W, b, c, W_dec, tied, act, out_act, ce, noise_t, drop_t,
+    loss = forward_backward(data, lut, rows, W, b, c, Wd, act, out_act, ce, noise_t, drop_t,
                             rho, beta, seed, step, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, gb, gc, one, None)
-    weight_gradient_product(one, P, Hd, Q, tied, one - one, Gw, Gwd, None)
+    weight_gradient_product(one, P, Q, tied, one - one, Gw, Gwd, None)
     return loss

@@ -69,7 +69,11 @@ class Engine:
         # Gradient buffers only matter with weight decay and no momentum (see kernels/chunk.py).
         needs_g = config.weight_decay > 0 and config.momentum == 0
         self._Gw = aligned_empty((H, V), DTYPE) if needs_g else _EMPTY2
-        self._Gwd = aligned_empty((V, H), DTYPE) if needs_g and not state.tied else _EMPTY2
+        self._Gwd = aligned_empty((H, V), DTYPE) if needs_g and not state.tied else _EMPTY2
+        # The kernels take an untied decoder as its rows (H, V), as W is laid out, so that both
+        # tyings run the same products (kernels/step.py); ModelState keeps W_dec (V, H).
+        self._Wd = _EMPTY2 if state.tied else aligned_empty((H, V), DTYPE)
+        self._vWd = _EMPTY2 if state.tied or config.momentum == 0 else aligned_empty((H, V), DTYPE)
         self._gb = aligned_empty(H, DTYPE)
         self._gc = aligned_empty(V, DTYPE)
         self._losses = np.empty(max_batches, np.float64)
@@ -95,17 +99,27 @@ class Engine:
         if data.shape[1] != self.state.n_visible or data.dtype != np.uint8:
             raise ValueError(f"data must be uint8 with {self.state.n_visible} columns, not {data.dtype} {data.shape}")
         s = self.state
+        if not s.tied:  # into the decoder's rows and back: 2 x 0.3 MB per chunk at the study's size
+            self._decoder_rows(s.W_dec, s.vWd, self._Wd, self._vWd)
         done, status = train_chunk(
             data, pixel_table(scale), order, np.int64(start), np.int64(n_batches),
-            s.W, s.b, s.c, _EMPTY2 if s.tied else s.W_dec, s.tied,
+            s.W, s.b, s.c, s.W if s.tied else self._Wd, s.tied,
             self.act, self.out_act, self.ce,
             DTYPE(self.lr), DTYPE(self.bias_lr), DTYPE(self.config.momentum), DTYPE(self.config.weight_decay),
             self.noise_t, self.drop_t, float(self.config.sparsity_target), float(self.config.sparsity_weight),
             np.uint64(seed), np.int64(step),
-            s.vW, s.vb, s.vc, _EMPTY2 if s.tied else s.vWd,
+            s.vW, s.vb, s.vc, self._vWd,
             self._A, self._Hh, self._M, self._Hd, self._dHd, self._kl, self._P, self._Q, self._Xc, self._Yb, self._Gw, self._Gwd,
             self._gb, self._gc, self._losses, _ONE, kernel_threads())
+        if not s.tied:
+            self._decoder_rows(self._Wd, self._vWd, s.W_dec, s.vWd)
         return ChunkOutcome(int(done), self._losses[:done].copy(), int(status))
+
+    def _decoder_rows(self, W_dec, vWd, into_W, into_v) -> None:
+        """Copy a decoder and its velocity transposed (the velocity only with momentum)."""
+        np.copyto(into_W, W_dec.T)
+        if self._vWd.size:
+            np.copyto(into_v, vWd.T)
 
     # -- evaluation (no noise, no dropout) ---------------------------------------------------
     def loss_on(self, data: np.ndarray, scale: float) -> float:

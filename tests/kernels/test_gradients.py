@@ -76,13 +76,13 @@ class Problem:
         self.P, self.Q = np.empty((2 * B, H)), np.empty((2, B, V))
         self.Xc, self.Yb = np.empty((B, V)), np.empty((B, V))
         self.Gw, self.gb, self.gc = np.empty((H, V)), np.empty(H), np.empty(V)
-        self.Gwd = EMPTY if case.tied else np.empty((V, H))
+        self.Gwd = EMPTY if case.tied else np.empty((H, V))  # the decoder's rows, as the kernels take it
 
     def run(self, p: dict) -> float:
         """Call the kernel at parameters p; returns the reported summed loss."""
         c = self.case
         return batch_gradients(
-            self.data, LUT, self.rows, p["W"], p["b"], p["c"], p.get("W_dec", EMPTY), c.tied,
+            self.data, LUT, self.rows, p["W"], p["b"], p["c"], p["W"] if c.tied else np.ascontiguousarray(p["W_dec"].T), c.tied,
             np.int64(ACTIVATIONS.index(c.act)), np.int64(ACTIVATIONS.index(c.out_act)), c.out == "ce",
             keep_threshold(c.noise), keep_threshold(c.dropout), float(c.rho), float(c.beta), SEED, STEP,
             self.AT, self.HhT, self.MT, self.Hd, self.dHd, self.kl, self.P, self.Q, self.Xc, self.Yb,
@@ -106,7 +106,7 @@ class Problem:
         wd = self.case.wd
         g = {"W": self.Gw / B + wd * p["W"], "b": self.gb / B, "c": self.gc / B}
         if "W_dec" in p:
-            g["W_dec"] = self.Gwd / B + wd * p["W_dec"]
+            g["W_dec"] = self.Gwd.T / B + wd * p["W_dec"]
         return g
 
     def numeric_gradient(self, p: dict) -> dict:

@@ -316,8 +316,9 @@ def kernel_masks(seed, step, noise, dropout):
     data = np.full((MB, MV), 255, np.uint8)
     P, Q = np.empty((2 * MB, MH)), np.empty((2, MB, MV))
     A, Hh, M, Hd, dHd = (np.empty((MH, MB)) for _ in range(5))  # the kernel's unit-major buffers
+    W = np.zeros((MH, MV))
     batch_gradients(data, np.arange(256, dtype=f) / 255, np.arange(MB, dtype=np.int64),
-                    np.zeros((MH, MV)), np.zeros(MH), np.zeros(MV), np.zeros((0, 0)), True,
+                    W, np.zeros(MH), np.zeros(MV), W, True,
                     np.int64(0), np.int64(0), True, keep_threshold(noise), keep_threshold(dropout), 0.05, 0.0,
                     np.uint64(seed), np.int64(step), A, Hh, M, Hd, dHd, np.empty(MH), P, Q,
                     np.empty((MB, MV)), np.empty((MB, MV)), np.empty((MH, MV)), np.zeros((0, 0)),

@@ -28,6 +28,7 @@ def run(args) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from aetui.sessions.atomic import why
+    from aetui.sessions.lock import lock_holder
     from aetui.sessions.store import SessionStore
     from aetui.training.launch import release_trainer
     from aetui.training.replay import replay
@@ -36,6 +37,10 @@ def run(args) -> int:
     source = store.load(args.name)
     name = args.session or f"{args.name}-replay"
     console = Console(stderr=True)
+    training = lock_holder(source.path)
+    if training is not None:  # its files are its last save; what it trained since is not on disk yet
+        console.print(f"note: {source.name} is training in another process (pid {training}); this replays "
+                      f"its last save ({source.samples:,} samples)", highlight=False, soft_wrap=True)
     columns = (TextColumn("[bold]replaying {task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=console, disable=not console.is_terminal) as bar:
         task = bar.add_task(f"{source.name} as {name}", total=source.samples)
@@ -54,7 +59,7 @@ def run(args) -> int:
         raise
     summary = {"session": source.name, "replay": new.name, "path": str(new.path), "samples": new.samples,
                "interventions": result.interventions, "identical": result.identical,
-               "max_difference": result.max_difference}
+               "max_difference": result.max_difference, "source_was_training": training is not None}
     if args.json:
         print(json.dumps(summary))
     elif result.identical:

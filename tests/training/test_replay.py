@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from aetui.cli.main import main
 from aetui.errors import SessionError
 from aetui.model.config import TrainConfig
+from aetui.sessions.lock import SessionLock
 from aetui.sessions.session import read_session
 from aetui.sessions.store import SessionStore
 from aetui.training.launch import acquire_trainer, release_trainer
@@ -114,6 +116,20 @@ def test_replay_from_the_command_line(tmp_path, capsys):
     code = main(["replay", "orig", "--session", "again", "--sessions-dir", str(tmp_path)])
     err = capsys.readouterr().err.strip()
     assert code == 1 and err == f"aetui: session again already exists in {tmp_path}; choose another --session for the replay"
+
+
+def test_replaying_a_session_that_is_training_says_it_replays_the_last_save(tmp_path, capsys):
+    store = SessionStore(tmp_path)
+    eventful_session(store)
+    with SessionLock(store.path("orig")):  # as a trainer process holds it
+        code = main(["replay", "orig", "--session", "again", "--sessions-dir", str(tmp_path), "--json"])
+    captured = capsys.readouterr()
+    assert code == 0 and json.loads(captured.out)["source_was_training"] is True
+    assert captured.err.strip() == (f"note: orig is training in another process (pid {os.getpid()}); "
+                                    f"this replays its last save (8,700 samples)")
+    code = main(["replay", "orig", "--session", "third", "--sessions-dir", str(tmp_path), "--json"])
+    captured = capsys.readouterr()
+    assert code == 0 and json.loads(captured.out)["source_was_training"] is False and captured.err == ""
 
 
 def _small_session(store: SessionStore, name: str = "dmg") -> None:

@@ -25,6 +25,7 @@ class Action(Enum):
     """What the loop does next, as the steering decides between chunks."""
 
     TRAIN = "train"  # one chunk
+    STEP = "step"  # one mini-batch (a step while paused)
     IDLE = "idle"  # nothing now: wait for a command
     STOP = "stop"  # leave the loop
 
@@ -82,8 +83,8 @@ def run_loop(trainer: Trainer, steering: Steering | None = None, *, samples: int
             action = steering.between_chunks(trainer)
             if action is Action.STOP:
                 break
-            if action is Action.TRAIN and not trainer.diverged:
-                trainer.train_chunk(None if target is None else target - session.step)
+            if action in (Action.TRAIN, Action.STEP) and not trainer.diverged:
+                trainer.train_chunk(1 if action is Action.STEP else None if target is None else target - session.step)
                 steering.after_chunk(trainer)
             else:
                 steering.idle()

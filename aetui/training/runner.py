@@ -247,7 +247,9 @@ class _RunnerSteering(Steering):
         stepped = r._apply_commands()
         if r._stop.is_set():
             return Action.STOP
-        return Action.TRAIN if (not r._paused or stepped) and not trainer.diverged else Action.IDLE
+        if trainer.diverged:
+            return Action.IDLE
+        return Action.TRAIN if not r._paused else Action.STEP if stepped else Action.IDLE
 
     def idle(self) -> None:
         self.runner._wake.wait(IDLE_WAIT)

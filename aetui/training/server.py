@@ -66,7 +66,7 @@ def _flag(x) -> bool:
 COMMANDS = {
     "pause": ((), "paused training"),
     "resume": ((), "resumed training"),
-    "step": ((), "trained one chunk"),
+    "step": ((), "trained one mini-batch"),
     "save": ((), None),
     "set_lr": ((_number,), None),
     "snapshot": ((_maybe(_text),), None),

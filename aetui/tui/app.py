@@ -346,7 +346,7 @@ class AetuiApp(App[int]):
         if self._busy("step", diverged_ok=False):
             return
         if not self.link.paused:
-            self._refuse("n trains one chunk while paused: press space to pause first")
+            self._refuse("n trains one mini-batch while paused: press space to pause first")
             return
         self.link.step()
 

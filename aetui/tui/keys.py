@@ -27,7 +27,7 @@ class Key:
 
 KEYS: tuple[Key, ...] = (
     Key("space", "toggle_pause", "pause", "pause / resume training"),
-    Key("n", "step", "step", "train one chunk (~30 ms) while paused"),
+    Key("n", "step", "step", "train one mini-batch while paused"),
     Key("s", "snapshot", "snap", "snapshot the current weights"),
     Key("a", "restart", "restart", "restart under another activation (from current weights or a snapshot)"),
     Key("plus,equals_sign", "lr_up", "lr+", f"learning rate x{LR_FACTOR:g}", display="+"),

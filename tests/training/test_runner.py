@@ -57,7 +57,7 @@ def test_a_paused_runner_trains_only_what_step_asks_for(start):
     wait_for(lambda: runner.frame.step > 0, what="one step")
     after_step = runner.frame.step
     time.sleep(0.3)
-    assert runner.frame.step == after_step  # one chunk, then paused again
+    assert after_step == 1 and runner.frame.step == after_step  # one mini-batch, then paused again
     runner.resume()
     wait_for(lambda: runner.frame.step > after_step + 50 and runner.frame.samples_per_second > 0,
              what="training after resume, at a measured rate")

@@ -63,7 +63,7 @@ async def test_space_pauses_and_resumes(tui_make_trainer, tui_store, tui_wait):
         app.stop_training()
 
 
-async def test_n_steps_one_chunk_only_while_paused(tui_make_trainer, tui_store, tui_wait):
+async def test_n_steps_one_mini_batch_only_while_paused(tui_make_trainer, tui_store, tui_wait):
     trainer = tui_make_trainer()
     app = make_app(trainer, tui_store)
     notes = record_notices(app)
@@ -74,8 +74,8 @@ async def test_n_steps_one_chunk_only_while_paused(tui_make_trainer, tui_store, 
         await tui_wait(pilot, lambda: app.link.frame.samples > before, what="one step")
         stepped = app.link.frame.samples
         await pilot.pause(0.3)
-        assert app.link.frame.samples == stepped  # one chunk, then paused again
-        assert (stepped - before) % 10 == 0 and stepped - before >= 10
+        assert app.link.frame.samples == stepped  # one mini-batch, then paused again
+        assert stepped - before == trainer.config.batch
         # While running, n only explains itself.
         await pilot.press("space")
         await tui_wait(pilot, lambda: not app.link.paused, what="running")

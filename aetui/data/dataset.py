@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -48,6 +50,15 @@ class Dataset:
         object.__setattr__(self, "labels", np.ascontiguousarray(labels))
         object.__setattr__(self, "shape", (rows, cols))
         object.__setattr__(self, "scale", float(self.scale))
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A digest of the images and labels (sha256, 16 hex digits): a session records it, so a
+        resume notices when the data under its name has changed (about 30 ms for 60k images)."""
+        digest = hashlib.sha256(f"{self.shape} {self.images.shape}".encode())
+        digest.update(self.images.data)
+        digest.update(self.labels.data)
+        return digest.hexdigest()[:16]
 
     @property
     def n_visible(self) -> int:

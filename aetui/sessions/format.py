@@ -185,6 +185,8 @@ def check_record(path: Path, raw: dict, schema: int) -> None:
                        "saved": "str?", "config": "dict"}, str(where))
     if schema >= 2:
         check_fields(raw, {"record_gap": "str?"}, str(where))
+    if "data_fingerprint" in raw:  # kept since sessions record it; older ones have none
+        check_fields(raw, {"data_fingerprint": "str"}, str(where))
     if len(raw["image_shape"]) != 2 or not all(_is("int", v) and v > 0 for v in raw["image_shape"]):
         raise SessionError(f"{where}: image_shape is {raw['image_shape']!r}, expected two whole numbers > 0")
     for i, seg in enumerate(raw["lineage"]):

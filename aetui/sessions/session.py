@@ -44,6 +44,7 @@ class Session:
     record_gap: str | None = None  # why the record is incomplete (cannot be replayed); None: complete
     saved_samples: int | None = None  # samples at the last save that worked (None: never saved)
     recovered_from_staged: bool = False  # read from a session.json.tmp whose rename was cut short
+    data_fingerprint: str | None = None  # Dataset.fingerprint of the data it trains on (None: saved before it was kept)
     _lock: SessionLock | None = None
     _unwritten: dict = field(default_factory=dict)  # snapshot name -> arrays not yet on disk
 
@@ -140,6 +141,7 @@ class Session:
             "step": self.step, "samples": self.samples, "diverged": self.diverged,
             "lineage": self.lineage, "history": self.history.to_json(), "snapshots": self.snapshots,
             "record_gap": self.record_gap,
+            **({"data_fingerprint": self.data_fingerprint} if self.data_fingerprint else {}),
         }
 
     def save(self) -> None:
@@ -300,4 +302,5 @@ def _session_from(path: Path, raw: dict, arrays: dict) -> Session:
     return Session(path=path, config=config, state=state, image_shape=shape, step=step, lineage=lineage,
                    history=history, snapshots=list(raw["snapshots"]), created=raw["created"],
                    saved_at=raw["saved"], generation=int(raw["generation"]), diverged=bool(raw["diverged"]),
-                   dirty=False, record_gap=None if gap is None else str(gap))
+                   dirty=False, record_gap=None if gap is None else str(gap),
+                   data_fingerprint=raw.get("data_fingerprint"))

@@ -81,7 +81,8 @@ class SessionStore:
             raise SaveError(f"cannot create session {name} in {self.root}: {why(exc)}") from None
         state = ModelState.initial(config.hidden, data.n_visible, config.tied, config.seed)
         session = Session(path=path, config=config, state=state, image_shape=tuple(data.shape),
-                          lineage=[new_segment(0, config, {"kind": "random"}, None, 1.0, True, 0, 0)])
+                          lineage=[new_segment(0, config, {"kind": "random"}, None, 1.0, True, 0, 0)],
+                          data_fingerprint=data.fingerprint)
         try:
             session.save()
         except SaveError:

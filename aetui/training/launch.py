@@ -22,7 +22,7 @@ def acquire_trainer(store: SessionStore, name: str | None, config: TrainConfig, 
     else:
         session = store.load(name, explicit)
         data = _data_of(session.config, session)
-        _check_image_shape(session, data)
+        _check_same_data(session, data)
     try:
         session.lock()
         return _trainer(session, data)
@@ -36,7 +36,7 @@ def acquire_trainer(store: SessionStore, name: str | None, config: TrainConfig, 
 def trainer_for(session: Session) -> Trainer:
     """A Trainer for a session read from disk (not locked here): its data loaded, split and checked."""
     data = _data_of(session.config, session)
-    _check_image_shape(session, data)
+    _check_same_data(session, data)
     return _trainer(session, data)
 
 
@@ -59,11 +59,21 @@ def _data_of(config: TrainConfig, session: Session | None = None) -> Dataset:
         raise DataError(f"session {session.name} was trained on data that is not there: {exc}") from None
 
 
-def _check_image_shape(session: Session, data: Dataset) -> None:
+def _check_same_data(session: Session, data: Dataset) -> None:
+    """The data a saved session trains on is what it was trained on: same image size, same images.
+
+    A session saved before sessions kept the data's fingerprint adopts the data it finds.
+    """
     if tuple(data.shape) != tuple(session.image_shape):
         raise SessionError(f"session {session.name} was trained on {session.image_shape[0]}x{session.image_shape[1]} "
                            f"images (image_shape in {session.path / 'session.json'}) but {session.config.data} has "
                            f"{data.shape[0]}x{data.shape[1]}")
+    if session.data_fingerprint is None:
+        session.data_fingerprint = data.fingerprint
+    elif session.data_fingerprint != data.fingerprint:
+        raise DataError(f"session {session.name} was trained on other data: {session.config.data} has changed since "
+                        f"(fingerprint {session.data_fingerprint} then, {data.fingerprint} now), so resuming would "
+                        f"not continue the same run; put the original data back, or start a new session")
 
 
 def _trainer(session: Session, data: Dataset) -> Trainer:

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from aetui.cli.main import main
+from aetui.data import load_dataset
 
 
 def run(capsys, *argv):
@@ -84,6 +85,37 @@ def test_runtime_errors_exit_1_with_one_line(tmp_path, capsys):
     code, out, err = run(capsys, "train", "--headless", "--sessions-dir", sessions, "--session", "v", "--samples", "10")
     assert code == 1 and err == "aetui: session v was trained on data that is not there: " \
                                 f"{tmp_path / 'gone-images-idx3-ubyte'}: file or folder not found\n"
+
+
+def test_a_session_whose_data_changed_is_not_resumed(tmp_path, capsys):
+    """Exact resume needs the same images: a session keeps the data's fingerprint and checks it."""
+    from tests.data.test_datasets import idx_bytes, idx_pair
+
+    images_path, images, _ = idx_pair(tmp_path / "data", n=40, rows=4, cols=4)
+    sessions = tmp_path / "sessions"
+    args = ("train", "--headless", "--sessions-dir", str(sessions), "--session", "d", "--samples", "20")
+    code, _, err = run(capsys, *args, "--data", str(images_path), "--hidden", "4", "--batch", "5")
+    assert code == 0, err
+    saved = json.loads((sessions / "d" / "session.json").read_text())["data_fingerprint"]
+    assert len(saved) == 16 and saved == load_dataset(str(images_path)).fingerprint
+    code, _, err = run(capsys, *args)  # the same data: resumes
+    assert code == 0, err
+    images[3, 1, 2] ^= 0xFF  # one pixel of one image
+    images_path.write_bytes(idx_bytes(images))
+    now = load_dataset(str(images_path)).fingerprint
+    before = (sessions / "d" / "session.json").read_bytes()
+    code, _, err = run(capsys, *args)
+    assert code == 1 and err == (f"aetui: session d was trained on other data: {images_path} has changed since "
+                                 f"(fingerprint {saved} then, {now} now), so resuming would not continue the same "
+                                 f"run; put the original data back, or start a new session\n")
+    assert (sessions / "d" / "session.json").read_bytes() == before
+    # A session saved before fingerprints were kept adopts the data it finds, and keeps it from then on.
+    raw = json.loads(before)
+    del raw["data_fingerprint"]
+    (sessions / "d" / "session.json").write_text(json.dumps(raw))
+    code, _, err = run(capsys, *args)
+    assert code == 0, err
+    assert json.loads((sessions / "d" / "session.json").read_text())["data_fingerprint"] == now
 
 
 def test_missing_session_for_show(tmp_path, capsys):

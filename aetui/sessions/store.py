@@ -37,6 +37,7 @@ class SessionSummary:
 class SessionStore:
     def __init__(self, root: str | os.PathLike | None = None):
         self.root = Path(root if root is not None else os.environ.get("AETUI_SESSIONS", DEFAULT_DIR))
+        self._made_root = False  # this process created the sessions folder (a refused start removes it again)
 
     def command(self, *words: str) -> str:
         """The aetui command line `words` on this store, to paste from any folder: it names the
@@ -76,6 +77,7 @@ class SessionStore:
         if path.exists() and any(path.iterdir()):
             raise SessionError(f"{path} exists and is not an aetui session; choose another name")
         try:
+            self._made_root = self._made_root or not self.root.exists()
             path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise SaveError(f"cannot create session {name} in {self.root}: {why(exc)}") from None
@@ -91,8 +93,14 @@ class SessionStore:
         return session
 
     def discard_new(self, session: Session) -> None:
-        """Remove a session this process has just created and not trained (a refused start)."""
+        """Remove a session this process has just created and not trained (a refused start), and
+        the sessions folder too if this process created it and nothing else is in it."""
         shutil.rmtree(session.path, ignore_errors=True)
+        if self._made_root:
+            try:
+                self.root.rmdir()
+            except OSError:  # not empty (or already gone): it stays
+                pass
 
     def load(self, name: str, changes: dict | None = None) -> Session:
         """Read session NAME; `changes` are options the user gave explicitly: they must agree with it."""

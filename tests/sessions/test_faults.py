@@ -153,7 +153,11 @@ def test_a_refused_configuration_leaves_no_session_folder(tmp_path, capsys):
     assert main(["train", "--headless", "--data", "bars8", "--batch", "5000", "--session", "big",
                  "--sessions-dir", str(sessions)]) == 2
     assert "is larger than the training set" in capsys.readouterr().err
-    assert not (sessions / "big").exists()
+    assert not sessions.exists()  # nor the sessions folder it had to create for it
+    (sessions / "other").mkdir(parents=True)  # a folder that was there before stays, with what it holds
+    assert main(["train", "--headless", "--data", "bars8", "--batch", "5000", "--session", "big",
+                 "--sessions-dir", str(sessions)]) == 2
+    assert sorted(p.name for p in sessions.iterdir()) == ["other"]
 
 
 def _cut_save(store: SessionStore, cfg: TrainConfig):

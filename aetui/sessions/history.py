@@ -11,8 +11,12 @@ MAX_POINTS = 2000  # report points kept; beyond this every other one is dropped 
 
 # heldout_n: how many held-out samples the point's held-out loss is over (the whole set, a fixed
 # subset, or 0 when the point could not afford one; None: schema 1, always the whole set).
+# loss_min / loss_max: the lowest and highest training loss of the points a kept point stands for
+# once the history thinned (the point's own train_loss until then), so a spike that thinning
+# drops still shows (schema 3; older sessions get their train_loss).
 _SCALARS = ("samples", "step", "segment", "train_loss", "heldout_loss", "heldout_n", "b_min", "b_mean", "b_max",
-            "w_min", "w_mean", "w_max", "lr", "samples_per_second", "time")
+            "w_min", "w_mean", "w_max", "lr", "samples_per_second", "time", "loss_min", "loss_max")
+LOSS_RANGE = ("loss_min", "loss_max")
 
 
 @dataclass
@@ -36,7 +40,10 @@ class History:
         return len(self.columns["samples"])
 
     def add_point(self, W: np.ndarray, b: np.ndarray, c: np.ndarray, **values) -> None:
-        """Append one report point from the weights; values has every scalar column."""
+        """Append one report point from the weights; values has every scalar column (loss_min and
+        loss_max default to the train_loss)."""
+        for key in LOSS_RANGE:
+            values.setdefault(key, values["train_loss"])
         for key in _SCALARS:
             v = values[key]
             self.columns[key].append(None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v)
@@ -51,9 +58,11 @@ class History:
         # Keep the last point and every other one before it: resolution halves, range stays.
         n = len(self)
         keep = list(range(n - 2, -1, -2))[::-1] + [n - 1]
+        lows, highs = merged_loss_range(self.columns["loss_min"], self.columns["loss_max"], keep)
         for key in _SCALARS:
             col = self.columns[key]
             self.columns[key] = [col[i] for i in keep]
+        self.columns["loss_min"], self.columns["loss_max"] = lows, highs
         self.bias = [self.bias[i] for i in keep]
         self.visible_bias = [self.visible_bias[i] for i in keep]
         self.unit_w = [self.unit_w[i] for i in keep]
@@ -110,3 +119,16 @@ class History:
 
 
 ARRAY_NAMES = ("bias_history", "c_history", "w_unit_history")
+
+
+def merged_loss_range(lows: list, highs: list, keep: list[int]) -> tuple[list, list]:
+    """Each kept point's loss_min / loss_max over itself and the dropped points just before it
+    (the ones after the previous kept point); None where none of them had a loss."""
+    out_lo, out_hi, start = [], [], 0
+    for k in keep:
+        lo = [v for v in lows[start:k + 1] if v is not None]
+        hi = [v for v in highs[start:k + 1] if v is not None]
+        out_lo.append(min(lo) if lo else None)
+        out_hi.append(max(hi) if hi else None)
+        start = k + 1
+    return out_lo, out_hi

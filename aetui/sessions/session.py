@@ -20,7 +20,7 @@ from aetui.errors import AetuiError, SaveError, SessionError
 from aetui.model.state import ModelState
 from aetui.sessions.format import (SCHEMA, SCHEMA_1_GAP, check_header, check_name, check_record, checked_array,
                                   read_json, read_npz, try_json, whole_scalar)
-from aetui.sessions.history import History
+from aetui.sessions.history import LOSS_RANGE, History
 from aetui.sessions.lineage import lineage_label, now_iso
 from aetui.sessions.lock import SessionLock
 
@@ -44,8 +44,10 @@ class Session:
     record_gap: str | None = None  # why the record is incomplete (cannot be replayed); None: complete
     saved_samples: int | None = None  # samples at the last save that worked (None: never saved)
     recovered_from_staged: bool = False  # read from a session.json.tmp whose rename was cut short
+    weight_spacing: int = 0  # samples between thin-stored snapshots (see weight_store.py); 0: every report point
     _lock: SessionLock | None = None
     _unwritten: dict = field(default_factory=dict)  # snapshot name -> arrays not yet on disk
+    _doomed: list = field(default_factory=list)  # files of dropped snapshots, removed after the next save
 
     @property
     def name(self) -> str:
@@ -80,6 +82,9 @@ class Session:
         arrays = {"W": state.W, "b": state.b, "c": state.c}
         if state.W_dec is not None:
             arrays["W_dec"] = state.W_dec
+        path = self.snapshot_path(name)
+        if path in self._doomed:  # a name dropped before and used again: its new file stays
+            self._doomed.remove(path)
         if deferred:
             self._unwritten[name] = {k: v.copy() for k, v in arrays.items()}
         else:
@@ -93,6 +98,16 @@ class Session:
         self.snapshots.append(record)
         self.dirty = True
         return record
+
+    def drop_snapshots(self, names: list[str]) -> None:
+        """Take snapshots out of the index. Their files are removed after the next save that works:
+        until then the session.json on disk still names them, and must find them."""
+        gone = set(names)
+        self.snapshots = [s for s in self.snapshots if s["name"] not in gone]
+        for name in gone:
+            if self._unwritten.pop(name, None) is None:
+                self._doomed.append(self.snapshot_path(name))
+        self.dirty = True
 
     def _write_snapshot_file(self, name: str, arrays: dict[str, np.ndarray]) -> None:
         (self.path / "snapshots").mkdir(exist_ok=True)
@@ -139,7 +154,7 @@ class Session:
             "config": self.config.to_dict(), "image_shape": list(self.image_shape),
             "step": self.step, "samples": self.samples, "diverged": self.diverged,
             "lineage": self.lineage, "history": self.history.to_json(), "snapshots": self.snapshots,
-            "record_gap": self.record_gap,
+            "record_gap": self.record_gap, "weight_store": {"spacing": self.weight_spacing},
         }
 
     def save(self) -> None:
@@ -176,6 +191,8 @@ class Session:
             raise SaveError(f"could not save session {self.name}: {why(exc)}; the last save "
                             f"({self.saved_samples:,} samples) is intact") from None
         sync_folder(self.path)
+        discard(*self._doomed)  # the index on disk no longer names them
+        self._doomed.clear()
         self.dirty = False
         self.saved_samples = self.samples
 
@@ -289,15 +306,18 @@ def _session_from(path: Path, raw: dict, arrays: dict) -> Session:
     lineage = list(raw["lineage"])
     if not lineage:
         raise SessionError(f"{path / 'session.json'} has an empty lineage")
+    points = raw["history"]["points"]
+    # Before schema 3 the history kept no loss range: each point's range is its own loss.
+    filled = {} if raw["schema"] >= 3 else {k: list(points.get("train_loss", [])) for k in LOSS_RANGE}
     if raw["schema"] == 1:  # the lr column did not exist: each point gets its segment's (last) lr
-        segments = raw["history"]["points"]["segment"]
-        history = History.from_json(raw["history"], arrays, {"lr": [lineage[int(k)]["lr"] for k in segments],
-                                                             "heldout_n": [None] * len(segments)})
+        segments = points["segment"]
+        filled.update({"lr": [lineage[int(k)]["lr"] for k in segments], "heldout_n": [None] * len(segments)})
         gap = SCHEMA_1_GAP
     else:
-        history = History.from_json(raw["history"], arrays)
         gap = raw["record_gap"]
+    history = History.from_json(raw["history"], arrays, filled)
+    spacing = raw.get("weight_store", {"spacing": 0})["spacing"]  # checked by check_record
     return Session(path=path, config=config, state=state, image_shape=shape, step=step, lineage=lineage,
                    history=history, snapshots=list(raw["snapshots"]), created=raw["created"],
                    saved_at=raw["saved"], generation=int(raw["generation"]), diverged=bool(raw["diverged"]),
-                   dirty=False, record_gap=None if gap is None else str(gap))
+                   dirty=False, record_gap=None if gap is None else str(gap), weight_spacing=int(spacing))

@@ -250,7 +250,7 @@ def line_chart(
 
     show_ticks = height >= 3
     show_legend = height >= 4
-    show_marker_labels = (bool(markers) or cursor is not None) and height >= 5
+    show_marker_labels = (bool(markers) or bool(cursor and cursor[1])) and height >= 5
     plot_h = max(1, height - show_ticks - show_legend - show_marker_labels)
     if height == 0 or width == 0:
         return Text("\n" * max(0, height - 1), no_wrap=True, end="")

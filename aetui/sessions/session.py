@@ -48,6 +48,7 @@ class Session:
     _lock: SessionLock | None = None
     _unwritten: dict = field(default_factory=dict)  # snapshot name -> arrays not yet on disk
     _doomed: list = field(default_factory=list)  # files of dropped snapshots, removed after the next save
+    _lazy: set = field(default_factory=set)  # unwritten snapshots to write without fsyncs
 
     @property
     def name(self) -> str:
@@ -69,12 +70,14 @@ class Session:
         return self.path / "snapshots" / f"{name}.npz"
 
     def write_snapshot(self, name: str, kind: str, state: ModelState, extra: dict | None = None, *,
-                       deferred: bool = False) -> dict:
+                       deferred: bool = False, durable: bool = True) -> dict:
         """Store W, b, c (and W_dec) under snapshots/NAME.npz and index it; returns the record.
 
         A write that fails raises SaveError and indexes nothing. deferred: the arrays are copied
         and kept in memory, written by the next save that works (period snapshots: the study's
         2^n milestones come fast at the start, and training must neither wait nor stop for them).
+        Not durable (with deferred): written without fsyncs (thin-stored snapshots: a stop may
+        write two hundred at once; see weight_store.py).
         """
         check_name(name, "snapshot")
         if any(s["name"] == name for s in self.snapshots):
@@ -87,6 +90,8 @@ class Session:
             self._doomed.remove(path)
         if deferred:
             self._unwritten[name] = {k: v.copy() for k, v in arrays.items()}
+            if not durable:
+                self._lazy.add(name)
         else:
             try:
                 self._write_snapshot_file(name, arrays)
@@ -105,13 +110,14 @@ class Session:
         gone = set(names)
         self.snapshots = [s for s in self.snapshots if s["name"] not in gone]
         for name in gone:
+            self._lazy.discard(name)
             if self._unwritten.pop(name, None) is None:
                 self._doomed.append(self.snapshot_path(name))
         self.dirty = True
 
-    def _write_snapshot_file(self, name: str, arrays: dict[str, np.ndarray]) -> None:
+    def _write_snapshot_file(self, name: str, arrays: dict[str, np.ndarray], durable: bool = True) -> None:
         (self.path / "snapshots").mkdir(exist_ok=True)
-        write_npz(self.snapshot_path(name), arrays)
+        write_npz(self.snapshot_path(name), arrays, durable)
 
     def snapshot_problems(self) -> dict[str, str]:
         """{name: what is wrong} for each snapshot whose file cannot be read back as this session's weights."""
@@ -171,8 +177,11 @@ class Session:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             for name in list(self._unwritten):
-                self._write_snapshot_file(name, self._unwritten[name])
+                self._write_snapshot_file(name, self._unwritten[name], durable=name not in self._lazy)
                 del self._unwritten[name]
+                self._lazy.discard(name)
+            if (self.path / "snapshots").is_dir():
+                sync_folder(self.path / "snapshots")  # the renames of the files written without fsyncs
             arrays = dict(self.state.arrays())
             arrays.update(self.history.to_arrays(self.state.n_hidden, self.state.n_visible))
             arrays["generation"] = np.array(self.generation, np.int64)

@@ -9,7 +9,8 @@ from aetui.errors import SessionError
 from aetui.model.config import TrainConfig
 from aetui.sessions.session import read_session
 from aetui.sessions.store import SessionStore
-from aetui.sessions.weight_store import (MIN_KEPT, THIN, budget_count, dropped_when_thinning, nearest_snapshot,
+from aetui.model.state import ModelState
+from aetui.sessions.weight_store import (MAX_KEPT, MIN_KEPT, THIN, budget_count, dropped_when_thinning, nearest_snapshot,
                                          snapshot_bytes, store_weights, thin_records)
 from aetui.training.launch import acquire_trainer, release_trainer
 from tests.helpers.training import train
@@ -36,7 +37,10 @@ def test_the_budget_counts_snapshots_of_this_model(trainer):
     assert snapshot_bytes(state) == (12 * 64 + 12 + 64) * 4
     assert budget_count(state, BUDGET_MB) == int(BUDGET_MB * (1 << 20)) // snapshot_bytes(state) == 6
     assert budget_count(state, 0.0001) == MIN_KEPT
-    assert budget_count(state) == 64 * (1 << 20) // snapshot_bytes(state)  # the default: 64 MB
+    assert budget_count(state) == MAX_KEPT  # 64 MB would hold 19,878 of these: the count is capped
+    big = ModelState.from_weights(np.zeros((100, 784), np.float32), np.zeros(100, np.float32),
+                                  np.zeros(784, np.float32), None)
+    assert budget_count(big) == 64 * (1 << 20) // snapshot_bytes(big) == 211  # the default: 64 MB
 
 
 def test_thinning_drops_every_other_but_the_newest_two():

@@ -50,3 +50,19 @@ def test_the_note_says_whose_weights_and_how_far():
     assert weights_note(rec("snap1", "user", 5_000), 4_000) == "weights of snapshot snap1 (5,000), 1,000 samples after"
     assert weights_note(rec("thin-9000", "thin", 9_000), 9_000) == "weights stored at 9,000, at the point"
     assert weights_note(rec("current", "current", 12_000), 11_500) == "current weights (12,000), 500 samples after"
+
+
+def test_the_bias_pointer_sits_on_the_points_heatmap_column():
+    from aetui.render import DisplayMode
+    from aetui.render.time_column import time_column
+    from aetui.tui.widgets.bias_pane import point_line
+
+    view = _view(range(0, 1000, 10))
+    point = HistoryCursor(700).point(view, None)
+    for mode, arrow in ((DisplayMode.COLOR, "\u25bc"), (DisplayMode.ASCII, "v")):
+        text = point_line(point, 100, 60, mode)
+        col = time_column(70, 100, 60)
+        assert len(text.plain) == 60 and text.plain.index(arrow) == col == 42
+        assert "mean 0.035" in text.plain  # b_mean at the point, beside the arrow
+        assert [(s.start, s.end) for s in text.spans if s.style.reverse] == [(col, col + 1)]
+    assert point_line(point, 100, 0, DisplayMode.COLOR).plain == ""

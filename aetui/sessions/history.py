@@ -55,9 +55,12 @@ class History:
         self.version += 1
 
     def _thin(self) -> None:
-        # Keep the last point and every other one before it: resolution halves, range stays.
+        # Keep the first and the last point and every other one between: resolution halves, range
+        # stays (the first point was dropped whenever the count was odd: a run of 61M samples had
+        # lost its first 10M). The trainer then reports half as often (report_stride), so the
+        # points stay as dense across the run as the report schedule made them.
         n = len(self)
-        keep = list(range(n - 2, -1, -2))[::-1] + [n - 1]
+        keep = [0] + [i for i in range(n - 2, 0, -2)][::-1] + [n - 1]
         lows, highs = merged_loss_range(self.columns["loss_min"], self.columns["loss_max"], keep)
         for key in _SCALARS:
             col = self.columns[key]
@@ -80,6 +83,12 @@ class History:
         """One scalar column as float64 with NaN for missing values."""
         return np.array([np.nan if v is None else v for v in self.columns[key]], dtype=np.float64)
 
+    @property
+    def report_stride(self) -> int:
+        """How many times longer than at first the trainer waits between report points: doubled by
+        every thinning, so that points added later are as sparse as the thinned ones."""
+        return 1 << min(self.thinned, 30)
+
     def bias_matrix(self) -> np.ndarray:
         """(hidden, points) float32: the hidden bias at every report point (units x time)."""
         if not self.bias:
@@ -88,7 +97,8 @@ class History:
 
     # -- persistence: scalars to JSON, per-point vectors to the state file ----------------------
     def to_json(self) -> dict:
-        return {"points": {k: list(v) for k, v in self.columns.items()}, "periods": self.periods, "events": self.events}
+        return {"points": {k: list(v) for k, v in self.columns.items()}, "periods": self.periods, "events": self.events,
+                "thinned": self.thinned}
 
     @classmethod
     def from_json(cls, raw: dict, arrays: dict[str, np.ndarray], filled: dict[str, list] | None = None) -> History:
@@ -103,9 +113,12 @@ class History:
         for name in ARRAY_NAMES:
             if arrays[name].shape[0] != n:
                 raise ValueError(f"history has {n} points but {name} has {arrays[name].shape[0]}")
+        thinned = raw.get("thinned", 0)  # schema 3; before, each reopened session reported densely again
+        if not (isinstance(thinned, int) and not isinstance(thinned, bool) and thinned >= 0):
+            raise ValueError(f"history.thinned is {thinned!r}, expected a whole number >= 0")
         return cls({k: list(points[k]) for k in _SCALARS}, list(arrays["bias_history"]),
                    list(arrays["c_history"]), list(arrays["w_unit_history"]),
-                   list(raw["periods"]), list(raw["events"]))
+                   list(raw["periods"]), list(raw["events"]), thinned=thinned)
 
     def to_arrays(self, n_hidden: int, n_visible: int) -> dict[str, np.ndarray]:
         """The per-point vectors for the state file: bias_history (points, hidden), c_history

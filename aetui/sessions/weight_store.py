@@ -36,8 +36,9 @@ def budget_count(state: ModelState, budget_mb: float = WEIGHT_BUDGET_MB) -> int:
 
 
 def thin_records(snapshots: list[dict]) -> list[dict]:
-    """The thin snapshots' records, oldest first."""
-    return sorted((s for s in snapshots if s["kind"] == THIN), key=lambda s: s["samples"])
+    """The thin snapshots' records, oldest first (the index keeps them in the order they were taken,
+    and samples only grow)."""
+    return [s for s in snapshots if s["kind"] == THIN]
 
 
 def dropped_when_thinning(records: list[dict]) -> list[dict]:

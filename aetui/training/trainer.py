@@ -135,8 +135,10 @@ class Trainer:
         return self._segment_start() + (1 << done.bit_length())
 
     def _next_report_after(self, step: int) -> int:
-        # Dense at the start of each segment (the log-scale chart), every _report_batches later.
-        return step + max(1, min(self._report_batches, (step - self._segment_start()) // 8))
+        # Dense at the start of each segment (the log-scale chart), every _report_batches later,
+        # and less often once the history thinned (as sparse as its thinned points).
+        every = self._report_batches * self.session.history.report_stride
+        return step + max(1, min(every, (step - self._segment_start()) // 8))
 
     def _diverge(self, before: ModelState, out) -> None:
         s = self.session

@@ -36,11 +36,12 @@ def test_merged_range_covers_the_dropped_points_before_each_kept_one():
 
 def test_a_spike_survives_thinning_in_loss_max():
     h = History()
-    spike_at = 1000  # of 2,001 points the first thinning keeps the odd ones and the last
+    spike_at = 1000  # of 2,001 points the first thinning keeps the first, the odd ones and the last
     for i in range(MAX_POINTS + 1):
         _point(h, i, 100.0 if i == spike_at else 1.0 + i * 1e-4)
-    assert h.thinned == 1 and len(h) == MAX_POINTS // 2 + 1
+    assert h.thinned == 1 and len(h) == MAX_POINTS // 2 + 2  # the first, every other one, the last
     samples = h.columns["samples"]
+    assert samples[0] == 0 and samples[-1] == MAX_POINTS and h.report_stride == 2
     assert spike_at not in samples  # the point itself is gone ...
     k = samples.index(spike_at + 1)  # ... its kept neighbour after it carries the spike
     assert h.columns["loss_max"][k] == 100.0 and h.columns["train_loss"][k] < 2.0
@@ -70,3 +71,13 @@ def test_the_range_is_saved_and_an_older_session_gets_its_train_loss(tmp_path):
     old = read_session(tmp_path / "s")
     assert old.history.columns["loss_max"] == old.history.columns["train_loss"]
     assert old.history.columns["loss_min"] == old.history.columns["train_loss"] and old.weight_spacing == 0
+
+
+def test_thinning_keeps_the_first_point_however_often_it_runs():
+    h = History()
+    for i in range(5 * MAX_POINTS):
+        _point(h, i * 10, 1.0)
+    assert h.thinned >= 3 and h.columns["samples"][0] == 0 and h.columns["samples"][-1] == (5 * MAX_POINTS - 1) * 10
+    assert h.report_stride == 2 ** h.thinned
+    again = History.from_json(h.to_json(), h.to_arrays(2, 3))
+    assert again.thinned == h.thinned and again.report_stride == h.report_stride

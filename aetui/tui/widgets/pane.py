@@ -43,7 +43,9 @@ class Pane(Canvas):
         """Show the history view's point (a ViewedPoint), or the live view (None)."""
         self.point = point
         note = point.note if point is not None and self.SHOWS_WEIGHTS else ""
-        self.border_title = f"{self.TITLE}: {note}" if note else self.TITLE
+        title = f"{self.TITLE}: {note}" if note else self.TITLE
+        if title != self.border_title:  # setting it repaints the whole pane
+            self.border_title = title
 
     def view_key(self) -> tuple:
         return ()

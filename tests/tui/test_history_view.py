@@ -224,3 +224,13 @@ async def test_the_keys_are_in_the_key_bar_and_the_help(lived, tui_store, tui_wa
     actions = {k.action for k in KEYS}
     assert {"toggle_history", "history_back", "history_forward", "history_first", "history_last",
             "history_prev_event", "history_next_event"} <= actions
+
+
+async def test_t_before_any_report_point_is_refused_in_one_line(tui_make_trainer, tui_store, tui_wait):
+    fresh = tui_make_trainer()  # served paused before its first chunk: no report point yet
+    async with dashboard(fresh, tui_store, tui_wait) as (app, pilot):
+        assert app.frame.history.samples.size == 0
+        seen = record_notices(app)
+        await pilot.press("t")
+        assert not app.in_history and seen == [("history: no report points yet", "warning")]
+        assert "HISTORY" not in viewing(app)

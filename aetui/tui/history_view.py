@@ -46,22 +46,24 @@ def stored_weights(record: dict, arrays: dict[str, np.ndarray], inputs: np.ndarr
     return StoredWeights(dict(record), W, b, c, out.astype(np.float32))
 
 
-def weights_note(record: dict, samples: int) -> str:
-    """Which weights are shown for the point at `samples`, and how far from it they are."""
+def weights_note(record: dict, samples: int, short: bool = False) -> str:
+    """Which weights are shown for the point at `samples`, and how far from it they are (short:
+    counts as 16.19M, for a narrow pane title)."""
     at = int(record["samples"])
+    count = format_si if short else (lambda n: f"{n:,}")
     name, kind = str(record["name"]), record["kind"]
     if kind == "period" and name.rsplit("period", 1)[-1].isdigit():
-        what = f"weights of snapshot @2^{int(name.rsplit('period', 1)[1])} ({at:,})"
+        what = f"weights of snapshot @2^{int(name.rsplit('period', 1)[1])} ({count(at)})"
     elif kind == "user":
-        what = f"weights of snapshot {name} ({at:,})"
+        what = f"weights of snapshot {name} ({count(at)})"
     elif kind == "current":
-        what = f"current weights ({at:,})"
+        what = f"current weights ({count(at)})"
     else:
-        what = f"weights stored at {at:,}"
+        what = f"weights stored at {count(at)}"
     gap = samples - at
     if gap == 0:
         return f"{what}, at the point"
-    return f"{what}, {abs(gap):,} samples {'before' if gap > 0 else 'after'}"
+    return f"{what}, {count(abs(gap))}{'' if short else ' samples'} {'before' if gap > 0 else 'after'}"
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,7 @@ class ViewedPoint:
     b_mean: float | None
     b_max: float | None
     note: str  # which weights the pictures are of ('' until they came)
+    short_note: str  # the same with short counts
     events: str  # labels of the events at this point (since the point before), '' when none
 
     @property
@@ -143,6 +146,7 @@ class HistoryCursor:
                            _value(view.heldout_loss, i), _value(view.loss_max, i), _value(view.b_min, i),
                            _value(view.b_mean, i), _value(view.b_max, i),
                            weights_note(weights.record, samples) if weights is not None else "",
+                           weights_note(weights.record, samples, short=True) if weights is not None else "",
                            ", ".join(events))
 
 

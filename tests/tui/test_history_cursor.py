@@ -50,6 +50,8 @@ def test_the_note_says_whose_weights_and_how_far():
     assert weights_note(rec("snap1", "user", 5_000), 4_000) == "weights of snapshot snap1 (5,000), 1,000 samples after"
     assert weights_note(rec("thin-9000", "thin", 9_000), 9_000) == "weights stored at 9,000, at the point"
     assert weights_note(rec("current", "current", 12_000), 11_500) == "current weights (12,000), 500 samples after"
+    assert weights_note(rec("snap1", "user", 16_191_000), 16_193_780, short=True) == \
+        "weights of snapshot snap1 (16.19M), 2.78k before"
 
 
 def test_the_bias_pointer_sits_on_the_points_heatmap_column():

@@ -43,6 +43,8 @@ class Pane(Canvas):
         """Show the history view's point (a ViewedPoint), or the live view (None)."""
         self.point = point
         note = point.note if point is not None and self.SHOWS_WEIGHTS else ""
+        if note and len(self.TITLE) + len(note) + 8 > self.size.width:  # the border and its corners
+            note = point.short_note
         title = f"{self.TITLE}: {note}" if note else self.TITLE
         if title != self.border_title:  # setting it repaints the whole pane
             self.border_title = title
@@ -73,6 +75,8 @@ class Pane(Canvas):
         return True
 
     def on_resize(self) -> None:
+        if self.point is not None:
+            self.follow(self.point)  # the title's note, long or short for the new width
         self.update_view()
 
     def on_show(self) -> None:

@@ -23,6 +23,7 @@ def run(args) -> int:
     from rich.table import Table
 
     from aetui.sessions.store import SessionStore
+    from aetui.sessions.weight_store import WEIGHT_BUDGET_MB, thin_bytes_on_disk, thin_records
     from aetui.training.process import running
 
     store = SessionStore(args.sessions_dir)
@@ -102,7 +103,10 @@ def run(args) -> int:
         console.print(f"  record    incomplete: {session.record_gap}; `aetui replay` refuses it")
     user = [s for s in session.snapshots if s["kind"] == "user"]
     named = f" ({', '.join(s['name'] for s in user)})" if user else ""
-    console.print(f"  snapshots {len(user)} named{named}, {len(session.snapshots) - len(user)} period snapshots")
+    thin = thin_records(session.snapshots)
+    periods = len(session.snapshots) - len(user) - len(thin)
+    console.print(f"  snapshots {len(user)} named{named}, {periods} period snapshots, {len(thin)} thin-stored "
+                  f"({thin_bytes_on_disk(session) / (1 << 20):.1f} MB of {WEIGHT_BUDGET_MB} MB)")
     for name, problem in damaged.items():
         console.print(f"  [red]damaged snapshot {name}[/red]: {problem}")
     return 0

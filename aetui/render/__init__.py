@@ -4,7 +4,7 @@ Pure functions of NumPy arrays; imports numpy and rich only (never Textual, neve
 Every drawing function takes a DisplayMode (see `detect_mode`) and returns a rich.text.Text.
 """
 
-from .chart import Series, format_si, format_tick, line_chart, log_ticks, nice_ticks, smooth
+from .chart import PlotArea, Series, format_si, format_tick, line_chart, log_ticks, nice_ticks, smooth
 from .colormaps import NAN_RGB, NEUTRAL_RGB, Cmap, diverging, gray, normalize
 from .grid import filter_grid, grid_geometry, grid_size
 from .heatmap import heatmap_text, resample
@@ -15,6 +15,7 @@ from .segments import segment_lines
 __all__ = [
     "NAN_RGB",
     "NEUTRAL_RGB",
+    "PlotArea",
     "Cmap",
     "DisplayMode",
     "Glyphs",

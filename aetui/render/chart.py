@@ -14,7 +14,7 @@ the marker labels, then the tick line. The y tick labels and axis take the left 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,7 +24,7 @@ from rich.text import Text
 from .modes import DisplayMode, glyphs
 from .palette import AXIS_STYLE, MARKER_STYLE, SERIES_STYLES, style_for
 
-__all__ = ["Series", "format_si", "format_tick", "line_chart", "log_ticks", "nice_ticks", "smooth"]
+__all__ = ["PlotArea", "Series", "format_si", "format_tick", "line_chart", "log_ticks", "nice_ticks", "smooth"]
 
 ASCII_MARKERS = "*.o+x#"
 # Bit of each dot in a braille cell, indexed [dot row 0..3][dot column 0..1].
@@ -56,6 +56,18 @@ class Series:
         object.__setattr__(self, "ys", ys)
         if len(self.marker) > 1 or (self.marker and ord(self.marker) >= 128):
             raise ValueError("marker must be one ASCII character")
+
+
+@dataclass(frozen=True, eq=False)
+class PlotArea:
+    """Where a chart's plot rows are in its Text, and which plot column an x value lands in
+    (for mouse picks: compare the columns of the points with the clicked one)."""
+
+    left: int  # cells before the first plot column (the y ticks and axis)
+    top: int  # lines before the first plot row (legend, marker labels)
+    width: int
+    height: int
+    column: Callable[[float], int]
 
 
 def smooth(ys: Sequence[float] | np.ndarray, alpha: float) -> np.ndarray:
@@ -219,11 +231,15 @@ def line_chart(
     log_y: bool = True,
     x_label: str = "samples",
     markers: Sequence[tuple[float, str]] = (),
+    cursor: tuple[float, str] | None = None,
+    area: list[PlotArea] | None = None,
 ) -> Text:
     """Draw `series` into exactly `height` lines of `width` cells (see the module doc).
 
     markers: (x, label) vertical lines, e.g. segment boundaries ("relu x0.1") or divergences;
-    non-finite x are ignored. The x range covers the data and the markers.
+    non-finite x are ignored. The x range covers the data and the markers. cursor: (x, label)
+    of one point in view, its column drawn in reverse video over the data, its label placed
+    first. area: a list that gets the chart's PlotArea appended.
     """
     width, height = max(0, int(width)), max(0, int(height))
     g = glyphs(mode)
@@ -234,7 +250,7 @@ def line_chart(
 
     show_ticks = height >= 3
     show_legend = height >= 4
-    show_marker_labels = bool(markers) and height >= 5
+    show_marker_labels = (bool(markers) or bool(cursor and cursor[1])) and height >= 5
     plot_h = max(1, height - show_ticks - show_legend - show_marker_labels)
     if height == 0 or width == 0:
         return Text("\n" * max(0, height - 1), no_wrap=True, end="")
@@ -295,6 +311,8 @@ def line_chart(
         owner[hit != 0] = i
         bits = np.where(hit != 0, hit, bits)
     marker_cols = [(column(x), label) for x, label in markers]
+    cursor_col = column(cursor[0]) if cursor is not None and math.isfinite(cursor[0]) else None
+    cursor_style = Style(reverse=True, bold=True)
 
     styles = [
         style_for(mode, s.style or SERIES_STYLES[i % len(SERIES_STYLES)])
@@ -346,12 +364,17 @@ def line_chart(
     if show_marker_labels:
         newline()
         line, taken = [" "] * plot_w, np.zeros(plot_w, bool)
+        if cursor_col is not None:
+            label = cursor[1][:plot_w]
+            place(line, taken, min(max(cursor_col - len(label) // 2, 0), plot_w - len(label)), label)
         for col, label in sorted(marker_cols):
             label = label[:plot_w]
             place(line, taken, min(col, plot_w - len(label)), label)
         text.append(" " * left)
         text.append("".join(line), marker_style)
 
+    if area is not None:
+        area.append(PlotArea(left, int(show_legend) + int(show_marker_labels), plot_w, plot_h, column))
     marker_at = np.zeros(plot_w, bool)
     for col, _ in marker_cols:
         marker_at[col] = True
@@ -367,7 +390,10 @@ def line_chart(
         cells = []
         for c in range(plot_w):
             i = int(owner[r, c])
-            if i >= 0:
+            if c == cursor_col:
+                ch = (chr(0x2800 + int(bits[r, c])) if braille else chars_ascii[i]) if i >= 0 else g.marker
+                cells.append((ch, cursor_style))
+            elif i >= 0:
                 ch = chr(0x2800 + int(bits[r, c])) if braille else chars_ascii[i]
                 cells.append((ch, styles[i]))
             elif r == message_row and message_start <= c < message_start + len(message):

@@ -25,8 +25,9 @@ def temp_path(path: Path) -> Path:
     return Path(path).with_name(Path(path).name + TEMP_SUFFIX)
 
 
-def stage(path: Path, data: bytes) -> Path:
-    """Write data to PATH.tmp and fsync it; the caller renames it into place (os.replace).
+def stage(path: Path, data: bytes, durable: bool = True) -> Path:
+    """Write data to PATH.tmp and fsync it (unless not `durable`); the caller renames it into
+    place (os.replace).
 
     On any failure the temp file is removed and the OSError raised.
     """
@@ -35,7 +36,8 @@ def stage(path: Path, data: bytes) -> Path:
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
     except BaseException:
         discard(tmp)
         raise
@@ -53,16 +55,18 @@ def discard(*paths: Path) -> None:
             pass
 
 
-def write_bytes(path: Path, data: bytes) -> None:
-    """Replace path with data so a crash leaves either the old or the new file."""
+def write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
+    """Replace path with data so a crash leaves either the old or the new file. Not `durable`:
+    without the fsyncs, so a crash of the machine (not of the process) may leave it damaged."""
     path = Path(path)
-    tmp = stage(path, data)
+    tmp = stage(path, data, durable)
     try:
         os.replace(tmp, path)
     except BaseException:
         discard(tmp)
         raise
-    sync_folder(path.parent)
+    if durable:
+        sync_folder(path.parent)
 
 
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
@@ -71,8 +75,8 @@ def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:
     return buf.getvalue()
 
 
-def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    write_bytes(path, npz_bytes(arrays))
+def write_npz(path: Path, arrays: dict[str, np.ndarray], durable: bool = True) -> None:
+    write_bytes(path, npz_bytes(arrays), durable)
 
 
 def sync_folder(folder: Path) -> None:

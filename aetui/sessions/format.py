@@ -18,8 +18,9 @@ import numpy as np
 from aetui.errors import BadNameError, SessionError
 from aetui.model.state import DTYPE
 
-SCHEMA = 2  # 2: every intervention is an event, history has an lr column, segments keep their config
-READABLE_SCHEMAS = (1, 2)
+SCHEMA = 3  # 2: every intervention is an event, history has an lr column, segments keep their config;
+# 3: history keeps each point's loss_min / loss_max through thinning, and the weight store's spacing
+READABLE_SCHEMAS = (1, 2, 3)
 SCHEMA_1_GAP = ("saved by an aetui that did not record learning-rate changes and snapshots as events "
                 "(session schema 1)")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -140,7 +141,8 @@ PERIOD_FIELDS = {"segment": "int", "batches": "int", "samples": "int", "w_min": 
 POINT_COLUMNS = {"samples": "int", "step": "int", "segment": "int", "train_loss": "num?", "heldout_loss": "num?",
                  "heldout_n": "int?",
                  "b_min": "num?", "b_mean": "num?", "b_max": "num?", "w_min": "num?", "w_mean": "num?",
-                 "w_max": "num?", "lr": "num?", "samples_per_second": "num?", "time": "str?"}
+                 "w_max": "num?", "lr": "num?", "samples_per_second": "num?", "time": "str?",
+                 "loss_min": "num?", "loss_max": "num?"}
 
 
 def _is(kind: str, value) -> bool:
@@ -187,6 +189,8 @@ def check_record(path: Path, raw: dict, schema: int) -> None:
         check_fields(raw, {"record_gap": "str?"}, str(where))
     if "data_fingerprint" in raw:  # kept since sessions record it; older ones have none
         check_fields(raw, {"data_fingerprint": "str"}, str(where))
+    if "weight_store" in raw:  # schema 3 (older sessions have no thin-stored snapshots)
+        check_fields(raw["weight_store"], {"spacing": "int"}, f"{where}: weight_store")
     if len(raw["image_shape"]) != 2 or not all(_is("int", v) and v > 0 for v in raw["image_shape"]):
         raise SessionError(f"{where}: image_shape is {raw['image_shape']!r}, expected two whole numbers > 0")
     for i, seg in enumerate(raw["lineage"]):

@@ -20,7 +20,7 @@ from aetui.errors import AetuiError, SaveError, SessionError
 from aetui.model.state import ModelState
 from aetui.sessions.format import (SCHEMA, SCHEMA_1_GAP, check_header, check_name, check_record, checked_array,
                                   read_json, read_npz, try_json, whole_scalar)
-from aetui.sessions.history import History
+from aetui.sessions.history import LOSS_RANGE, History
 from aetui.sessions.lineage import lineage_label, now_iso
 from aetui.sessions.lock import SessionLock
 
@@ -45,8 +45,11 @@ class Session:
     saved_samples: int | None = None  # samples at the last save that worked (None: never saved)
     recovered_from_staged: bool = False  # read from a session.json.tmp whose rename was cut short
     data_fingerprint: str | None = None  # Dataset.fingerprint of the data it trains on (None: saved before it was kept)
+    weight_spacing: int = 0  # samples between thin-stored snapshots (see weight_store.py); 0: every report point
     _lock: SessionLock | None = None
     _unwritten: dict = field(default_factory=dict)  # snapshot name -> arrays not yet on disk
+    _doomed: list = field(default_factory=list)  # files of dropped snapshots, removed after the next save
+    _lazy: set = field(default_factory=set)  # unwritten snapshots to write without fsyncs
 
     @property
     def name(self) -> str:
@@ -68,12 +71,14 @@ class Session:
         return self.path / "snapshots" / f"{name}.npz"
 
     def write_snapshot(self, name: str, kind: str, state: ModelState, extra: dict | None = None, *,
-                       deferred: bool = False) -> dict:
+                       deferred: bool = False, durable: bool = True) -> dict:
         """Store W, b, c (and W_dec) under snapshots/NAME.npz and index it; returns the record.
 
         A write that fails raises SaveError and indexes nothing. deferred: the arrays are copied
         and kept in memory, written by the next save that works (period snapshots: the study's
         2^n milestones come fast at the start, and training must neither wait nor stop for them).
+        Not durable (with deferred): written without fsyncs (thin-stored snapshots: a stop may
+        write two hundred at once; see weight_store.py).
         """
         check_name(name, "snapshot")
         if any(s["name"] == name for s in self.snapshots):
@@ -81,8 +86,13 @@ class Session:
         arrays = {"W": state.W, "b": state.b, "c": state.c}
         if state.W_dec is not None:
             arrays["W_dec"] = state.W_dec
+        path = self.snapshot_path(name)
+        if path in self._doomed:  # a name dropped before and used again: its new file stays
+            self._doomed.remove(path)
         if deferred:
             self._unwritten[name] = {k: v.copy() for k, v in arrays.items()}
+            if not durable:
+                self._lazy.add(name)
         else:
             try:
                 self._write_snapshot_file(name, arrays)
@@ -95,9 +105,20 @@ class Session:
         self.dirty = True
         return record
 
-    def _write_snapshot_file(self, name: str, arrays: dict[str, np.ndarray]) -> None:
+    def drop_snapshots(self, names: list[str]) -> None:
+        """Take snapshots out of the index. Their files are removed after the next save that works:
+        until then the session.json on disk still names them, and must find them."""
+        gone = set(names)
+        self.snapshots = [s for s in self.snapshots if s["name"] not in gone]
+        for name in gone:
+            self._lazy.discard(name)
+            if self._unwritten.pop(name, None) is None:
+                self._doomed.append(self.snapshot_path(name))
+        self.dirty = True
+
+    def _write_snapshot_file(self, name: str, arrays: dict[str, np.ndarray], durable: bool = True) -> None:
         (self.path / "snapshots").mkdir(exist_ok=True)
-        write_npz(self.snapshot_path(name), arrays)
+        write_npz(self.snapshot_path(name), arrays, durable)
 
     def snapshot_problems(self) -> dict[str, str]:
         """{name: what is wrong} for each snapshot whose file cannot be read back as this session's weights."""
@@ -140,7 +161,7 @@ class Session:
             "config": self.config.to_dict(), "image_shape": list(self.image_shape),
             "step": self.step, "samples": self.samples, "diverged": self.diverged,
             "lineage": self.lineage, "history": self.history.to_json(), "snapshots": self.snapshots,
-            "record_gap": self.record_gap,
+            "record_gap": self.record_gap, "weight_store": {"spacing": self.weight_spacing},
             **({"data_fingerprint": self.data_fingerprint} if self.data_fingerprint else {}),
         }
 
@@ -158,8 +179,11 @@ class Session:
         try:
             self.path.mkdir(parents=True, exist_ok=True)
             for name in list(self._unwritten):
-                self._write_snapshot_file(name, self._unwritten[name])
+                self._write_snapshot_file(name, self._unwritten[name], durable=name not in self._lazy)
                 del self._unwritten[name]
+                self._lazy.discard(name)
+            if (self.path / "snapshots").is_dir():
+                sync_folder(self.path / "snapshots")  # the renames of the files written without fsyncs
             arrays = dict(self.state.arrays())
             arrays.update(self.history.to_arrays(self.state.n_hidden, self.state.n_visible))
             arrays["generation"] = np.array(self.generation, np.int64)
@@ -178,6 +202,8 @@ class Session:
             raise SaveError(f"could not save session {self.name}: {why(exc)}; the last save "
                             f"({self.saved_samples:,} samples) is intact") from None
         sync_folder(self.path)
+        discard(*self._doomed)  # the index on disk no longer names them
+        self._doomed.clear()
         self.dirty = False
         self.saved_samples = self.samples
 
@@ -291,16 +317,19 @@ def _session_from(path: Path, raw: dict, arrays: dict) -> Session:
     lineage = list(raw["lineage"])
     if not lineage:
         raise SessionError(f"{path / 'session.json'} has an empty lineage")
+    points = raw["history"]["points"]
+    # Before schema 3 the history kept no loss range: each point's range is its own loss.
+    filled = {} if raw["schema"] >= 3 else {k: list(points.get("train_loss", [])) for k in LOSS_RANGE}
     if raw["schema"] == 1:  # the lr column did not exist: each point gets its segment's (last) lr
-        segments = raw["history"]["points"]["segment"]
-        history = History.from_json(raw["history"], arrays, {"lr": [lineage[int(k)]["lr"] for k in segments],
-                                                             "heldout_n": [None] * len(segments)})
+        segments = points["segment"]
+        filled.update({"lr": [lineage[int(k)]["lr"] for k in segments], "heldout_n": [None] * len(segments)})
         gap = SCHEMA_1_GAP
     else:
-        history = History.from_json(raw["history"], arrays)
         gap = raw["record_gap"]
+    history = History.from_json(raw["history"], arrays, filled)
+    spacing = raw.get("weight_store", {"spacing": 0})["spacing"]  # checked by check_record
     return Session(path=path, config=config, state=state, image_shape=shape, step=step, lineage=lineage,
                    history=history, snapshots=list(raw["snapshots"]), created=raw["created"],
                    saved_at=raw["saved"], generation=int(raw["generation"]), diverged=bool(raw["diverged"]),
-                   dirty=False, record_gap=None if gap is None else str(gap),
+                   dirty=False, record_gap=None if gap is None else str(gap), weight_spacing=int(spacing),
                    data_fingerprint=raw.get("data_fingerprint"))

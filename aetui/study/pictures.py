@@ -400,7 +400,7 @@ def export_frame(frame, out_dir: str | Path) -> list[Path]:
     """The same pictures from a dashboard Frame (immutable copies: safe while training runs)."""
     v = frame.history
     return _export_pictures(out_dir, frame.W, tuple(frame.image_shape), v.bias, v.samples, v.train_loss,
-                            v.heldout_loss, v.segments, v.events,
+                            v.heldout_loss, v.segments, tuple(e for e in v.events if e[1] == "diverged"),
                             f"{frame.session}: {frame.lineage}, {frame.samples:,} samples")
 
 

@@ -172,6 +172,25 @@ class TrainerClient:
         except (KeyError, TypeError, ValueError):
             raise TrainerGone("the trainer sent a malformed snapshot") from None
 
+    def weights_near(self, samples: int, segment: int | None = None, held: str | None = None,
+                     timeout: float = 10.0) -> tuple[dict, dict[str, np.ndarray] | None]:
+        """The weights the trainer stores nearest `samples` (preferring segment `segment`): their
+        record {name, kind, samples, segment, activation} and arrays W, b, c (W_dec when untied);
+        None for the arrays when they are the ones named `held`. SessionError when there are none."""
+        header, arrays = self._ask({"op": "weights_near", "samples": int(samples), "segment": segment,
+                                    "held": held}, timeout)
+        if header.get("op") == "error":
+            raise SessionError(str(header.get("error")))
+        if header.get("op") != "weights":
+            raise TrainerGone("the trainer stopped")
+        try:
+            record = {k: header["record"][k] for k in ("name", "kind", "samples", "segment", "activation")}
+            if header.get("same"):
+                return record, None
+            return record, {k: arrays[k] for k in ("W", "b", "c", "W_dec") if k in arrays or k != "W_dec"}
+        except (KeyError, TypeError, ValueError):
+            raise TrainerGone("the trainer sent malformed weights") from None
+
     def stop(self, save: bool = True, timeout: float = STOP_SECONDS) -> dict:
         """Ask the trainer to stop (and save); its outcome: {'stopped', 'samples', 'saved_samples', 'error'}."""
         header, _ = self._ask({"op": "stop", "save": bool(save)}, timeout)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -39,9 +39,12 @@ class HistoryView:
     b_mean: np.ndarray
     b_max: np.ndarray
     segments: tuple[tuple[int, str], ...]  # (start samples, label) per segment
-    events: tuple[tuple[int, str], ...]  # (samples, label), e.g. divergence
+    events: tuple[tuple[int, str], ...]  # (samples, short label): "diverged", "lr 0.32", "snap1", "pause"
     periods: tuple[dict, ...]
     base: int = 0  # changes when points were dropped (thinning); with the same base, points only grew
+    # The lowest and highest training loss each point stands for once thinned (spikes survive).
+    loss_min: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    loss_max: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 @dataclass(frozen=True, eq=False)

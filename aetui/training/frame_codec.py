@@ -19,7 +19,8 @@ SCALARS = ("version", "state", "message", "session", "saved", "lineage", "segmen
            "samples_per_second", "lr", "train_loss", "heldout_loss", "data_name", "path", "saved_samples",
            "save_error", "compile_note")
 PICTURES = ("W", "b", "c", "recon_inputs", "recon_outputs")
-HISTORY_ARRAYS = ("samples", "train_loss", "heldout_loss", "heldout_n", "bias", "b_min", "b_mean", "b_max")
+HISTORY_ARRAYS = ("samples", "train_loss", "heldout_loss", "heldout_n", "bias", "b_min", "b_mean", "b_max",
+                  "loss_min", "loss_max")
 
 
 def frame_message(frame: Frame, *, pictures: bool, history: bool,

@@ -3,8 +3,8 @@
 A TrainerServer owns one locked session. Its runner trains in a thread; every connection gets a
 thread of its own that answers requests one at a time: `hello`, `frame` (the latest frame, with
 the notices since the last one), `command` (pause, step, lr, snapshot, restart, save),
-`snapshot_weights` and `stop`. A malformed, oversized or unknown message, or a peer of another
-uid, drops that connection and nothing else. Each client sees the others' actions as notices.
+`snapshot_weights`, `weights_near` (the history view's weights) and `stop`. A malformed,
+oversized or unknown message, or a peer of another uid, drops that connection and nothing else. Each client sees the others' actions as notices.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from aetui.training.loop import AUTOSAVE_SECONDS
 from aetui.training.runner import TrainingRunner
 from aetui.training.sockets import peer_uid, socket_path
 from aetui.training.trainer import Trainer
+from aetui.sessions.weight_store import nearest_snapshot
 from aetui.training import wire
 
 PROTOCOL = 1
@@ -50,6 +51,10 @@ def _number(x) -> bool:
 
 def _text(x) -> bool:
     return isinstance(x, str) and 0 < len(x) <= 200
+
+
+def _count(x) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool) and x >= 0
 
 
 def _maybe(check):
@@ -288,6 +293,8 @@ class TrainerServer:
             self._send(client, {"op": "ok"})
         elif op == "snapshot_weights":
             self._snapshot_weights(client, header.get("name"))
+        elif op == "weights_near":
+            self._weights_near(client, header)
         elif op == "stop":
             save = header.get("save", True)
             if not isinstance(save, bool):
@@ -347,6 +354,45 @@ class TrainerServer:
             self._send(client, {"op": "error", "error": str(exc)})
             return
         self._send(client, {"op": "snapshot", "record": record}, {"W": state.W, "b": state.b})
+
+    def _weights_near(self, client: _Client, header: dict) -> None:
+        """The weights stored nearest a sample count (a snapshot of any kind, or the current ones),
+        for the history view. A bad request gets one error reply; the connection stays. With
+        `held` naming the weights the client has, only the record comes back."""
+        samples, segment, held = header.get("samples"), header.get("segment"), header.get("held")
+        problem = None
+        if not _count(samples):
+            problem = f"samples must be a whole number >= 0, not {str(samples)[:40]}"
+        elif segment is not None and not _count(segment):
+            problem = f"segment must be a whole number >= 0 or null, not {str(segment)[:40]}"
+        elif held is not None and not _text(held):
+            problem = "held must be a snapshot name or null"
+        if problem:
+            self._send(client, {"op": "error", "error": f"weights_near: {problem}"})
+            return
+        frame = self.runner.frame  # the current weights, an immutable copy
+        current = {"name": "current", "kind": "current", "samples": frame.samples, "segment": frame.segment,
+                   "activation": frame.config.activation}
+        records = [r for r in list(self.trainer.session.snapshots) if r["name"] not in self.trainer.damaged_snapshots]
+        record = nearest_snapshot(records + [current], samples, segment)
+        if record is current:
+            arrays = {"W": frame.W, "b": frame.b, "c": frame.c}
+            W_dec = self.trainer.session.state.W_dec  # not in frames; a copy taken between two updates at worst
+            if W_dec is not None:
+                arrays["W_dec"] = W_dec.copy()
+        elif held is not None and record["name"] == held:
+            arrays = None
+        else:
+            try:
+                _, state = self.trainer.session.read_snapshot(record["name"])
+            except AetuiError as exc:  # dropped by thinning meanwhile, or damaged: the next request picks another
+                self._send(client, {"op": "error", "error": str(exc)})
+                return
+            arrays = {"W": state.W, "b": state.b, "c": state.c}
+            if state.W_dec is not None:
+                arrays["W_dec"] = state.W_dec
+        reply = {k: record[k] for k in ("name", "kind", "samples", "segment", "activation")}
+        self._send(client, {"op": "weights", "record": reply, "same": arrays is None}, arrays)
 
     # -- notices -----------------------------------------------------------------------------------------
     def _tell_all(self, text: str, severity: str) -> None:

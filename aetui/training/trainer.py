@@ -21,6 +21,7 @@ from aetui.training.report_budget import HELDOUT_SUBSET, ReportBudget
 from aetui.model.state import ModelState
 from aetui.sessions.lineage import new_segment, now_iso, segment_starts
 from aetui.sessions.session import Session
+from aetui.sessions.weight_store import THIN, store_weights
 
 TARGET_CHUNK_SECONDS = 0.03  # a chunk is short enough to pause, step or quit promptly
 REPORT_SAMPLES = 5000  # at most this many samples between report points (more for big held-out sets)
@@ -134,8 +135,10 @@ class Trainer:
         return self._segment_start() + (1 << done.bit_length())
 
     def _next_report_after(self, step: int) -> int:
-        # Dense at the start of each segment (the log-scale chart), every _report_batches later.
-        return step + max(1, min(self._report_batches, (step - self._segment_start()) // 8))
+        # Dense at the start of each segment (the log-scale chart), every _report_batches later,
+        # and less often once the history thinned (as sparse as its thinned points).
+        every = self._report_batches * self.session.history.report_stride
+        return step + max(1, min(every, (step - self._segment_start()) // 8))
 
     def _diverge(self, before: ModelState, out) -> None:
         s = self.session
@@ -175,6 +178,7 @@ class Trainer:
             heldout_loss=heldout_loss, heldout_n=n, b_min=float(b.min()), b_mean=float(b.mean()),
             b_max=float(b.max()), w_min=float(W.min()), w_mean=float(W.mean()), w_max=float(W.max()), lr=self.lr,
             samples_per_second=self.samples_per_second, time=now_iso())
+        store_weights(s)  # the history view's weights near this point (thinned within a disk budget)
         self.budget.add_point(time.perf_counter() - start, n, eval_seconds, first)
 
     def _period(self) -> None:
@@ -274,11 +278,12 @@ class Trainer:
     def history_view(self) -> HistoryView:
         h = self.session.history
         if self._view is None or self._view.version != h.version:
-            events = tuple((e["samples"], e["kind"]) for e in h.events if e["kind"] == "diverged")
+            events = tuple((e["samples"], label) for e in h.events if (label := event_label(e)))
             self._view = HistoryView(h.version, h.column("samples"), h.column("train_loss"), h.column("heldout_loss"),
                                      h.column("heldout_n"),
                                      h.bias_matrix(), h.column("b_min"), h.column("b_mean"), h.column("b_max"),
-                                     segment_starts(self.session.lineage), events, tuple(h.periods), h.thinned)
+                                     segment_starts(self.session.lineage), events, tuple(h.periods), h.thinned,
+                                     h.column("loss_min"), h.column("loss_max"))
         return self._view
 
     def frame(self, version: int, state: str, with_reconstructions: bool = True) -> Frame:
@@ -293,9 +298,25 @@ class Trainer:
             samples_per_second=self.samples_per_second if state == RUNNING and not s.diverged else 0.0,
             train_loss=last_finite(view.train_loss), heldout_loss=last_finite(view.heldout_loss), image_shape=s.image_shape,
             data_name=s.config.data, W=s.state.W.copy(), b=s.state.b.copy(), c=s.state.c.copy(), history=view,
+            # thin-stored snapshots are many and the history view asks for them: not in every frame
             snapshots=tuple(dict(x, problem=self.damaged_snapshots[x["name"]]) if x["name"] in self.damaged_snapshots
-                            else dict(x) for x in s.snapshots), recon_labels=self._recon_labels,
+                            else dict(x) for x in s.snapshots if x["kind"] != THIN), recon_labels=self._recon_labels,
             recon_inputs=self._recon_inputs, recon_outputs=recon, path=str(s.path), saved_samples=s.saved_samples)
+
+
+def event_label(event: dict) -> str:
+    """A short label for an event marked on the loss chart ('' for events not marked: a restart
+    is its segment's start, already marked; failed saves are not part of the training)."""
+    kind = event["kind"]
+    if kind == "diverged":
+        return "diverged"  # the app counts these labels to offer a recovery once per divergence
+    if kind == "lr":
+        return f"lr {event['lr']:.3g}"
+    if kind == "snapshot":
+        return str(event["name"])
+    if kind in ("pause", "resume"):
+        return kind
+    return ""
 
 
 def reconstruction_inputs(train: Dataset, heldout: Dataset) -> tuple[tuple[str, ...], np.ndarray]:

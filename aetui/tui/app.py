@@ -27,6 +27,7 @@ from aetui.sessions.atomic import why, write_bytes
 from aetui.sessions.store import SessionStore
 from aetui.tui import keys, refresh_rates as rates
 from aetui.tui.screens.divergence_offer import ADJUST, DivergenceOffer, suggest_recovery
+from aetui.tui.history_actions import HISTORY, HistoryViewActions
 from aetui.tui.screens.help_screen import HelpScreen
 from aetui.tui.screens.session_picker import SessionPicker
 from aetui.tui.screens.restart_dialog import RestartDialog, RestartRequest
@@ -57,7 +58,7 @@ WIDE = (100, 36)  # at least this many columns and lines show all panes at once;
 DASHBOARD_ACTIONS = {k.action.split("(")[0] for k in keys.KEYS} | {"show_pane", "next_page", "prev_page"}
 
 
-class AetuiApp(App[int]):
+class AetuiApp(HistoryViewActions, App[int]):
     """The dashboard for one trainer at a time (`o` switches to another session of `store`)."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
@@ -157,7 +158,7 @@ class AetuiApp(App[int]):
             return
         now = time.monotonic()
         for name, pane in self._pane_map.items():
-            if pane.update_view(self.frame):
+            if pane.update_view(self.pane_frame()):
                 self._drawn_at[name] = now
 
     # -- panes -------------------------------------------------------------------------------------
@@ -180,7 +181,7 @@ class AetuiApp(App[int]):
         for late, name in reversed(due):
             if late < 0:
                 break
-            if self._pane_map[name].update_view(self.frame):
+            if self._pane_map[name].update_view(self.pane_frame()):
                 self._drawn_at[name] = now
                 break
 
@@ -228,6 +229,8 @@ class AetuiApp(App[int]):
             return "GONE"
         if link.error is not None:
             return "ERROR"
+        if self.in_history:
+            return HISTORY
         return self.frame.state if self.frame is not None else COMPILING
 
     def _poll(self, status: bool = True) -> None:
@@ -242,7 +245,7 @@ class AetuiApp(App[int]):
         state_changed = self.frame is None or frame.state != self.frame.state
         self.frame = frame
         if status or state_changed:
-            self.query_one(StatusBar).update_status(frame, self.state_word())
+            self._show_status(frame)
         self._offer_divergence(frame)
         self._offer_resume(link)
 
@@ -253,7 +256,7 @@ class AetuiApp(App[int]):
         if isinstance(self.screen, ModalScreen):
             return
         self._gone_shown = True
-        self.query_one(StatusBar).update_status(self.frame, self.state_word())
+        self._show_status()
         if link.stopped is not None:
             title, message = "Training was stopped", f"Session {self.session} was stopped from another dashboard."
             saved = link.stopped.get("saved_samples")
@@ -477,7 +480,7 @@ class AetuiApp(App[int]):
             self._set_solo(None if self.solo == PANES[index] else PANES[index])
         if pane.focusable:
             pane.focus()
-        self.call_after_refresh(lambda: pane.update_view(self.frame, force=True))
+        self.call_after_refresh(lambda: pane.update_view(self.pane_frame(), force=True))
 
     def _set_solo(self, name: str | None) -> None:
         """Large terminals: show pane `name` alone (with status and keys), or all panes (None)."""
@@ -487,6 +490,8 @@ class AetuiApp(App[int]):
         self._apply_layout()
 
     def action_back(self) -> None:
+        if self.leave_history():
+            return
         if self.filters.zoom and self.filters.display:
             self.action_toggle_zoom()
         elif self.solo is not None:
@@ -543,7 +548,7 @@ class AetuiApp(App[int]):
             return
         self.switching = name
         if self.frame is not None:
-            self.query_one(StatusBar).update_status(self.frame, self.state_word())
+            self._show_status()
         self._switch_session(name, stop_current)
 
     @work(thread=True, exclusive=True, group="switch")
@@ -574,6 +579,7 @@ class AetuiApp(App[int]):
                             f"background ({self.store.command('attach', link.session)})", severity="error", timeout=10)
                 return
         self._detach()
+        self.leave_history()
         self._offered = 0
         self._lr_target = None
         self.filters.set_comparison(None)

@@ -36,6 +36,16 @@ KEYS: tuple[Key, ...] = (
     Key("z", "toggle_zoom", "zoom", "filters: zoom on the selected unit (arrows or a click pick it)"),
     Key("left_square_bracket", "prev_page", "page", "filters: previous page (in the zoom: previous unit)", display="["),
     Key("right_square_bracket", "next_page", "page", "filters: next page (in the zoom: next unit)", display="]", bar=False),
+    Key("t", "toggle_history", "history", "history view: every pane shows a past report point (filters and "
+        "reconstructions from the weights stored nearest it); t or esc: back to live; a click on the loss chart "
+        "opens it there"),
+    Key("comma", "history_back", "step", "history: one stored point back (. forward)", display=", ."),
+    Key("full_stop", "history_forward", "step", "history: one stored point forward", display=".", bar=False),
+    Key("home", "history_first", "first", "history: the first point (end: the last)", display="home", bar=False),
+    Key("end", "history_last", "last", "history: the last point", bar=False),
+    Key("less_than_sign", "history_prev_event", "event", "history: the previous event (segment start, lr change, "
+        "snapshot, pause, divergence; > the next)", display="< >"),
+    Key("greater_than_sign", "history_next_event", "event", "history: the next event", display=">", bar=False),
     Key("e", "export", "export", "export pictures: filters, bias development and loss (PNG) and this screen (SVG), "
         "into the session's exports/ folder"),
     Key("ctrl+s", "save", "save", "save the session now (it also autosaves every minute and on quit)", display="^s"),
@@ -46,7 +56,8 @@ KEYS: tuple[Key, ...] = (
     Key("q", "quit", "quit", "quit: stop training, save the session and leave (ctrl+c too)"),
     Key("1,2,3,4,5", "show_pane_key", "pane", "show a pane: 1 loss, 2 bias, 3 filters, 4 reconstructions, "
         "5 snapshots (small terminals: switch tab; large: that pane alone, again or esc: all panes)", display="1-5", bar=False),
-    Key("escape", "back", "back", "leave the zoom, the enlarged pane, or the comparison", display="esc", bar=False),
+    Key("escape", "back", "back", "leave the history view, the zoom, the enlarged pane, or the comparison",
+        display="esc", bar=False),
 )
 
 # Inside the filters pane (when it has focus).

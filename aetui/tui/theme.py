@@ -20,6 +20,7 @@ STATE_STYLES = {
     "STOPPED": "bold reverse",
     "ERROR": "bold white on red",
     "OPENING": "bold black on yellow",
+    "HISTORY": "bold black on magenta",  # a past point in view (training goes on)
 }
 LABEL = "dim"  # "hidden", "lr", ... in the status line
 VALUE = "bold"
@@ -38,6 +39,7 @@ SATURATED = "bold yellow"
 SELECTED = "reverse bold"  # current choice in lists drawn as text
 SERIES_TRAIN_RAW = "cyan dim"
 SERIES_TRAIN = "bright_cyan"
+SERIES_TRAIN_MAX = "magenta dim"  # the highest training loss of thinned points (spikes)
 SERIES_HELDOUT = "bright_white"
 SERIES_HELDOUT_SUBSET = "white dim"  # held-out loss of report points over a fixed subset
 SERIES_B_MIN = "blue"

@@ -182,7 +182,8 @@ def test_sessions_show_lists_the_events(tmp_path, capsys):
     assert main(["sessions", "show", "ev", "--sessions-dir", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "learning rate 0.26 -> 0.5" in out and "│ snapshot │ mark" in out
-    assert re.search(r"snapshots 1 named \(mark\), \d+ period snapshots\n", out)
+    assert re.search(r"snapshots 1 named \(mark\), \d+ period snapshots, [1-9]\d* thin-stored "
+                     r"\(\d+\.\d MB of 64 MB\)\n", out)
     from aetui.cli.sessions import event_details
 
     restart = next(e for e in t.session.history.events if e["kind"] == "restart")

@@ -40,7 +40,7 @@ def test_public_format_is_plain_numpy_and_json(saved):
         lo, mean, hi = z["w_unit_history"][-1].T
         assert np.all(lo <= mean) and np.all(mean <= hi)
     raw = json.loads((saved / "session.json").read_text())
-    assert raw["schema"] == 2 and raw["samples"] == 1_000 and raw["config"]["hidden"] == 12
+    assert raw["schema"] == 3 and raw["samples"] == 1_000 and raw["config"]["hidden"] == 12
     assert raw["lineage"][0]["activation"] == "sigmoid"
     assert any(s["name"] == "mine" and s["file"] == "snapshots/mine.npz" for s in raw["snapshots"])
     with np.load(saved / "snapshots" / "mine.npz") as z:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from rich.style import Style
 from rich.text import Text
 from textual.geometry import Size
 
@@ -12,6 +13,7 @@ from aetui.render.palette import style_for
 from aetui.tui import theme
 from aetui.tui.blocks import Block, block, hstack, vstack
 from aetui.render.fit import fit_image
+from aetui.render.time_column import time_column
 from aetui.tui.widgets.pane import Pane
 
 
@@ -52,13 +54,16 @@ class BiasPane(Pane):
         words = next((w for w in (f"units x time, +-{span:.3g}{clipped}", f"units x time, +-{span:.3g}",
                                   f"+-{span:.3g}") if len(w) + 2 <= left_w), "")
         caption = block(Text.assemble(("b ", st(theme.HEADING)), (words, st(theme.CAPTION))), width=left_w)
-        rest = max(2, h - 1)
+        rest = max(2, h - 1 - (self.point is not None))  # the history view's pointer line
         chart_h = max(4, int(round(rest * 0.45))) if rest >= 8 else 0
         heat_h = max(1, rest - chart_h)
         units_lines = -(-bias.shape[0] // 2) if bias.ndim == 2 and bias.shape[0] else heat_h
         heat_h = min(heat_h, max(1, units_lines))  # no taller than two units per line needs
         chart_h = rest - heat_h if chart_h else 0
         parts = [caption]
+        if self.point is not None:
+            parts.append(block(point_line(self.point, bias.shape[1] if bias.ndim == 2 else 0, left_w, self.mode),
+                               width=left_w))
         if bias.size:
             heat = heatmap_text(bias, mode=self.mode, width=left_w, height=heat_h, cmap="diverging",
                                 lo=-span, hi=span)
@@ -68,7 +73,31 @@ class BiasPane(Pane):
                       Series("mean", view.samples, view.b_mean, style=theme.SERIES_B_MEAN, marker="*"),
                       Series("max", view.samples, view.b_max, style=theme.SERIES_B_MAX, marker="+")]
             chart = line_chart(series, width=left_w, height=chart_h, mode=self.mode, log_y=False,
-                               x_label="samples", markers=[(float(s), "") for s, _ in view.segments[1:]])
+                               x_label="samples", markers=[(float(s), "") for s, _ in view.segments[1:]],
+                               cursor=None if self.point is None else (float(self.point.samples), ""))
             parts.append(block(chart, width=left_w))
         left = vstack(parts, width=left_w)
         return hstack([left, c_block], gap=2)
+
+
+def point_line(point, count: int, width: int, mode) -> Text:
+    """A pointer at the heatmap column of the history view's point, with b's min/mean/max there."""
+    if width <= 0:
+        return Text("")
+    col = time_column(point.index, count, width)
+    arrow = "\u25bc" if mode.unicode else "v"
+
+    def value(v):
+        return "-" if v is None else f"{v:.3g}"
+    values = f"min {value(point.b_min)} mean {value(point.b_mean)} max {value(point.b_max)}"
+    line = [" "] * width
+    col = min(col, width - 1)
+    line[col] = arrow
+    for words in (f"b at {point.samples:,}: {values}", values, f"mean {value(point.b_mean)}"):
+        start = col + 2 if col + 2 + len(words) <= width else col - 1 - len(words)
+        if start >= 0:  # beside the arrow, right of it when it fits, else left
+            line[start:start + len(words)] = list(words)
+            break
+    out = Text("".join(line))
+    out.stylize(Style(bold=True, reverse=True), col, col + 1)
+    return out

@@ -53,6 +53,7 @@ class FiltersPane(Pane, can_focus=True):
     """Grid of filters (f: normalisation, [ ]: pages, arrows/click: select, z/enter: zoom)."""
 
     TITLE = "filters"
+    SHOWS_WEIGHTS = True
     BINDINGS = bindings(FILTER_KEYS)
 
     def __init__(self, mode, *, id: str | None = None, classes: str | None = None) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from textual import events
 from textual.geometry import Size
+from textual.message import Message
 
 from aetui.training.frame import Frame
-from aetui.render import Series, line_chart, smooth
+from aetui.render import PlotArea, Series, line_chart, smooth
 from aetui.tui import theme
 from aetui.tui.blocks import Block, block
 from aetui.tui.widgets.pane import Pane
@@ -27,6 +29,11 @@ def loss_series(frame: Frame) -> list[Series]:
     view = frame.history
     xs = view.samples
     series = []
+    # Where thinning merged points, the highest loss they stood for, under the raw curve: spikes stay.
+    with np.errstate(invalid="ignore"):
+        spiked = view.loss_max.size == xs.size and (view.loss_max > view.train_loss * (1 + 1e-6)).any()
+    if spiked:
+        series.append(Series("max (thinned)", xs, view.loss_max, style=theme.SERIES_TRAIN_MAX, marker="^"))
     if np.isfinite(view.train_loss).any():
         series.append(Series("train", xs, view.train_loss, style=theme.SERIES_TRAIN_RAW, marker="."))
         series.append(Series("smoothed", xs, smooth(view.train_loss, SMOOTHING), style=theme.SERIES_TRAIN,
@@ -49,13 +56,53 @@ class LossPane(Pane):
 
     TITLE = "loss (log)"
 
+    class Picked(Message):
+        """A click on the chart picked the report point at `samples` (for the history view)."""
+
+        def __init__(self, samples: int) -> None:
+            super().__init__()
+            self.samples = samples
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._area: PlotArea | None = None
+        self._xs = np.zeros(0)
+
     def data_key(self, frame: Frame) -> tuple:
         return (frame.history.version, frame.session)
 
     def draw(self, frame: Frame, size: Size) -> Block:
         held = "-" if frame.heldout_loss is None else f"{frame.heldout_loss:.4g}"
         train = "-" if frame.train_loss is None else f"{frame.train_loss:.4g}"
-        self.set_subtitle(f"train {train}  held-out {held}")
+        self.set_subtitle(f"train {train}  held-out {held}" if self.point is None else point_caption(self.point))
+        area: list[PlotArea] = []
+        cursor = None if self.point is None else (float(self.point.samples), self.point.label)
         chart = line_chart(loss_series(frame), width=size.width, height=size.height, mode=self.mode,
-                           log_y=True, x_label="samples", markers=loss_markers(frame))
+                           log_y=True, x_label="samples", markers=loss_markers(frame), cursor=cursor, area=area)
+        self._area, self._xs = area[0] if area else None, frame.history.samples
         return block(chart, width=size.width)
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        samples = None if offset is None else self.samples_at(offset.x, offset.y)
+        if samples is not None:
+            self.post_message(self.Picked(samples))
+
+    def samples_at(self, x: int, y: int) -> int | None:
+        """The samples of the report point drawn nearest column x of the plot (None off the plot)."""
+        a, xs = self._area, self._xs
+        if a is None or not xs.size or not (a.top <= y < a.top + a.height and a.left <= x < a.left + a.width):
+            return None
+        cols = np.array([a.column(float(v)) for v in xs])
+        gap = np.abs(cols - (x - a.left))
+        nearest = np.flatnonzero(gap == gap.min())
+        return int(xs[nearest[len(nearest) // 2]])  # a column of many points: the middle one
+
+
+def point_caption(point) -> str:
+    """The loss pane's subtitle in the history view: the values at the viewed point."""
+    def value(v):
+        return "-" if v is None else f"{v:.4g}"
+    spike = f" (max {point.loss_max:.4g})" if point.loss_max is not None and point.train_loss is not None \
+        and point.loss_max > point.train_loss * (1 + 1e-6) else ""
+    return f"at {point.samples:,}: train {value(point.train_loss)}{spike}  held-out {value(point.heldout_loss)}"

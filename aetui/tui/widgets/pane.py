@@ -19,6 +19,7 @@ class Pane(Canvas):
     """
 
     TITLE = ""
+    SHOWS_WEIGHTS = False  # the history view names, in the title, which stored weights it draws
 
     def __init__(self, mode: DisplayMode, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -27,6 +28,7 @@ class Pane(Canvas):
         self._key: tuple | None = None
         self._subtitle_text = ""
         self.border_title = self.TITLE
+        self.point = None  # the history view's ViewedPoint; None: the live view
 
     def set_subtitle(self, text: str) -> None:
         """Set the border subtitle only when it changed (setting it repaints the whole pane)."""
@@ -36,6 +38,16 @@ class Pane(Canvas):
 
     def data_key(self, frame: Frame) -> tuple:
         return (frame.version,)
+
+    def follow(self, point) -> None:
+        """Show the history view's point (a ViewedPoint), or the live view (None)."""
+        self.point = point
+        note = point.note if point is not None and self.SHOWS_WEIGHTS else ""
+        if note and len(self.TITLE) + len(note) + 8 > self.size.width:  # the border and its corners
+            note = point.short_note
+        title = f"{self.TITLE}: {note}" if note else self.TITLE
+        if title != self.border_title:  # setting it repaints the whole pane
+            self.border_title = title
 
     def view_key(self) -> tuple:
         return ()
@@ -55,7 +67,7 @@ class Pane(Canvas):
         frame = self.frame
         if frame is None or not self.drawable:
             return False
-        key = (self.data_key(frame), self.size, self.view_key())
+        key = (self.data_key(frame), self.size, self.view_key(), self.point)
         if key == self._key and not force:
             return False
         self._key = key
@@ -63,6 +75,8 @@ class Pane(Canvas):
         return True
 
     def on_resize(self) -> None:
+        if self.point is not None:
+            self.follow(self.point)  # the title's note, long or short for the new width
         self.update_view()
 
     def on_show(self) -> None:

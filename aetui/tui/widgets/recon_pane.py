@@ -54,6 +54,7 @@ class ReconPane(Pane):
     """Inputs above their reconstructions; outputs are drawn on the input scale [0, 1]."""
 
     TITLE = "reconstructions"
+    SHOWS_WEIGHTS = True
 
     def draw(self, frame: Frame, size: Size) -> Block:
         st = lambda spec: style_for(self.mode, spec)  # noqa: E731

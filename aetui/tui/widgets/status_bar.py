@@ -25,8 +25,8 @@ class Field:
     priority: int
 
 
-def fields(frame: Frame, mode: DisplayMode, state: str) -> list[Field]:
-    """The status fields in display order."""
+def fields(frame: Frame, mode: DisplayMode, state: str, note: str = "") -> list[Field]:
+    """The status fields in display order; `note` (the history view's point) after the state."""
     st = lambda spec: style_for(mode, spec)  # noqa: E731
     cfg = frame.config
 
@@ -36,6 +36,7 @@ def fields(frame: Frame, mode: DisplayMode, state: str) -> list[Field]:
     user_snaps = sum(1 for s in frame.snapshots if s.get("kind") == "user")
     out = [
         Field("state", Text(f" {state} ", style=theme.state_style(mode, state)), 0),
+        *([Field("note", Text(note, style=st(theme.VALUE)), 0)] if note else []),
         Field("lineage", Text(frame.lineage, style=st(theme.LINEAGE)), 0),
         kv("hidden", "hidden", str(cfg.hidden), 2),
         kv("batch", "batch", str(cfg.batch), 3),
@@ -93,16 +94,16 @@ class StatusBar(Canvas):
         self.state = ""
         self._last: tuple | None = None
 
-    def update_status(self, frame: Frame, state: str | None = None) -> None:
+    def update_status(self, frame: Frame, state: str | None = None, note: str = "") -> None:
         state = state or frame.state
         width = max(20, self.size.width or self.app.size.width - 2)
-        key = (frame.version, state, width)
+        key = (frame.version, state, width, note)
         if key == self._last:
             return
         self._last = key
         self.state = state
         max_lines = 2 if width >= 100 else 3
-        rows = flow(fields(frame, self.mode, state), width, max_lines)
+        rows = flow(fields(frame, self.mode, state, note), width, max_lines)
         texts = [Text(SEPARATOR).join(f.text for f in row) for row in rows]
         out = Text("\n").join(texts)
         if self.styles.height is None or self.styles.height.value != len(rows):

@@ -1,0 +1,239 @@
+"""The history view driven by Pilot: t , . home end < > esc, a click on the loss chart, every pane
+following the viewed point, and the event markers on the loss chart."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import pytest
+
+from aetui.training.frame import PAUSED
+from aetui.training.report_budget import ReportBudget
+from aetui.tui.history_view import stored_weights, weights_note
+from aetui.tui.widgets.loss_pane import LossPane
+from tests.helpers.training import train
+from tests.helpers.tui import BIG, SMALL, make_app, record_notices, status_text
+
+
+@contextlib.asynccontextmanager
+async def dashboard(trainer, store, wait, size=BIG):
+    """The dashboard on `trainer`, paused and drawn, as (app, pilot); stopped (saved) after."""
+    app = make_app(trainer, store)
+    async with app.run_test(size=size) as pilot:
+        await wait(pilot, lambda: app.frame is not None and app.frame.state == PAUSED, what="paused")
+        await pilot.pause()
+        yield app, pilot
+        app.stop_training()
+
+
+@pytest.fixture
+def lived(tui_make_trainer):
+    """A trainer with a past: 3,000 samples, then an lr change and a snapshot, then 3,000 more.
+
+    Its report budget is generous, so that its report points do not depend on how busy the
+    machine is (the budget skips points a loaded machine cannot afford)."""
+    trainer = tui_make_trainer()
+    trainer.budget = ReportBudget(share=0.9)
+    train(trainer, 3000)
+    trainer.set_lr(0.3)
+    trainer.snapshot("mark")
+    train(trainer, 3000)
+    return trainer
+
+
+async def weights_for(pilot, wait, samples):
+    app = pilot.app
+    await wait(pilot, lambda: app.history_cursor.samples == samples and app.history_weights is not None
+               and app.viewed_point().note != "", what=f"the weights near {samples}")
+    await wait(pilot, lambda: app.pane("filters").frame.W is app.history_weights.W, what="filters redrawn")
+
+
+def viewing(app) -> str:
+    app._show_status()
+    return status_text(app)
+
+
+async def test_t_opens_the_last_point_and_esc_or_t_return_to_live(lived, tui_store, tui_wait):
+    async with dashboard(lived, tui_store, tui_wait) as (app, pilot):
+        view = app.frame.history
+        last, live = int(view.samples[-1]), app.frame.samples
+        await pilot.press("t")
+        assert app.in_history and app.state_word() == "HISTORY"
+        text = viewing(app)
+        assert " HISTORY " in text and f"viewing sample {last:,}/{live:,}" in text
+        await weights_for(pilot, tui_wait, last)
+        assert app.pane("filters").border_title.startswith("filters: weights")
+        assert app.pane("filters").border_title.endswith("at the point")  # a thin snapshot at every point so far
+        assert app.pane("recon").border_title.startswith("reconstructions: weights")
+        await pilot.press("escape")
+        assert not app.in_history and "viewing" not in viewing(app) and " PAUSED " in viewing(app)
+        assert app.pane("filters").border_title == "filters"
+        await pilot.press("t")
+        assert app.in_history
+        await pilot.press("t")
+        assert not app.in_history
+
+
+async def test_comma_full_stop_home_end_step_through_the_points(lived, tui_store, tui_wait):
+    async with dashboard(lived, tui_store, tui_wait) as (app, pilot):
+        seen = record_notices(app)
+        xs = app.frame.history.samples.astype(int)
+        await pilot.press("t", "comma")
+        assert app.history_cursor.samples == xs[-2]
+        await pilot.press("comma", "full_stop")
+        assert app.history_cursor.samples == xs[-2]
+        await pilot.press("home")
+        assert app.history_cursor.samples == xs[0] and f"viewing sample {xs[0]:,}/" in viewing(app)
+        await pilot.press("comma")
+        assert app.history_cursor.samples == xs[0] and seen[-1] == ("history: this is the first point", "warning")
+        await pilot.press("end")
+        assert app.history_cursor.samples == xs[-1]
+        await pilot.press("full_stop")
+        assert seen[-1] == ("history: this is the last point", "warning")
+
+
+async def test_history_keys_before_t_are_refused_in_one_line(lived, tui_store, tui_wait):
+    async with dashboard(lived, tui_store, tui_wait) as (app, pilot):
+        seen = record_notices(app)
+        for key in ("comma", "full_stop", "home", "end", "less_than_sign", "greater_than_sign"):
+            await pilot.press(key)
+            assert not app.in_history
+            assert "press t to open the history view first" in seen[-1][0] and seen[-1][1] == "warning"
+        assert len(seen) == 6
+
+
+async def test_every_pane_follows_the_point(lived, tui_store, tui_wait):
+    async with dashboard(lived, tui_store, tui_wait) as (app, pilot):
+        s = lived.session
+        view = app.frame.history
+        i = view.samples.size // 2
+        target = int(view.samples[i])
+        await pilot.press("t", "home")
+        for _ in range(i):
+            await pilot.press("full_stop")
+        await weights_for(pilot, tui_wait, target)
+        name = app.history_weights.name
+        record, state = s.read_snapshot(name)
+        assert abs(record["samples"] - target) <= abs(s.samples - target)
+        # filters and reconstructions: the stored weights, not the live ones
+        filters, recon = app.pane("filters"), app.pane("recon")
+        assert np.array_equal(filters.frame.W, state.W) and not np.array_equal(filters.frame.W, app.frame.W)
+        want = stored_weights(record, {"W": state.W, "b": state.b, "c": state.c}, app.frame.recon_inputs, "same")
+        await tui_wait(pilot, lambda: recon.frame is not None and recon.frame.recon_outputs is app.history_weights.recon,
+                       what="reconstructions redrawn")
+        assert np.allclose(recon.frame.recon_outputs, want.recon)
+        note = weights_note(app.history_weights.record, target)
+        if len(note) + 17 > filters.size.width:  # a narrow pane: counts written short
+            note = weights_note(app.history_weights.record, target, short=True)
+        assert filters.border_title == "filters: " + note
+        # the loss chart: the point's values in the subtitle, its column in reverse video
+        loss = app.pane("loss")
+        await tui_wait(pilot, lambda: loss.point is not None and loss.point.samples == target, what="loss follows")
+        loss.update_view(force=True)
+        train_at = view.train_loss[i]
+        assert loss.border_subtitle.startswith(f"at {target:,}: train {train_at:.4g}")
+        assert any(getattr(seg.style, "reverse", False) for line in loss.block.lines for seg in line)
+        # the biases: a pointer over the heatmap with b's min/mean/max at the point
+        bias = app.pane("bias")
+        bias.update_view(force=True)
+        pointer = bias.block.text.split("\n")[1]
+        assert "\u25bc" in pointer and f"mean {view.b_mean[i]:.3g}" in pointer
+
+
+async def test_training_goes_on_while_viewing(lived, tui_store, tui_wait):
+    async with dashboard(lived, tui_store, tui_wait) as (app, pilot):
+        await pilot.press("t", "home")
+        first, live = app.history_cursor.samples, app.frame.samples
+        await pilot.press("n")  # one chunk while paused
+        await tui_wait(pilot, lambda: app.frame.samples > live, what="a chunk trained")
+        assert app.history_cursor.samples == first
+        assert f"viewing sample {first:,}/{app.frame.samples:,}" in viewing(app)
+
+
+async def test_less_and_greater_jump_between_events(lived, tui_store, tui_wait):
+    async with dashboard(lived, tui_store, tui_wait) as (app, pilot):
+        seen = record_notices(app)
+        view = app.frame.history
+        lr_at = next(at for at, label in view.events if label == "lr 0.3")
+        assert view.samples[-1] > lr_at  # points after the event
+        after = int(view.samples[np.searchsorted(view.samples, lr_at)])
+        await pilot.press("t", "home", "greater_than_sign")
+        assert app.history_cursor.samples == after
+        assert "(lr 0.3, mark)" in viewing(app)  # the events since the point before
+        await pilot.press("greater_than_sign")
+        assert app.history_cursor.samples == after and "no event after this point" in seen[-1][0]
+        await pilot.press("end", "less_than_sign")
+        assert app.history_cursor.samples == after
+        await pilot.press("less_than_sign")  # the segment's start, at the first point
+        assert app.history_cursor.samples == int(view.samples[0])
+        await pilot.press("less_than_sign")
+        assert "no event before this point" in seen[-1][0]
+
+
+async def test_a_click_on_the_loss_chart_views_that_point(lived, tui_store, tui_wait):
+    async with dashboard(lived, tui_store, tui_wait) as (app, pilot):
+        loss = app.query_one(LossPane)
+        loss.update_view(force=True)
+        area = loss._area
+        xs = app.frame.history.samples
+        target = xs[len(xs) // 2]
+        col = area.column(float(target))
+        dx, dy = loss.content_region.x - loss.region.x, loss.content_region.y - loss.region.y
+        await pilot.click(LossPane, offset=(dx + area.left + col, dy + area.top + 2))
+        await pilot.pause()
+        assert app.in_history
+        picked = app.history_cursor.samples
+        assert area.column(float(picked)) == col  # a point drawn in the column clicked
+        # off the plot (the legend line): nothing changes
+        await pilot.click(LossPane, offset=(dx + area.left + 1, dy))
+        await pilot.pause()
+        assert app.history_cursor.samples == picked
+
+
+async def test_event_markers_are_labelled_on_the_loss_chart(lived, tui_store, tui_wait):
+    async with dashboard(lived, tui_store, tui_wait) as (app, pilot):
+        loss = app.pane("loss")
+        loss.update_view(force=True)
+        labels = loss.block.text.split("\n")[1]  # under the legend
+        assert "sigmoid" in labels and ("lr 0.3" in labels or "mark" in labels)
+        assert [label for _, label in app.frame.history.events] == ["lr 0.3", "mark"]
+
+
+async def test_the_history_view_at_80x24(lived, tui_store, tui_wait):
+    async with dashboard(lived, tui_store, tui_wait, SMALL) as (app, pilot):
+        await pilot.press("t", "home")
+        first = int(app.frame.history.samples[0])
+        await weights_for(pilot, tui_wait, first)
+        text = viewing(app)
+        assert " HISTORY " in text and f"viewing sample {first:,}/" in text
+        await pilot.press("1")  # the loss tab
+        loss = app.pane("loss")
+        await tui_wait(pilot, lambda: loss.point is not None and loss.block.width > 0, what="loss drawn")
+        assert loss.border_subtitle.startswith(f"at {first:,}:")
+        await pilot.press("4")
+        recon = app.pane("recon")
+        await tui_wait(pilot, lambda: recon.drawable and recon.frame.recon_outputs is app.history_weights.recon,
+                       what="reconstructions of the stored weights")
+        assert recon.border_title.startswith("reconstructions: weights")
+
+
+async def test_the_keys_are_in_the_key_bar_and_the_help(lived, tui_store, tui_wait):
+    from aetui.tui.keys import KEYS
+    from aetui.tui.widgets.key_bar import bar_items
+
+    shown = {item[0]: item[2] for item in bar_items()}
+    assert shown["t"] == "history" and shown[", ."] == "step" and shown["< >"] == "event"
+    actions = {k.action for k in KEYS}
+    assert {"toggle_history", "history_back", "history_forward", "history_first", "history_last",
+            "history_prev_event", "history_next_event"} <= actions
+
+
+async def test_t_before_any_report_point_is_refused_in_one_line(tui_make_trainer, tui_store, tui_wait):
+    fresh = tui_make_trainer()  # served paused before its first chunk: no report point yet
+    async with dashboard(fresh, tui_store, tui_wait) as (app, pilot):
+        assert app.frame.history.samples.size == 0
+        seen = record_notices(app)
+        await pilot.press("t")
+        assert not app.in_history and seen == [("history: no report points yet", "warning")]
+        assert "HISTORY" not in viewing(app)

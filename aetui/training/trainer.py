@@ -227,8 +227,12 @@ class Trainer:
         return event
 
     def restart(self, activation: str, source: str | None = None, weight_scale: float | None = None,
-                reset_biases: bool = True, lr: float | None = None) -> dict:
-        """Open a new segment under `activation` from the current weights or snapshot `source`."""
+                reset_biases: bool = True, lr: float | None = None, origin: dict | None = None) -> dict:
+        """Open a new segment under `activation` from the current weights or snapshot `source`.
+
+        `origin` is added to the segment's source record: the session (and samples) the weights
+        came from when this session is a branch of another (training/branch.py).
+        """
         s = self.session
         if source in (None, "current"):
             src_state, src_activation = s.state, s.config.activation
@@ -242,6 +246,7 @@ class Trainer:
                 raise
             src_activation = record["activation"]
             src_record = {"kind": "snapshot", "name": source, "segment": record["segment"], "step": record["step"]}
+        src_record.update(origin or {})
         config = s.config.replace(activation=activation, lr=lr)
         scale = restart_weight_scale(src_activation, activation) if weight_scale is None else float(weight_scale)
         if not (math.isfinite(scale) and scale > 0):

@@ -138,13 +138,14 @@ def family_tree(store, rows):
         if s.problem:
             return f"[bold]{escape(s.name)}[/bold]  [red]unreadable: {escape(s.problem)}[/red]"
         held = "" if s.heldout_loss is None else f", held-out {s.heldout_loss:.4f}"
-        text = f"[bold]{escape(s.name)}[/bold]  [magenta]{escape(s.lineage)}[/magenta]  {s.samples:,} samples{held}"
-        if s.origin is not None:
+        text = f"[bold]{escape(s.name)}[/bold]  "
+        if node.lost_parent:  # first, where it cannot be missed
+            text += f"[yellow](from session {escape(node.lost_parent)}, deleted)[/yellow]  "
+        text += f"[magenta]{escape(s.lineage)}[/magenta]  {s.samples:,} samples{held}"
+        if s.origin is not None and not node.lost_parent:
             src = s.origin
             what = f"snapshot {src['name']}" if src.get("kind") == "snapshot" else "weights"
             text += f"  [dim](from its {escape(what)} at {src.get('samples', 0):,})[/dim]"
-        if node.lost_parent:
-            text += f"  [yellow](from session {escape(node.lost_parent)}, deleted)[/yellow]"
         return text
 
     tree = Tree(f"sessions in {escape(str(store.root))}", guide_style="dim")

@@ -51,9 +51,13 @@ def run(args) -> int:
     store = SessionStore(args.sessions_dir)
     if args.headless:
         from aetui.cli.headless import run_headless
+        from aetui.training.branch import acquire_branch
         from aetui.training.launch import acquire_trainer
 
-        trainer = acquire_trainer(store, args.session, config, explicit, origin)
+        if origin is not None:
+            trainer = acquire_branch(store, origin, args.session, explicit)
+        else:
+            trainer = acquire_trainer(store, args.session, config, explicit)
         return run_headless(trainer, samples=args.samples or 100_000, threads=args.threads, as_json=args.json)
     if args.detach:
         from aetui.training.process import start_trainer
@@ -78,7 +82,7 @@ def origin_from_args(args, explicit: dict):
             if given:
                 raise ConfigError(f"{flag} goes with --from NAME")
         return None
-    from aetui.training.branch import Origin
+    from aetui.training.origin import Origin
 
     return Origin.parse(args.origin, activation=explicit.get("activation"), weight_scale=args.weight_scale,
                         reset_biases=not args.keep_biases, lr=explicit.get("lr"))

@@ -40,13 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from aetui.model.config import TrainConfig
         from aetui.sessions.store import SessionStore
-        from aetui.training.branch import Origin
+        from aetui.training.branch import acquire_branch
         from aetui.training.launch import acquire_trainer
+        from aetui.training.origin import Origin
         from aetui.training.server import TrainerServer
 
         config, explicit = TrainConfig.from_dict(json.loads(args.config)), json.loads(args.explicit)
-        origin = Origin(**json.loads(args.origin)) if args.origin else None
-        trainer = acquire_trainer(SessionStore(args.sessions_dir), args.session, config, explicit, origin)
+        store = SessionStore(args.sessions_dir)
+        if args.origin:
+            trainer = acquire_branch(store, Origin(**json.loads(args.origin)), args.session, explicit)
+        else:
+            trainer = acquire_trainer(store, args.session, config, explicit)
         try:
             server = TrainerServer(trainer, threads=args.threads, paused=args.paused).start()
         except BaseException:

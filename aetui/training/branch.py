@@ -12,49 +12,20 @@ from __future__ import annotations
 
 import os
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
 
 from aetui.errors import AetuiError, ConfigError, SessionError
-from aetui.sessions.format import check_name
+from aetui.model.config import TrainConfig
 from aetui.sessions.session import Session, read_session
 from aetui.sessions.store import SessionStore
+from aetui.training.launch import acquire_trainer, trainer_for
+from aetui.training.origin import Origin
+from aetui.training.trainer import Trainer
 
 # Options of `train` that only say how the new segment trains; every other one must agree
 # with the source (its weights fix the data's image size and the hidden size).
 BRANCH_OPTIONS = ("activation", "lr")
 COPY_ATTEMPTS = 3  # a running source may save while it is copied: copy again
-
-
-@dataclass(frozen=True)
-class Origin:
-    """Where a new session's weights come from and how they are reused."""
-
-    session: str
-    snapshot: str | None = None  # None: the source's current (last saved) weights
-    activation: str | None = None  # None: the source's own activation
-    weight_scale: float | None = None  # None: the restart default (x0.1 across activations)
-    reset_biases: bool = True
-    lr: float | None = None  # None: the activation's default
-
-    @classmethod
-    def parse(cls, spec: str, **how) -> Origin:
-        """NAME or NAME@SNAPSHOT; a bad name is a ConfigError (exit 2)."""
-        name, _, snapshot = spec.partition("@")
-        try:
-            check_name(name, "source session")
-            if snapshot or spec.endswith("@"):
-                check_name(snapshot, "snapshot")
-        except SessionError as exc:
-            raise ConfigError(f"--from {spec}: {exc}") from None
-        return cls(name, snapshot or None, **how)
-
-    @property
-    def spec(self) -> str:
-        return self.session if self.snapshot is None else f"{self.session}@{self.snapshot}"
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 def source_session(store: SessionStore, origin: Origin) -> Session:
@@ -106,10 +77,13 @@ def branch_session(store: SessionStore, origin: Origin, name: str | None, explic
     Every refusal (no source, a damaged source or snapshot, options or data that do not fit its
     weights, a name that is taken) is a ConfigError and leaves nothing behind.
     """
-    from aetui.training.launch import trainer_for
-
     source = source_session(store, origin)
-    check_compatible(source, explicit, None)
+    shape = None
+    if explicit.get("data", source.config.data) != source.config.data:
+        from aetui.data import load_dataset
+
+        shape = load_dataset(explicit["data"], seed=source.config.seed).shape  # an unknown --data: exit 2
+    check_compatible(source, explicit, shape)
     activation = origin.activation or source.config.activation
     if name is None:
         name = branch_name(store, origin, activation)
@@ -144,6 +118,16 @@ def branch_session(store: SessionStore, origin: Origin, name: str | None, explic
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return name
+
+
+def acquire_branch(store: SessionStore, origin: Origin, name: str | None, explicit: dict) -> Trainer:
+    """branch_session, then the new session's Trainer, locked (as acquire_trainer gives it)."""
+    name = branch_session(store, origin, name, explicit)
+    try:
+        return acquire_trainer(store, name, TrainConfig(), {})
+    except BaseException:
+        shutil.rmtree(store.path(name), ignore_errors=True)  # created here, never trained: nothing lost
+        raise
 
 
 def _copy(store: SessionStore, source: str, tmp: Path) -> Session:

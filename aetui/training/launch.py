@@ -7,23 +7,16 @@ from aetui.errors import DataError, SessionError, UnknownDataError
 from aetui.model.config import TrainConfig
 from aetui.sessions.session import Session
 from aetui.sessions.store import SessionStore, default_name
-from aetui.training.branch import Origin, branch_session
 from aetui.training.trainer import Trainer
 
 
-def acquire_trainer(store: SessionStore, name: str | None, config: TrainConfig, explicit: dict,
-                    origin: Origin | None = None) -> Trainer:
-    """Resume session `name` if it exists (explicit options must agree), else create it (from
-    another session's weights when `origin` says so: training/branch.py).
+def acquire_trainer(store: SessionStore, name: str | None, config: TrainConfig, explicit: dict) -> Trainer:
+    """Resume session `name` if it exists (explicit options must agree), else create it.
 
     The session is locked against a second aetui process until `release_trainer`.
     """
-    created = origin is not None or not (name is not None and store.exists(name))
-    if origin is not None:
-        name = branch_session(store, origin, name, explicit)
-        session = store.load(name)
-        data = _data_of(session.config, session)
-    elif created:
+    created = not (name is not None and store.exists(name))
+    if created:
         data = _data_of(config)
         session = store.create(name or default_name(config), config, data)
     else:

@@ -20,7 +20,7 @@ from aetui.errors import AetuiError, ConfigError, SessionError
 from aetui.model.config import TrainConfig
 from aetui.sessions.lock import lock_holder
 from aetui.sessions.store import SessionStore
-from aetui.training.branch import Origin
+from aetui.training.origin import Origin
 from aetui.training.client import Hello, TrainerBusy, TrainerClient, connect
 from aetui.training.sockets import runtime_dir, socket_path
 

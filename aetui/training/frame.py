@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from aetui.model.config import TrainConfig
+from aetui.sessions.history import History
+from aetui.sessions.lineage import segment_starts
 
 # The trainer's state, as one word.
 COMPILING = "COMPILING"
@@ -42,6 +44,15 @@ class HistoryView:
     events: tuple[tuple[int, str], ...]  # (samples, label), e.g. divergence
     periods: tuple[dict, ...]
     base: int = 0  # changes when points were dropped (thinning); with the same base, points only grew
+
+    @classmethod
+    def of(cls, h: History, lineage: list[dict]) -> HistoryView:
+        """The view of history `h` of a session with `lineage` (a trainer's, or one read from disk)."""
+        events = tuple((e["samples"], e["kind"]) for e in h.events if e["kind"] == "diverged")
+        return cls(h.version, h.column("samples"), h.column("train_loss"), h.column("heldout_loss"),
+                   h.column("heldout_n"),
+                   h.bias_matrix(), h.column("b_min"), h.column("b_mean"), h.column("b_max"),
+                   segment_starts(lineage), events, tuple(h.periods), h.thinned)
 
 
 @dataclass(frozen=True, eq=False)

@@ -19,7 +19,7 @@ from aetui.errors import ConfigError, SessionError
 from aetui.training.frame import DIVERGED, RUNNING, Frame, HistoryView
 from aetui.training.report_budget import HELDOUT_SUBSET, ReportBudget
 from aetui.model.state import ModelState
-from aetui.sessions.lineage import new_segment, now_iso, segment_starts
+from aetui.sessions.lineage import new_segment, now_iso
 from aetui.sessions.session import Session
 
 TARGET_CHUNK_SECONDS = 0.03  # a chunk is short enough to pause, step or quit promptly
@@ -279,11 +279,7 @@ class Trainer:
     def history_view(self) -> HistoryView:
         h = self.session.history
         if self._view is None or self._view.version != h.version:
-            events = tuple((e["samples"], e["kind"]) for e in h.events if e["kind"] == "diverged")
-            self._view = HistoryView(h.version, h.column("samples"), h.column("train_loss"), h.column("heldout_loss"),
-                                     h.column("heldout_n"),
-                                     h.bias_matrix(), h.column("b_min"), h.column("b_mean"), h.column("b_max"),
-                                     segment_starts(self.session.lineage), events, tuple(h.periods), h.thinned)
+            self._view = HistoryView.of(h, self.session.lineage)
         return self._view
 
     def frame(self, version: int, state: str, with_reconstructions: bool = True) -> Frame:

@@ -40,6 +40,8 @@ KEYS: tuple[Key, ...] = (
         "into the session's exports/ folder"),
     Key("ctrl+s", "save", "save", "save the session now (it also autosaves every minute and on quit)", display="^s"),
     Key("o", "open_session", "open", "open another session (the current one is stopped and saved)"),
+    Key("c", "compare", "compare", "compare runs: pick 2 to 6 sessions (running ones update live); in the restart "
+        "dialog (a), Fork runs a new session from these weights beside this one and compares the two"),
     Key("question_mark", "help", "help", "this help", display="?"),
     Key("d", "detach", "detach", "detach: leave the dashboard, training goes on (come back with aetui attach NAME; "
         "a closed terminal or SSH link detaches too)"),

@@ -7,6 +7,7 @@ and closed with it). A live run whose trainer goes away is read again from its l
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from aetui.errors import ConfigError, SessionError
@@ -89,6 +90,15 @@ def open_runs(store: SessionStore, names: list[str], links: dict[str, TrainerCli
     return runs
 
 
+def short_names(names: list[str]) -> list[str]:
+    """`names` less their common prefix up to its last '-', '_' or '.' (a whole name is never dropped)."""
+    prefix = os.path.commonprefix(names)
+    cut = max(prefix.rfind(ch) for ch in "-_.") + 1
+    if any(len(n) <= cut for n in names):
+        return list(names)
+    return [n[cut:] for n in names]
+
+
 @dataclass
 class CompareState:
     """The runs and the viewer's choices; `version` changes with anything drawn."""
@@ -104,6 +114,11 @@ class CompareState:
     @property
     def views(self) -> list[RunView]:
         return [r.view for r in self.runs]
+
+    @property
+    def labels(self) -> list[str]:
+        """The runs' names without the prefix they all share (transfer-sigmoid-relu-x0.1 -> sigmoid-relu-x0.1)."""
+        return short_names([r.name for r in self.runs])
 
     def changed(self) -> None:
         self.version += 1

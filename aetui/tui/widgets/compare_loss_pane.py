@@ -27,7 +27,7 @@ def run_series(state: CompareState) -> list[Series]:
         if state.log_x:
             with np.errstate(divide="ignore", invalid="ignore"):
                 xs = np.where(xs > 0, np.log10(np.maximum(xs, 1)), np.nan)
-        out.append(Series(f"{view.name} ({view.loss_short})", xs, ys, style=RUN_STYLES[k], marker=RUN_MARKERS[k]))
+        out.append(Series(view.name, xs, ys, style=RUN_STYLES[k], marker=RUN_MARKERS[k]))
     return out
 
 
@@ -56,9 +56,30 @@ class CompareLossPane(Pane):
         self.set_subtitle(f"{'log' if state.log_y else 'linear'} y, {'log' if state.log_x else 'linear'} x"
                           "  (ce: cross-entropy, se: squared error)")
         mode = chart_mode(self.mode)
-        chart = line_chart(run_series(state), width=size.width, height=size.height, mode=mode, log_y=state.log_y,
-                           x_label="log10 samples" if state.log_x else "samples", markers=run_markers(state))
-        return block(chart, width=size.width)
+        legend = run_legend(state, mode, size.width)
+        # the chart's own one-line legend (its first line) gives way to ours, which wraps
+        chart = line_chart(run_series(state), width=size.width, height=max(1, size.height - legend.height + 1),
+                           mode=mode, log_y=state.log_y, x_label="log10 samples" if state.log_x else "samples",
+                           markers=run_markers(state))
+        drawn = block(chart, width=size.width)
+        return vstack([legend, Block(drawn.lines[1:], drawn.width)], width=size.width)
+
+
+def run_legend(state: CompareState, mode: DisplayMode, width: int) -> Block:
+    """Each run's glyph (twice, as the chart draws it) and colour, short name and loss, flowed over lines."""
+    items = [(f"{RUN_MARKERS[k] * 2} " if not mode.color else "── ", RUN_STYLES[k], f"{label} ({view.loss_short})")
+             for k, (view, label) in enumerate(zip(state.views, state.labels))]
+    rows, line, used = [], Text(no_wrap=True), 0
+    for glyph, style, label in items:
+        need = len(glyph) + len(label) + 2
+        if used and used + need > width:
+            rows.append(line)
+            line, used = Text(no_wrap=True), 0
+        line.append(glyph, style_for(mode, style))
+        line.append(label + "  ")
+        used += need
+    rows.append(line)
+    return vstack([block(r, width=width) for r in rows], width=width)
 
 
 def run_label(state: CompareState, k: int, mode: DisplayMode, width: int) -> Block:

@@ -13,9 +13,6 @@ from aetui.tui.widgets.pane import Pane
 LABEL_W = 17
 # (label, metrics key or view attribute, format); the definitions are study/metrics.py's.
 ROWS = (
-    ("lineage", None, None),
-    ("state", None, None),
-    ("samples", None, None),
     ("held-out (own)", None, None),
     ("held-out mse", "heldout_mse", "{:.4f}"),
     ("locality", "locality", "{:.3f}"),
@@ -31,14 +28,8 @@ ROWS = (
 
 def cell(state: CompareState, k: int, row: str, key: str | None, fmt: str | None) -> str:
     view = state.views[k]
-    if row == "lineage":
-        return view.lineage
-    if row == "state":
-        return view.state.lower()
-    if row == "samples":
-        return f"{view.samples:,}"
-    if row == "held-out (own)":
-        return "-" if view.heldout_loss is None else f"{view.heldout_loss:.4f} {view.loss_short}"
+    if row == "held-out (own)":  # in the run's own loss, which its legend line names
+        return "-" if view.heldout_loss is None else f"{view.heldout_loss:.4f}"
     value = state.metrics.get(view.name, {}).get(key)
     return "..." if view.name not in state.metrics else ("-" if value is None else fmt.format(value))
 
@@ -55,19 +46,24 @@ class CompareMetricsPane(Pane):
         n = len(state.runs)
         col_w = max(6, min(22, (size.width - LABEL_W) // n - 1))
         dim = style_for(self.mode, "dim")
+        # first a line per run (glyph, name, loss, lineage, state, samples); then the numbers under the glyphs
+        rows = []
+        for k, (view, label) in enumerate(zip(state.views, state.labels)):
+            rows.append(block(Text.assemble((f"{RUN_MARKERS[k]} {label} ({view.loss_short})",
+                                             style_for(self.mode, f"bold {RUN_STYLES[k]}")),
+                                            (f"  {view.lineage}", dim), f"  {view.state.lower()} {view.samples:,}",
+                                            no_wrap=True), width=size.width))
         head = Text(" " * LABEL_W, no_wrap=True)
-        for k, view in enumerate(state.views):
-            head.append(f" {RUN_MARKERS[k]} {view.name}"[: col_w + 1].ljust(col_w + 1),
+        for k, label in enumerate(state.labels):
+            name = label if len(label) + 2 <= col_w else ""  # too narrow: the glyph alone, as in the lines above
+            head.append(f" {RUN_MARKERS[k]} {name}".rjust(col_w + 1)[: col_w + 1],
                         style_for(self.mode, f"bold {RUN_STYLES[k]}"))
-        rows = [block(head, width=size.width)]
+        rows.append(block(head, width=size.width))
         for label, key, fmt in ROWS:
             line = Text(label.ljust(LABEL_W), style=dim, no_wrap=True)
             for k in range(n):
                 text = cell(state, k, label, key, fmt)
-                if len(text) > col_w:  # a lineage's last segments say most: cut from the left
-                    text = "~" + text[len(text) - col_w + 1:] if label == "lineage" else text[: col_w - 1] + "~"
-                line.append(" " + text.rjust(col_w) if label not in ("lineage",) else " " + text.ljust(col_w), "")
+                line.append(" " + (text if len(text) <= col_w else text[: col_w - 1] + "~").rjust(col_w))
             rows.append(block(line, width=size.width))
-        self.set_subtitle("mse compares runs of different losses")
-        note = Text("held-out mse: squared error per pixel on each run's held-out set", style=dim)
-        return vstack(rows + [block(Text("")), block(note, width=size.width)], width=size.width)
+        self.set_subtitle("held-out mse: squared error per pixel, comparable across losses")
+        return vstack(rows, width=size.width)

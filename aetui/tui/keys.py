@@ -61,6 +61,19 @@ FILTER_KEYS: tuple[Key, ...] = (
 )
 
 
+# In the comparison (c, aetui compare, a fork).
+COMPARE_KEYS: tuple[Key, ...] = (
+    Key("1,2,3,4", "tab", "tab", "comparison, small terminals: show the loss, filters, biases or metrics", display="1-4"),
+    Key("x", "log_x", "log-x", "comparison: log-x axis of the loss on/off"),
+    Key("y", "log_y", "log-y", "comparison: log-y axis of the loss on/off"),
+    Key("p", "pairing", "pair units", "comparison: filters unit beside unit / beside its best cosine match"),
+    Key("left_square_bracket", "pair(-1)", "", "comparison: filters and biases of the previous two runs", display="["),
+    Key("right_square_bracket", "pair(1)", "other runs", "comparison: filters and biases of the next two runs",
+        display="]"),
+    Key("escape,q", "close", "back", "leave the comparison (running runs go on training)", display="esc"),
+)
+
+
 def bindings(keys: tuple[Key, ...] = KEYS) -> list[Binding]:
     out = []
     for k in keys:

@@ -20,6 +20,7 @@ from aetui.errors import AetuiError
 from aetui.render import DisplayMode
 from aetui.study.comparison import run_metrics
 from aetui.tui.compare_state import CompareState
+from aetui.tui.keys import COMPARE_KEYS
 from aetui.tui.widgets.compare_bias_pane import CompareBiasPane
 from aetui.tui.widgets.compare_filters_pane import CompareFiltersPane
 from aetui.tui.widgets.compare_loss_pane import CompareLossPane
@@ -29,17 +30,6 @@ PANES = ("loss", "filters", "biases", "metrics")  # tabs and keys 1-4
 WIDE = (100, 36)  # at least this many columns and lines show the four panes at once
 REFRESH_SECONDS = 0.5  # reading the runs (a trainer's pictures come twice a second)
 METRICS_SECONDS = 3.0  # live runs' metrics
-COMPARE_KEYS = (  # (keys, action, shown, short label): the screen's key line
-    ("1,2,3,4", "tab", "1-4", "tab"),
-    ("x", "log_x", "x", "log-x"),
-    ("y", "log_y", "y", "log-y"),
-    ("p", "pairing", "p", "pair units by number/cosine"),
-    ("left_square_bracket", "pair(-1)", "[", ""),
-    ("right_square_bracket", "pair(1)", "]", "other two runs"),
-    ("escape,q", "close", "esc", "back"),
-)
-
-
 class CompareScreen(ModalScreen[None]):
     """The comparison; dismissed with esc (the runs it opened connections to are let go)."""
 
@@ -54,7 +44,7 @@ class CompareScreen(ModalScreen[None]):
     #cmp-panes.-narrow > .pane.-active { display: block; }
     """
     BINDINGS = ([Binding(str(i + 1), f"tab({i})", show=False) for i in range(len(PANES))]
-                + [Binding(keys, action, show=False) for keys, action, _, _ in COMPARE_KEYS[1:]])
+                + [Binding(k.keys, k.action, show=False) for k in COMPARE_KEYS if k.action != "tab"])
 
     def __init__(self, state: CompareState, mode: DisplayMode, note: str = "") -> None:
         super().__init__()
@@ -73,7 +63,7 @@ class CompareScreen(ModalScreen[None]):
             yield CompareMetricsPane(self.mode, id="cmp-metrics", classes="pane")
             yield CompareFiltersPane(self.mode, id="cmp-filters", classes="pane")
             yield CompareBiasPane(self.mode, id="cmp-biases", classes="pane")
-        yield Static("  ".join(f"{shown} {label}" if label else shown for _, _, shown, label in COMPARE_KEYS),
+        yield Static("  ".join(f"{k.shown} {k.short}" if k.short else k.shown for k in COMPARE_KEYS),
                      id="cmp-keys", markup=False)
 
     def on_mount(self) -> None:

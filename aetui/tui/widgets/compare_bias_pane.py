@@ -40,7 +40,7 @@ class CompareBiasPane(Pane):
         top = hstack(cols, gap=GAP)
         if not chart_h:
             return top
-        series = [Series(f"{v.name} mean b", v.history.samples, v.history.b_mean, style=RUN_STYLES[k],
+        series = [Series(f"{state.labels[k]} mean b", v.history.samples, v.history.b_mean, style=RUN_STYLES[k],
                          marker=RUN_MARKERS[k]) for k, v in zip((i, j), pair) if v.history.samples.size]
         chart = line_chart(series, width=size.width, height=chart_h, mode=chart_mode(self.mode), log_y=False,
                            x_label="samples")

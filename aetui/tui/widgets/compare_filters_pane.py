@@ -16,7 +16,7 @@ from aetui.tui.widgets.compare_loss_pane import run_label
 from aetui.tui.widgets.pane import Pane
 
 GAP = 2
-MIN_TILES = 6  # pool the tiles (2x2, ...) rather than show fewer units than this per side
+MIN_TILES = 4  # pool the tiles (2x2, ...) rather than show fewer units than this per side
 
 
 class CompareFiltersPane(Pane):

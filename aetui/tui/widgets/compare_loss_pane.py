@@ -86,6 +86,6 @@ def run_label(state: CompareState, k: int, mode: DisplayMode, width: int) -> Blo
     """One run's name with its glyph and colour, lineage and samples: the caption of its column."""
     view = state.views[k]
     st = style_for(mode, f"bold {RUN_STYLES[k]}")
-    text = Text.assemble((f"{RUN_MARKERS[k]} {view.name}", st), (f"  {view.lineage}", style_for(mode, "dim")),
+    text = Text.assemble((f"{RUN_MARKERS[k]} {state.labels[k]}", st), (f"  {view.lineage}", style_for(mode, "dim")),
                          (f"  {view.samples:,}", ""))
     return vstack([block(text, width=width)], width=width)

@@ -387,8 +387,8 @@ class AetuiApp(App[int]):
             return
         try:
             summaries = self.store.summaries()
-        except AetuiError as exc:
-            self.notify(str(exc), severity="error")
+        except (AetuiError, OSError) as exc:
+            self.notify(f"compare: cannot list sessions in {self.store.root}: {exc}", severity="error")
             return
         self.push_screen(ComparePicker(summaries, self.session, str(self.store.root)), self._compare_chosen)
 

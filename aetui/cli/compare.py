@@ -6,6 +6,7 @@ import argparse
 
 from aetui.cli.dashboard import require_terminal
 from aetui.cli.options import add_sessions_dir
+from aetui.errors import ConfigError
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -32,8 +33,9 @@ def show_comparison(store, names: list[str], *, force_ascii: bool = False, note:
     runs = open_runs(store, list(names))  # refusals before the screen is taken
     try:
         require_terminal()
-    except BaseException:
+    except ConfigError:
         CompareState(runs).close()
-        raise
+        raise ConfigError("the comparison needs a terminal; without one, aetui sessions show NAME --json "
+                          "gives a session's numbers") from None
     CompareApp(CompareState(runs), force_ascii=force_ascii, note=note).run()
     return 0

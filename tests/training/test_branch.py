@@ -7,6 +7,7 @@ import pytest
 
 from aetui.cli.main import main
 from aetui.errors import ConfigError
+from aetui.model.config import TrainConfig
 from aetui.sessions.session import read_session
 from aetui.sessions.store import SessionStore
 from aetui.training.branch import branch_session
@@ -126,3 +127,31 @@ def test_a_refused_branch_leaves_no_folder(source):
     with pytest.raises(ConfigError):
         branch_session(source, Origin("src", "missing"), "x", {})
     assert not source.path("x").exists() and not list(source.root.glob(".*partial"))
+
+
+def test_a_branch_can_be_replayed_bit_for_bit(source):
+    """The copy of the source's record plus the restart is a complete record."""
+    from aetui.training.replay import replay
+
+    branch_session(source, Origin.parse("src@early", activation="relu"), "b", {"activation": "relu"})
+    trainer = acquire_trainer(source, "b", TrainConfig(), {})
+    train(trainer, 600)
+    release_trainer(trainer)
+    result = replay(read_session(source.path("b")), source, "b-again")
+    try:
+        assert result.identical and result.max_difference == 0.0 and result.interventions == 2
+    finally:
+        release_trainer(result.trainer)
+
+
+def test_the_tree_roots_orphans_and_cuts_loops():
+    from aetui.sessions.store import SessionSummary
+    from aetui.sessions.tree import session_tree
+
+    def s(name, parent=None):
+        return SessionSummary(name, "sigmoid", 1, None, None, origin=None if parent is None else {"session": parent})
+
+    roots = session_tree([s("a"), s("b", "a"), s("c", "b"), s("d", "gone"), s("x", "y"), s("y", "x")])
+    shape = {r.summary.name: (r.lost_parent, [(c.summary.name, [g.summary.name for g in c.children])
+                                              for c in r.children]) for r in roots}
+    assert shape == {"a": (None, [("b", ["c"])]), "d": ("gone", []), "x": (None, [("y", [])])}

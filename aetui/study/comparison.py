@@ -17,6 +17,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from aetui.data import load_dataset, split_heldout
+from aetui.errors import SessionError
 from aetui.model.activations import activate
 from aetui.model.config import TrainConfig
 from aetui.sessions.session import Session
@@ -97,12 +98,43 @@ def run_metrics(run: RunView) -> dict:
     else:
         out.update(mean_code=None, lifetime_sparsity=None, dead_units=None)
     W_dec = W.T if cfg.tied else run.W_dec
-    mse = None
+    out["heldout_mse"] = None
     if W_dec is not None and out["mean_code"] is not None:
-        recon = activate(cfg.out_activation, codes @ np.asarray(W_dec, np.float32).T + run.c)
-        mse = float(np.mean((recon.astype(np.float64) - X) ** 2))
-    out["heldout_mse"] = mse if mse is None or np.isfinite(mse) else None
+        out["heldout_mse"] = reconstruction_mse(codes, W_dec, run.c, cfg.out_activation, X)
     return out
+
+
+def reconstruction_mse(codes: np.ndarray, W_dec: np.ndarray, c: np.ndarray, out_activation: str,
+                       X: np.ndarray) -> float | None:
+    """Mean squared error per pixel of the reconstructions of X from its hidden codes; None if not finite."""
+    recon = activate(out_activation, codes @ np.asarray(W_dec, np.float32).T + c)
+    mse = float(np.mean((recon.astype(np.float64) - X) ** 2))
+    return mse if np.isfinite(mse) else None
+
+
+def snapshot_mse(session: Session) -> tuple[np.ndarray, np.ndarray]:
+    """(samples, held-out mse) at each of a session's snapshots that can be read, by samples.
+
+    The held-out loss of a run is in its own loss; this is the same squared error for every run
+    and every segment (each snapshot under the activations of the segment it was taken in), so
+    curves of runs with other losses, and of one run across its segments, compare.
+    """
+    cfg = session.config
+    X = heldout_inputs(cfg.data, cfg.seed, cfg.heldout)
+    points = []
+    for record in sorted(session.snapshots, key=lambda r: r["samples"]):
+        try:
+            _, state = session.read_snapshot(record["name"])
+        except SessionError:  # damaged: `sessions show` says so; the curve does without it
+            continue
+        seg = TrainConfig.from_dict(session.lineage[record["segment"]]["config"])
+        W = state.W.astype(np.float32)
+        with np.errstate(all="ignore"):
+            codes = activate(seg.activation, X @ W.T + state.b)
+            mse = reconstruction_mse(codes, W.T if seg.tied else state.W_dec, state.c, seg.out_activation, X)
+        if mse is not None:
+            points.append((float(record["samples"]), mse))
+    return np.array([p[0] for p in points]), np.array([p[1] for p in points])
 
 
 def cosine_matrix(A: np.ndarray, B: np.ndarray) -> np.ndarray:

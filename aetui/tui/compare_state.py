@@ -105,6 +105,9 @@ class CompareState:
 
     runs: list[RunSource]
     metrics: dict[str, dict] = field(default_factory=dict)  # run name -> study.comparison.run_metrics
+    # run name -> (generation of the save read, samples, mse): study.comparison.snapshot_mse
+    mse_curves: dict[str, tuple] = field(default_factory=dict)
+    show_mse: bool = False  # the loss chart: held-out mse at snapshots instead of each run's own loss
     pair: tuple[int, int] = (0, 1)  # the two runs whose filters and biases are side by side
     by_cosine: bool = False  # pair units by best cosine match instead of by number
     log_x: bool = False

@@ -66,6 +66,8 @@ COMPARE_KEYS: tuple[Key, ...] = (
     Key("1,2,3,4", "tab", "tab", "comparison, small terminals: show the loss, filters, biases or metrics", display="1-4"),
     Key("x", "log_x", "log-x", "comparison: log-x axis of the loss on/off"),
     Key("y", "log_y", "log-y", "comparison: log-y axis of the loss on/off"),
+    Key("l", "loss_kind", "own loss/mse", "comparison: each run's held-out loss in its own loss / the held-out "
+        "mse at its snapshots (and now), which compares across losses"),
     Key("p", "pairing", "pair units", "comparison: filters unit beside unit / beside its best cosine match"),
     Key("left_square_bracket", "pair(-1)", "", "comparison: filters and biases of the previous two runs", display="["),
     Key("right_square_bracket", "pair(1)", "other runs", "comparison: filters and biases of the next two runs",

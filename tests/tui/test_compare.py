@@ -7,7 +7,7 @@ import pytest
 
 from aetui.render import DisplayMode
 from aetui.sessions.session import read_session
-from aetui.study.comparison import heldout_inputs, pair_units, run_metrics, run_of_session
+from aetui.study.comparison import heldout_inputs, pair_units, run_metrics, run_of_session, snapshot_mse
 from aetui.training.branch import branch_session
 from aetui.training.launch import release_trainer
 from aetui.training.origin import Origin
@@ -77,6 +77,14 @@ async def test_saved_runs_overlaid_with_metrics_of_each(study, tui_wait):
         assert state.log_y is False and state.log_x is True
         await pilot.pause()
         assert "log10 samples" in app.screen.query_one(CompareLossPane).text
+        # l: the held-out mse at every snapshot, one measure for runs of both losses
+        await pilot.press("l")
+        await pilot.pause()
+        assert state.show_mse and "mse at snapshots" in app.screen.query_one(CompareLossPane).border_subtitle
+        for name in NAMES:
+            _, xs, ys = state.mse_curves[name]
+            want_x, want_y = snapshot_mse(read_session(study.path(name)))
+            assert np.array_equal(xs, want_x) and np.array_equal(ys, want_y) and xs.size >= 8
         await pilot.press("escape")
         await pilot.pause()
     assert not app.is_running
@@ -89,6 +97,20 @@ def test_mse_is_the_squared_error_of_the_reconstruction(study):
     recon = np.maximum(np.maximum(X @ W.T + b, 0) @ W + c, 0)  # relu, tied, output relu
     assert run_metrics(run_of_session(s))["heldout_mse"] == pytest.approx(np.mean((recon - X) ** 2), rel=1e-4)
     assert X.shape == (200, 64)  # bars8: 2,000 images of 8x8, 10% held out
+
+
+def test_snapshot_mse_under_each_segments_activations(study):
+    s = read_session(study.path("base-relu"))  # sigmoid, then relu x0.1 from 2,000 samples
+    xs, ys = snapshot_mse(s)
+    X = heldout_inputs(s.config.data, s.config.seed, s.config.heldout).astype(np.float64)
+    sig = lambda a: 1 / (1 + np.exp(-a))  # noqa: E731
+    for record in s.snapshots:
+        _, st = s.read_snapshot(record["name"])
+        W, b, c = (a.astype(np.float64) for a in (st.W, st.b, st.c))
+        f = sig if record["segment"] == 0 else (lambda a: np.maximum(a, 0))
+        want = np.mean((f(f(X @ W.T + b) @ W + c) - X) ** 2)
+        (i,) = [i for i, x in enumerate(xs) if x == record["samples"] and abs(ys[i] - want) < 1e-4 * want]
+    assert {r["segment"] for r in s.snapshots} == {0, 1} and list(xs) == sorted(xs)
 
 
 def test_pairing_by_cosine_finds_the_permuted_units():

@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 from aetui.errors import AetuiError
 from aetui.render import DisplayMode
-from aetui.study.comparison import run_metrics
+from aetui.study.comparison import run_metrics, snapshot_mse
 from aetui.tui.compare_state import CompareState
 from aetui.tui.keys import COMPARE_KEYS
 from aetui.tui.widgets.compare_bias_pane import CompareBiasPane
@@ -115,7 +115,7 @@ class CompareScreen(ModalScreen[None]):
         if due:
             for v in due:
                 self._metrics_at[v.name] = now
-            self._measure(due)
+            self._measure([(v, run.store) for v, run in zip(self.state.views, self.state.runs) if v in due])
         if changed:
             self.state.changed()
             self._head()
@@ -123,17 +123,22 @@ class CompareScreen(ModalScreen[None]):
 
     @work(thread=True, group="compare-metrics")
     def _measure(self, views) -> None:
-        results = {}
-        for view in views:
+        """Metrics of the runs' weights now and, when a run was saved again, mse at its snapshots."""
+        results, curves = {}, {}
+        for view, store in views:
             try:
                 results[view.name] = run_metrics(view)
-            except AetuiError as exc:  # its data is not there any more
-                results[view.name] = {}
+                saved = store.load(view.name)
+                if self.state.mse_curves.get(view.name, (None,))[0] != saved.generation:
+                    curves[view.name] = (saved.generation, *snapshot_mse(saved))
+            except AetuiError as exc:  # its data or its folder is not there any more
+                results.setdefault(view.name, {})
                 self.app.call_from_thread(self.notify, f"{view.name}: no metrics: {exc}", severity="warning")
-        self.app.call_from_thread(self._measured, results)
+        self.app.call_from_thread(self._measured, results, curves)
 
-    def _measured(self, results: dict) -> None:
+    def _measured(self, results: dict, curves: dict) -> None:
         self.state.metrics.update(results)
+        self.state.mse_curves.update(curves)
         self.state.changed()
         self.draw()
 
@@ -149,6 +154,11 @@ class CompareScreen(ModalScreen[None]):
 
     def action_log_y(self) -> None:
         self.state.log_y = not self.state.log_y
+        self.state.changed()
+        self.draw()
+
+    def action_loss_kind(self) -> None:
+        self.state.show_mse = not self.state.show_mse
         self.state.changed()
         self.draw()
 

@@ -19,11 +19,17 @@ def chart_mode(mode: DisplayMode) -> DisplayMode:
 
 
 def run_series(state: CompareState) -> list[Series]:
-    """Each run's held-out loss (in its own loss: ce or se) against samples; log10 samples with log-x."""
+    """Each run's held-out loss (in its own loss: ce or se) against samples, or its held-out mse at
+    its snapshots and now; log10 samples with log-x."""
     out = []
     for k, view in enumerate(state.views):
         h = view.history
         xs, ys = h.samples.astype(np.float64), h.heldout_loss
+        if state.show_mse:
+            _, xs, ys = state.mse_curves.get(view.name, (None, np.zeros(0), np.zeros(0)))
+            now = state.metrics.get(view.name, {}).get("heldout_mse")
+            if now is not None and (not xs.size or view.samples > xs[-1]):
+                xs, ys = np.append(xs, float(view.samples)), np.append(ys, now)
         if state.log_x:
             with np.errstate(divide="ignore", invalid="ignore"):
                 xs = np.where(xs > 0, np.log10(np.maximum(xs, 1)), np.nan)
@@ -47,14 +53,14 @@ def run_markers(state: CompareState) -> list[tuple[float, str]]:
 class CompareLossPane(Pane):
     """Held-out loss of every run, log-y (y) and log-x (x) as toggled on the screen."""
 
-    TITLE = "held-out loss"
+    TITLE = "held-out loss (l: mse)"
 
     def data_key(self, state: CompareState) -> tuple:
         return (state.version,)
 
     def draw(self, state: CompareState, size: Size) -> Block:
-        self.set_subtitle(f"{'log' if state.log_y else 'linear'} y, {'log' if state.log_x else 'linear'} x"
-                          "  (ce: cross-entropy, se: squared error)")
+        what = "mse at snapshots and now" if state.show_mse else "ce: cross-entropy, se: squared error"
+        self.set_subtitle(f"{'log' if state.log_y else 'linear'} y, {'log' if state.log_x else 'linear'} x  ({what})")
         mode = chart_mode(self.mode)
         legend = run_legend(state, mode, size.width)
         # the chart's own one-line legend (its first line) gives way to ours, which wraps
@@ -67,7 +73,8 @@ class CompareLossPane(Pane):
 
 def run_legend(state: CompareState, mode: DisplayMode, width: int) -> Block:
     """Each run's glyph (twice, as the chart draws it) and colour, short name and loss, flowed over lines."""
-    items = [(f"{RUN_MARKERS[k] * 2} " if not mode.color else "── ", RUN_STYLES[k], f"{label} ({view.loss_short})")
+    items = [(f"{RUN_MARKERS[k] * 2} " if not mode.color else "── ", RUN_STYLES[k],
+              label if state.show_mse else f"{label} ({view.loss_short})")
              for k, (view, label) in enumerate(zip(state.views, state.labels))]
     rows, line, used = [], Text(no_wrap=True), 0
     for glyph, style, label in items:

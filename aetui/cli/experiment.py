@@ -58,6 +58,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     again.add_argument("--force", action="store_true", help="delete this prefix's sessions and run again")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of the table")
     p.add_argument("--png", metavar="DIR", help=f"also write DIR/{SHEET_FILE} and each session's pictures in DIR/SESSION/")
+    p.add_argument("--compare", action="store_true", help="when it finishes, open the conditions as one comparison "
+                   "(as aetui compare does)")
     return p
 
 
@@ -74,6 +76,12 @@ def run(args) -> int:
     config = TrainConfig(data=args.data, hidden=args.hidden, seed=args.seed).validated()
     plan = TransferPlan(samples=args.samples, prefix=args.name, activation=args.activation, config=config).validated()
     store = SessionStore(args.sessions_dir)
+    if args.compare:  # refused before anything trains
+        from aetui.cli.dashboard import require_terminal
+
+        if args.json:
+            raise ConfigError("--compare opens a screen and --json prints for programs: use one of them")
+        require_terminal()
     mode = "resume" if args.resume else "force" if args.force else "new"
     if mode == "new":
         prepare_store(store, plan.conditions(), mode)  # refuse before compiling anything
@@ -109,6 +117,11 @@ def run(args) -> int:
         console.print(f"interrupted: finished {done}; not finished: {left}. "
                       f"Finish with the same command and --resume.")
         return EXIT_INTERRUPTED
+    if args.compare:
+        from aetui.cli.compare import show_comparison
+
+        return show_comparison(store, [r.session for r in result.conditions],
+                               note=f"the transfer experiment, {plan.samples:,} samples per condition")
     return 0
 
 

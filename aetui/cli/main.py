@@ -19,6 +19,7 @@ COMMANDS = {
     "experiment": "aetui.cli.experiment",
     "export": "aetui.cli.export",
     "replay": "aetui.cli.replay",
+    "compare": "aetui.cli.compare",
 }
 
 

@@ -45,6 +45,14 @@ def number(text: str) -> float:
     return value
 
 
+def positive_number(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    value = number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
 def thread_count(text: str) -> int:
     """An argparse type: compute threads, 1 up to what this machine's kernels can run."""
     from aetui.model.threads import available

@@ -13,6 +13,7 @@ def add_parser(subparsers):
     p.add_argument("action", nargs="?", choices=("list", "show"), default="list")
     p.add_argument("name", nargs="?")
     add_sessions_dir(p)
+    p.add_argument("--tree", action="store_true", help="draw which session was started from which (--from, fork)")
     p.add_argument("--json", action="store_true")
     return p
 
@@ -32,6 +33,11 @@ def run(args) -> int:
         if args.name:
             raise ConfigError("`aetui sessions` takes no name; use `aetui sessions show NAME`")
         rows = store.summaries()
+        if args.tree:
+            if args.json:
+                raise ConfigError("--tree draws for people; --json gives each session's origin")
+            console.print(family_tree(store, rows) if rows else f"no sessions in {store.root}")
+            return 0
         live = {r.name: running(store.path(r.name)) for r in rows}
         if args.json:
             print(json.dumps([_listed(r, live[r.name]) for r in rows]))
@@ -56,6 +62,8 @@ def run(args) -> int:
         return 0
     if not args.name:
         raise ConfigError("`aetui sessions show` needs a session NAME")
+    if args.tree:
+        raise ConfigError("--tree goes with `aetui sessions` (the list)")
     session = store.load(args.name)
     damaged = session.snapshot_problems()
     if args.json:
@@ -77,8 +85,7 @@ def run(args) -> int:
         table.add_column(col)
     for seg in session.lineage:
         src = seg["source"]
-        origin = "random init" if src["kind"] == "random" else (
-            f"snapshot {src['name']}" if src["kind"] == "snapshot" else f"segment {src['segment']} at batch {src['step']:,}")
+        origin = segment_origin(src)
         table.add_row(str(seg["index"]), seg["activation"], origin, f"{seg['weight_scale']:g}",
                       "reset" if seg["reset_biases"] else "kept", f"{seg['lr']:g}", f"{seg['start_samples']:,}")
     console.print(table)
@@ -112,6 +119,51 @@ def run(args) -> int:
     return 0
 
 
+def segment_origin(src: dict) -> str:
+    """Where a segment's weights came from, e.g. 'session src, snapshot s1 @ 20,000 samples'."""
+    if src["kind"] == "random":
+        return "random init"
+    here = f"snapshot {src['name']}" if src["kind"] == "snapshot" else f"segment {src['segment']} at batch {src['step']:,}"
+    if "session" not in src:
+        return here
+    what = f"snapshot {src['name']}" if src["kind"] == "snapshot" else "last save"
+    return f"session {src['session']}, {what} @ {src['samples']:,} samples"
+
+
+def family_tree(store, rows):
+    """A Rich Tree of the sessions started from one another; sessions whose source is gone are roots."""
+    from rich.markup import escape
+    from rich.tree import Tree
+
+    from aetui.sessions.tree import session_tree
+
+    def label(node) -> str:
+        s = node.summary
+        if s.problem:
+            return f"[bold]{escape(s.name)}[/bold]  [red]unreadable: {escape(s.problem)}[/red]"
+        held = "" if s.heldout_loss is None else f", held-out {s.heldout_loss:.4f}"
+        text = f"[bold]{escape(s.name)}[/bold]  "
+        if node.lost_parent:  # first, where it cannot be missed
+            text += f"[yellow](from session {escape(node.lost_parent)}, deleted)[/yellow]  "
+        text += f"[magenta]{escape(s.lineage)}[/magenta]  {s.samples:,} samples{held}"
+        if s.origin is not None and not node.lost_parent:
+            src = s.origin
+            what = f"snapshot {src['name']}" if src.get("kind") == "snapshot" else "weights"
+            text += f"  [dim](from its {escape(what)} at {src.get('samples', 0):,})[/dim]"
+        return text
+
+    tree = Tree(f"sessions in {escape(str(store.root))}", guide_style="dim")
+
+    def grow(branch, node) -> None:
+        twig = branch.add(label(node))
+        for child in node.children:
+            grow(twig, child)
+
+    for root in session_tree(rows):
+        grow(tree, root)
+    return tree
+
+
 def event_details(e: dict) -> str:
     """What an event changed, in a few words."""
     kind = e["kind"]
@@ -122,6 +174,8 @@ def event_details(e: dict) -> str:
             return f"under {e['activation']}, weights x{e['weight_scale']:g}"
         src = e["source"]
         origin = f"snapshot {src['name']}" if src["kind"] == "snapshot" else "the current weights"
+        if "session" in src:
+            origin = f"{origin} of session {src['session']} (a new session from it)"
         lr = "default lr" if e["lr"] is None else f"lr {e['lr']:.4g}"
         return (f"under {e['activation']} from {origin}, weights x{e['weight_scale']:g}, "
                 f"biases {'reset' if e['reset_biases'] else 'kept'}, {lr}")

@@ -23,6 +23,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--session")
     p.add_argument("--config", required=True, help="the TrainConfig as JSON")
     p.add_argument("--explicit", default="{}", help="the options the user gave, as JSON (resume checks)")
+    p.add_argument("--from", dest="origin", help="start a new session from this Origin (JSON)")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--paused", action="store_true")
     p.add_argument("--ready-fd", type=int, required=True)
@@ -39,11 +40,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         from aetui.model.config import TrainConfig
         from aetui.sessions.store import SessionStore
+        from aetui.training.branch import acquire_branch
         from aetui.training.launch import acquire_trainer
+        from aetui.training.origin import Origin
         from aetui.training.server import TrainerServer
 
         config, explicit = TrainConfig.from_dict(json.loads(args.config)), json.loads(args.explicit)
-        trainer = acquire_trainer(SessionStore(args.sessions_dir), args.session, config, explicit)
+        store = SessionStore(args.sessions_dir)
+        if args.origin:
+            trainer = acquire_branch(store, Origin(**json.loads(args.origin)), args.session, explicit)
+        else:
+            trainer = acquire_trainer(store, args.session, config, explicit)
         try:
             server = TrainerServer(trainer, threads=args.threads, paused=args.paused).start()
         except BaseException:

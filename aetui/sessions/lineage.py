@@ -39,3 +39,9 @@ def lineage_label(lineage: list[dict]) -> str:
 def segment_starts(lineage: list[dict]) -> tuple[tuple[int, str], ...]:
     """(start samples, label) per segment, for marking segment boundaries on charts."""
     return tuple((seg["start_samples"], segment_label(seg)) for seg in lineage)
+
+
+def branch_parent(lineage: list[dict]) -> dict | None:
+    """The source record of the last segment that came from another session ({'session', 'samples',
+    'kind', ...}), or None for a session that started from random weights of its own."""
+    return next((seg["source"] for seg in reversed(lineage) if "session" in seg.get("source", {})), None)

@@ -15,7 +15,7 @@ from aetui.errors import ConfigError, SaveError, SessionError
 from aetui.sessions.atomic import why
 from aetui.model.state import ModelState
 from aetui.sessions.format import check_header, check_name, check_record, read_json
-from aetui.sessions.lineage import lineage_label, new_segment
+from aetui.sessions.lineage import branch_parent, lineage_label, new_segment
 from aetui.sessions.lock import SessionLock
 from aetui.sessions.session import Session, read_session
 
@@ -32,6 +32,7 @@ class SessionSummary:
     heldout_loss: float | None
     saved: str | None
     problem: str | None = None  # set when the session cannot be read
+    origin: dict | None = None  # the source record of the session it was started from (sessions/lineage.py)
 
 
 class SessionStore:
@@ -131,7 +132,8 @@ class SessionStore:
                 check_record(self.root / name, raw, raw["schema"])
                 lineage = lineage_label(raw["lineage"])
                 held = [v for v in raw["history"]["points"]["heldout_loss"] if v is not None]
-                out.append(SessionSummary(name, lineage, int(raw["samples"]), held[-1] if held else None, raw.get("saved")))
+                out.append(SessionSummary(name, lineage, int(raw["samples"]), held[-1] if held else None, raw.get("saved"),
+                                          origin=branch_parent(raw["lineage"])))
             except SessionError as exc:
                 out.append(SessionSummary(name, "?", 0, None, None, str(exc)))
             except (KeyError, TypeError, ValueError) as exc:

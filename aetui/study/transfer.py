@@ -18,8 +18,6 @@ whether to refuse ("new"), finish it ("resume") or replace it ("force").
 from __future__ import annotations
 
 import math
-import os
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +27,9 @@ import numpy as np
 from aetui.model.config import TrainConfig
 from aetui.model.warm_up import warm_up
 from aetui.errors import ConfigError, SessionError
-from aetui.training.launch import acquire_trainer, release_trainer, trainer_for
+from aetui.training.branch import branch_session
+from aetui.training.origin import Origin
+from aetui.training.launch import acquire_trainer, release_trainer
 from aetui.study.metrics import METRIC_DEFINITIONS, bias_recovery, code_metrics, filter_metrics, unit_cosine
 from aetui.model.state import ModelState
 from aetui.sessions.format import check_name
@@ -289,27 +289,13 @@ class _ConditionSteering(Steering):
 
 
 def _branch(store: SessionStore, plan: TransferPlan, cond: Condition) -> None:
-    """Create a transfer condition's session: a copy of condition 1's folder, restarted from its snapshot.
-
-    Built under a temporary name and renamed into place, so the session exists only complete.
-    """
+    """Create a transfer condition's session from condition 1's snapshot, as `train --from` does
+    (a copy of its record restarted, so each carries the whole lineage)."""
     source = plan.conditions()[0].session
     if not store.exists(source):
         raise SessionError(f"session {source} (condition 1) is missing; it must finish before {cond.label}")
-    final = store.path(cond.session)
-    tmp = store.root / f".{cond.session}.partial"
-    if tmp.exists():
-        shutil.rmtree(tmp)
-    shutil.copytree(store.path(source), tmp, ignore=shutil.ignore_patterns(".lock", "*.tmp"))
-    try:
-        trainer = trainer_for(read_session(tmp))
-        trainer.restart(cond.activation, source=SOURCE_SNAPSHOT, weight_scale=cond.weight_scale, reset_biases=True)
-        trainer.snapshot(START_SNAPSHOT)
-        trainer.save()
-        os.rename(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    origin = Origin(source, SOURCE_SNAPSHOT, cond.activation, cond.weight_scale, reset_biases=True)
+    branch_session(store, origin, cond.session, {}, start_snapshot=START_SNAPSHOT)
 
 
 def measure(trainer: Trainer, cond: Condition) -> ConditionResult:

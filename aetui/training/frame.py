@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from aetui.model.config import TrainConfig
+from aetui.sessions.history import History
+from aetui.sessions.lineage import segment_starts
 
 # The trainer's state, as one word.
 COMPILING = "COMPILING"
@@ -45,6 +47,31 @@ class HistoryView:
     # The lowest and highest training loss each point stands for once thinned (spikes survive).
     loss_min: np.ndarray = field(default_factory=lambda: np.zeros(0))
     loss_max: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @classmethod
+    def of(cls, h: History, lineage: list[dict]) -> HistoryView:
+        """The view of history `h` of a session with `lineage` (a trainer's, or one read from disk)."""
+        events = tuple((e["samples"], label) for e in h.events if (label := event_label(e)))
+        return cls(h.version, h.column("samples"), h.column("train_loss"), h.column("heldout_loss"),
+                   h.column("heldout_n"),
+                   h.bias_matrix(), h.column("b_min"), h.column("b_mean"), h.column("b_max"),
+                   segment_starts(lineage), events, tuple(h.periods), h.thinned,
+                   h.column("loss_min"), h.column("loss_max"))
+
+
+def event_label(event: dict) -> str:
+    """A short label for an event marked on the loss chart ('' for events not marked: a restart
+    is its segment's start, already marked; failed saves are not part of the training)."""
+    kind = event["kind"]
+    if kind == "diverged":
+        return "diverged"  # the app counts these labels to offer a recovery once per divergence
+    if kind == "lr":
+        return f"lr {event['lr']:.3g}"
+    if kind == "snapshot":
+        return str(event["name"])
+    if kind in ("pause", "resume"):
+        return kind
+    return ""
 
 
 @dataclass(frozen=True, eq=False)

@@ -20,6 +20,7 @@ from aetui.errors import AetuiError, ConfigError, SessionError
 from aetui.model.config import TrainConfig
 from aetui.sessions.lock import lock_holder
 from aetui.sessions.store import SessionStore
+from aetui.training.origin import Origin
 from aetui.training.client import Hello, TrainerBusy, TrainerClient, connect
 from aetui.training.sockets import runtime_dir, socket_path
 
@@ -53,8 +54,9 @@ def running(folder: Path) -> Hello | None:
 
 
 def start_trainer(store: SessionStore, name: str | None, config: TrainConfig, explicit: dict, *,
-                  threads: int = 1, paused: bool = False) -> Hello:
-    """Start a trainer process for session `name` (created if new); returns once it serves.
+                  threads: int = 1, paused: bool = False, origin: Origin | None = None) -> Hello:
+    """Start a trainer process for session `name` (created if new, from `origin`'s weights when
+    given); returns once it serves.
 
     Its one-line error (bad data, a damaged session, options that disagree) is raised here.
     """
@@ -67,6 +69,8 @@ def start_trainer(store: SessionStore, name: str | None, config: TrainConfig, ex
         command += ["--session", name]
     if paused:
         command.append("--paused")
+    if origin is not None:
+        command += ["--from", json.dumps(origin.to_dict())]
     try:
         with open(log_path, "ab") as log:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
@@ -94,9 +98,10 @@ def start_trainer(store: SessionStore, name: str | None, config: TrainConfig, ex
 
 
 def open_trainer(store: SessionStore, name: str | None, config: TrainConfig, explicit: dict, *,
-                 threads: int = 1, paused: bool = False) -> TrainerClient:
-    """Attach to session `name`'s trainer, starting one first when none is running."""
-    if name is not None and store.exists(name):
+                 threads: int = 1, paused: bool = False, origin: Origin | None = None) -> TrainerClient:
+    """Attach to session `name`'s trainer, starting one first when none is running (for a new
+    session from `origin`'s weights, when given)."""
+    if name is not None and store.exists(name) and origin is None:
         hello = running(store.path(name))
         if hello is not None:
             if explicit:
@@ -104,7 +109,7 @@ def open_trainer(store: SessionStore, name: str | None, config: TrainConfig, exp
                                   f"options ({', '.join('--' + k.replace('_', '-') for k in explicit)}), "
                                   f"or stop it first ({store.command('stop', name)})")
             return TrainerClient.attach(Path(hello.socket))
-    hello = start_trainer(store, name, config, explicit, threads=threads, paused=paused)
+    hello = start_trainer(store, name, config, explicit, threads=threads, paused=paused, origin=origin)
     return TrainerClient.attach(Path(hello.socket))
 
 

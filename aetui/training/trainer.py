@@ -19,7 +19,7 @@ from aetui.errors import ConfigError, SessionError
 from aetui.training.frame import DIVERGED, RUNNING, Frame, HistoryView
 from aetui.training.report_budget import HELDOUT_SUBSET, ReportBudget
 from aetui.model.state import ModelState
-from aetui.sessions.lineage import new_segment, now_iso, segment_starts
+from aetui.sessions.lineage import new_segment, now_iso
 from aetui.sessions.session import Session
 from aetui.sessions.weight_store import THIN, store_weights
 
@@ -231,8 +231,12 @@ class Trainer:
         return event
 
     def restart(self, activation: str, source: str | None = None, weight_scale: float | None = None,
-                reset_biases: bool = True, lr: float | None = None) -> dict:
-        """Open a new segment under `activation` from the current weights or snapshot `source`."""
+                reset_biases: bool = True, lr: float | None = None, origin: dict | None = None) -> dict:
+        """Open a new segment under `activation` from the current weights or snapshot `source`.
+
+        `origin` is added to the segment's source record: the session (and samples) the weights
+        came from when this session is a branch of another (training/branch.py).
+        """
         s = self.session
         if source in (None, "current"):
             src_state, src_activation = s.state, s.config.activation
@@ -246,6 +250,7 @@ class Trainer:
                 raise
             src_activation = record["activation"]
             src_record = {"kind": "snapshot", "name": source, "segment": record["segment"], "step": record["step"]}
+        src_record.update(origin or {})
         config = s.config.replace(activation=activation, lr=lr)
         scale = restart_weight_scale(src_activation, activation) if weight_scale is None else float(weight_scale)
         if not (math.isfinite(scale) and scale > 0):
@@ -278,12 +283,7 @@ class Trainer:
     def history_view(self) -> HistoryView:
         h = self.session.history
         if self._view is None or self._view.version != h.version:
-            events = tuple((e["samples"], label) for e in h.events if (label := event_label(e)))
-            self._view = HistoryView(h.version, h.column("samples"), h.column("train_loss"), h.column("heldout_loss"),
-                                     h.column("heldout_n"),
-                                     h.bias_matrix(), h.column("b_min"), h.column("b_mean"), h.column("b_max"),
-                                     segment_starts(self.session.lineage), events, tuple(h.periods), h.thinned,
-                                     h.column("loss_min"), h.column("loss_max"))
+            self._view = HistoryView.of(h, self.session.lineage)
         return self._view
 
     def frame(self, version: int, state: str, with_reconstructions: bool = True) -> Frame:
@@ -302,21 +302,6 @@ class Trainer:
             snapshots=tuple(dict(x, problem=self.damaged_snapshots[x["name"]]) if x["name"] in self.damaged_snapshots
                             else dict(x) for x in s.snapshots if x["kind"] != THIN), recon_labels=self._recon_labels,
             recon_inputs=self._recon_inputs, recon_outputs=recon, path=str(s.path), saved_samples=s.saved_samples)
-
-
-def event_label(event: dict) -> str:
-    """A short label for an event marked on the loss chart ('' for events not marked: a restart
-    is its segment's start, already marked; failed saves are not part of the training)."""
-    kind = event["kind"]
-    if kind == "diverged":
-        return "diverged"  # the app counts these labels to offer a recovery once per divergence
-    if kind == "lr":
-        return f"lr {event['lr']:.3g}"
-    if kind == "snapshot":
-        return str(event["name"])
-    if kind in ("pause", "resume"):
-        return kind
-    return ""
 
 
 def reconstruction_inputs(train: Dataset, heldout: Dataset) -> tuple[tuple[str, ...], np.ndarray]:

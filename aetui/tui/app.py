@@ -26,6 +26,11 @@ from aetui.render import DisplayMode
 from aetui.sessions.atomic import why, write_bytes
 from aetui.sessions.store import SessionStore
 from aetui.tui import keys, refresh_rates as rates
+from aetui.training.origin import Origin
+from aetui.tui.compare_state import CompareState, RunSource, open_runs
+from aetui.tui.fork import HALF_SPEED_NOTE, fork
+from aetui.tui.screens.compare_picker import ComparePicker
+from aetui.tui.screens.compare_screen import CompareScreen
 from aetui.tui.screens.divergence_offer import ADJUST, DivergenceOffer, suggest_recovery
 from aetui.tui.history_actions import HISTORY, HistoryViewActions
 from aetui.tui.screens.help_screen import HelpScreen
@@ -366,15 +371,62 @@ class AetuiApp(HistoryViewActions, App[int]):
     def _open_restart_dialog(self, **kwargs) -> None:
         f = self.frame
         dialog = RestartDialog(activation=f.config.activation, samples=f.samples, snapshots=f.snapshots,
-                               mode=self.mode, **kwargs)
+                               mode=self.mode, can_fork=True, **kwargs)
         self.push_screen(dialog, self._restart)
 
     def _restart(self, request: RestartRequest | None) -> None:
         if request is None or self.link is None:
             return
+        if request.fork:
+            self._fork(request)
+            return
         self.link.restart(request.activation, request.source, request.weight_scale, request.reset_biases,
                             request.lr)
         self._lr_target = None
+
+    # -- comparing runs (tui/compare_state.py, tui/fork.py) ------------------------------------------------
+    def action_compare(self) -> None:
+        if self._busy("compare", compiling_ok=True):
+            return
+        try:
+            summaries = self.store.summaries()
+        except (AetuiError, OSError) as exc:
+            self.notify(f"compare: cannot list sessions in {self.store.root}: {exc}", severity="error")
+            return
+        self.push_screen(ComparePicker(summaries, self.session, str(self.store.root)), self._compare_chosen)
+
+    def _compare_chosen(self, names: list[str] | None) -> None:
+        if names:
+            self._show_comparison(names)
+
+    @work(thread=True, exclusive=True, group="compare")
+    def _show_comparison(self, names: list[str]) -> None:
+        """Open the runs (connecting to running ones takes a moment) and show their comparison."""
+        try:
+            runs = open_runs(self.store, names, {self.session: self.link})
+        except AetuiError as exc:
+            self.call_from_thread(self.notify, f"compare: {exc}", severity="error")
+            return
+        self.call_from_thread(self.push_screen, CompareScreen(CompareState(runs), self.mode))
+
+    @work(thread=True, exclusive=True, group="compare")
+    def _fork(self, request: RestartRequest) -> None:
+        origin = Origin(self.session, request.source, request.activation, request.weight_scale,
+                        request.reset_biases, request.lr)
+        self.call_from_thread(self.notify, f"fork: saving {self.session}, then starting a session from it")
+        try:
+            client = fork(self.link, self.store, origin)
+        except AetuiError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        new = client.session
+        self.call_from_thread(self.notify, f"{new} trains in a process of its own: {HALF_SPEED_NOTE}; "
+                              f"{self.store.command('attach', new)} to watch it alone", timeout=10)
+        runs = [RunSource(self.session, self.store, self.link), RunSource(new, self.store, client, owned=True)]
+        for run in runs:
+            run.refresh()
+        note = f"{new} forked from {self.session}; {HALF_SPEED_NOTE}"
+        self.call_from_thread(self.push_screen, CompareScreen(CompareState(runs), self.mode, note))
 
     def _change_lr(self, factor: float) -> None:
         if self._busy("learning rate", diverged_ok=False):

@@ -50,6 +50,8 @@ KEYS: tuple[Key, ...] = (
         "into the session's exports/ folder"),
     Key("ctrl+s", "save", "save", "save the session now (it also autosaves every minute and on quit)", display="^s"),
     Key("o", "open_session", "open", "open another session (the current one is stopped and saved)"),
+    Key("c", "compare", "compare", "compare runs: pick 2 to 6 sessions (running ones update live); in the restart "
+        "dialog (a), Fork runs a new session from these weights beside this one and compares the two"),
     Key("question_mark", "help", "help", "this help", display="?"),
     Key("d", "detach", "detach", "detach: leave the dashboard, training goes on (come back with aetui attach NAME; "
         "a closed terminal or SSH link detaches too)"),
@@ -67,6 +69,21 @@ FILTER_KEYS: tuple[Key, ...] = (
     Key("up", "move(0, -1)", "", "filters: select the unit above"),
     Key("down", "move(0, 1)", "", "filters: select the unit below"),
     Key("enter", "zoom", "", "filters: zoom on the selected unit; snapshots: compare the chosen one"),
+)
+
+
+# In the comparison (c, aetui compare, a fork).
+COMPARE_KEYS: tuple[Key, ...] = (
+    Key("1,2,3,4", "tab", "tab", "comparison, small terminals: show the loss, filters, biases or metrics", display="1-4"),
+    Key("x", "log_x", "log-x", "comparison: log-x axis of the loss on/off"),
+    Key("y", "log_y", "log-y", "comparison: log-y axis of the loss on/off"),
+    Key("l", "loss_kind", "own loss/mse", "comparison: each run's held-out loss in its own loss / the held-out "
+        "mse at its snapshots (and now), which compares across losses"),
+    Key("p", "pairing", "pair units", "comparison: filters unit beside unit / beside its best cosine match"),
+    Key("left_square_bracket", "pair(-1)", "", "comparison: filters and biases of the previous two runs", display="["),
+    Key("right_square_bracket", "pair(1)", "other runs", "comparison: filters and biases of the next two runs",
+        display="]"),
+    Key("escape,q", "close", "back", "leave the comparison (running runs go on training)", display="esc"),
 )
 
 

@@ -338,3 +338,49 @@ def test_sigterm_stops_a_detached_trainer_saved(store):
     assert read_session(store.path("dterm")).samples >= seen > 0
     with SessionLock(store.path("dterm")):  # released
         pass
+
+
+async def test_fork_starts_a_second_trainer_from_the_current_weights_and_compares_both(store, tui_wait):
+    """Fork in the restart dialog, end to end: two real trainer processes, both training, compared."""
+    from textual.widgets import OptionList
+
+    from aetui.model.config import TrainConfig
+    from aetui.render import DisplayMode
+    from aetui.sessions.lineage import branch_parent
+    from aetui.training.process import start_trainer
+    from aetui.tui.app import AetuiApp
+    from aetui.tui.screens.compare_screen import CompareScreen
+    from aetui.tui.screens.restart_dialog import RestartDialog
+    from kernels.activation_codes import ACTIVATIONS
+
+    config = TrainConfig(data="bars8", hidden=16, batch=10).validated()
+    hello = start_trainer(store, "live", config, {})
+    link = TrainerClient.attach(Path(hello.socket))
+    app = AetuiApp(link, store=store, open_trainer=lambda name: None, mode=DisplayMode.COLOR)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tui_wait(pilot, lambda: app.frame is not None and app.frame.state == RUNNING and app.frame.samples > 0,
+                       timeout=60, what="training")
+        await pilot.press("a")
+        await tui_wait(pilot, lambda: isinstance(app.screen, RestartDialog), what="the dialog")
+        app.screen.query_one("#activation", OptionList).highlighted = ACTIVATIONS.index("relu")
+        await pilot.pause()
+        asked_at = app.frame.samples
+        await pilot.click("#fork")
+        await tui_wait(pilot, lambda: isinstance(app.screen, CompareScreen), timeout=60, what="the comparison")
+        state = app.screen.state
+        assert [r.name for r in state.runs] == ["live", "live-relu"]
+        assert "on 2 cores each runs at about half speed" in str(app.screen.query_one("#cmp-head").render())
+        assert all(v.live for v in state.views)
+        started = [v.samples for v in state.views]
+        await tui_wait(pilot, lambda: all(v.samples > s + 500 for v, s in zip(state.views, started)),
+                       timeout=60, what="both runs training")
+        assert state.views[1].lineage == "sigmoid > relu x0.1"
+        forked = running(store.path("live-relu"))
+        assert forked is not None and forked.pid not in (hello.pid, os.getpid())
+        source = branch_parent(read_session(store.path("live-relu")).lineage)
+        assert source["session"] == "live" and source["kind"] == "current" and source["samples"] >= asked_at
+        await pilot.press("escape")
+        await tui_wait(pilot, lambda: not isinstance(app.screen, CompareScreen), what="back to the dashboard")
+    link.close()
+    # the fork's trainer goes on after the comparison: it runs until stopped (the fixture stops both)
+    assert running(store.path("live-relu")) is not None and running(store.path("live")) is not None

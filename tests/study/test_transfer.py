@@ -53,7 +53,8 @@ def test_five_conditions_with_lineages_saved_as_sessions(done):
         assert r.total_samples == (2 * SAMPLES if r.condition.source else SAMPLES)
     transfer = read_session(store.path("t-sigmoid-relu-x0.1"))
     seg = transfer.lineage[1]
-    assert seg["source"] == {"kind": "snapshot", "name": SOURCE_SNAPSHOT, "segment": 0, "step": SAMPLES // 20}
+    assert seg["source"] == {"kind": "snapshot", "name": SOURCE_SNAPSHOT, "segment": 0, "step": SAMPLES // 20,
+                             "session": "t-sigmoid", "samples": SAMPLES}
     assert seg["weight_scale"] == pytest.approx(0.1) and seg["reset_biases"] is True
     assert seg["activation"] == "relu" and transfer.config.activation == "relu"
 

@@ -14,7 +14,7 @@ from textual.widgets import Static
 from aetui.study.metrics import METRIC_DEFINITIONS
 from aetui.render import DisplayMode, glyphs
 from aetui.tui import theme
-from aetui.tui.keys import FILTER_KEYS, KEYS
+from aetui.tui.keys import COMPARE_KEYS, FILTER_KEYS, KEYS
 
 PANES = (
     ("status", "state, lineage (activations of the segments, with weight scales), settings, progress, session"),
@@ -36,10 +36,10 @@ def help_text(mode: DisplayMode) -> Group:
     keys.add_column(justify="right", style=theme.KEY, no_wrap=True)
     keys.add_column()
     seen = set()
-    for k in KEYS + FILTER_KEYS:
-        if k.action in ("move(1, 0)", "move(0, -1)", "move(0, 1)") or k.shown in seen:
+    for k in KEYS + FILTER_KEYS + COMPARE_KEYS:
+        if k.action in ("move(1, 0)", "move(0, -1)", "move(0, 1)") or (k.shown, k.help) in seen:
             continue
-        seen.add(k.shown)
+        seen.add((k.shown, k.help))
         keys.add_row(f" {k.shown} ", k.help)
     panes = Table.grid(padding=(0, 2))
     panes.add_column(justify="right", style=theme.HEADING, no_wrap=True)

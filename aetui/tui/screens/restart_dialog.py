@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -31,6 +32,7 @@ class RestartRequest:
     weight_scale: float
     reset_biases: bool
     lr: float
+    fork: bool = False  # the run goes on; a new session starts from these weights (tui/fork.py)
 
     def describe(self) -> str:
         src = "current weights" if self.source is None else self.source
@@ -85,8 +87,9 @@ class RestartDialog(ModalScreen[RestartRequest | None]):
     def __init__(self, *, activation: str, samples: int, snapshots: tuple[dict, ...], mode: DisplayMode,
                  title: str = "Restart training", note: str = "", choose_activation: str | None = None,
                  choose_source: str | None = None, weight_scale: float | None = None, lr: float | None = None,
-                 reset_biases: bool = True) -> None:
+                 reset_biases: bool = True, can_fork: bool = False) -> None:
         super().__init__()
+        self.can_fork = can_fork
         self.mode = mode
         self.current_activation = activation
         self.sources = sources(activation, samples, snapshots)
@@ -125,7 +128,12 @@ class RestartDialog(ModalScreen[RestartRequest | None]):
             yield Static("", id="why")
             with Horizontal(id="buttons"):
                 yield Button("Restart", id="ok", variant="primary", compact=True)
+                if self.can_fork:
+                    yield Button("Fork", id="fork", compact=True)
                 yield Button("Cancel", id="cancel", compact=True)
+            if self.can_fork:
+                yield Static("Fork: this run goes on, and a new session starts from these weights in a second "
+                             "trainer (on 2 cores each runs at about half speed)", id="fork-note")
 
     def on_mount(self) -> None:
         acts = self.query_one("#activation", OptionList)
@@ -200,6 +208,12 @@ class RestartDialog(ModalScreen[RestartRequest | None]):
         req = self.request()
         if req is not None:
             self.dismiss(req)
+
+    @on(Button.Pressed, "#fork")
+    def _fork(self) -> None:
+        req = self.request()
+        if req is not None:
+            self.dismiss(dataclasses.replace(req, fork=True))
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

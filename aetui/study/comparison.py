@@ -121,8 +121,11 @@ def snapshot_mse(session: Session) -> tuple[np.ndarray, np.ndarray]:
     """
     cfg = session.config
     X = heldout_inputs(cfg.data, cfg.seed, cfg.heldout)
-    points = []
+    points, seen = [], set()
     for record in sorted(session.snapshots, key=lambda r: r["samples"]):
+        if (record["samples"], record["segment"]) in seen:  # one weights twice (a thin-stored and a period snapshot)
+            continue
+        seen.add((record["samples"], record["segment"]))
         try:
             _, state = session.read_snapshot(record["name"])
         except SessionError:  # damaged: `sessions show` says so; the curve does without it

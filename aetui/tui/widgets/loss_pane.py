@@ -1,4 +1,7 @@
-"""Training and held-out loss against samples seen: log scale, raw + smoothed, segment and divergence marks."""
+"""Training and held-out loss against samples seen: raw + smoothed, segment and divergence marks.
+
+The axes (log or linear) and the smoothing are the user's (`x`, `y`, `m`; see ChartModes).
+"""
 
 from __future__ import annotations
 
@@ -7,11 +10,10 @@ from textual.geometry import Size
 
 from aetui.training.frame import Frame
 from aetui.render import Series, line_chart, smooth
+from aetui.render.chart_modes import ChartModes
 from aetui.tui import theme
 from aetui.tui.blocks import Block, block
 from aetui.tui.widgets.pane import Pane
-
-SMOOTHING = 0.15  # EMA weight of the newest report point in the smoothed training curve
 
 
 def loss_markers(frame: Frame) -> list[tuple[float, str]]:
@@ -22,15 +24,18 @@ def loss_markers(frame: Frame) -> list[tuple[float, str]]:
     return marks
 
 
-def loss_series(frame: Frame) -> list[Series]:
-    """Raw training loss (dim), its smoothed curve drawn over it, and the held-out loss."""
+def loss_series(frame: Frame, smoothing: float = ChartModes().smoothing) -> list[Series]:
+    """Raw training loss (dim), its smoothed curve drawn over it (unless smoothing is 0: off), and
+    the held-out loss."""
     view = frame.history
     xs = view.samples
     series = []
-    if np.isfinite(view.train_loss).any():
+    if np.isfinite(view.train_loss).any() and smoothing > 0:
         series.append(Series("train", xs, view.train_loss, style=theme.SERIES_TRAIN_RAW, marker="."))
-        series.append(Series("smoothed", xs, smooth(view.train_loss, SMOOTHING), style=theme.SERIES_TRAIN,
-                             marker="*"))
+        series.append(Series("smoothed", xs, smooth(view.train_loss, 1.0 - smoothing),
+                             style=theme.SERIES_TRAIN, marker="*"))
+    elif np.isfinite(view.train_loss).any():
+        series.append(Series("train", xs, view.train_loss, style=theme.SERIES_TRAIN, marker="*"))
     # The dense early points may hold a fixed subset's loss: a series of their own, named so.
     n = view.heldout_n
     full = np.nanmax(n) if np.isfinite(n).any() else 0
@@ -47,15 +52,36 @@ def loss_series(frame: Frame) -> list[Series]:
 class LossPane(Pane):
     """The loss chart; redrawn when the history changed (new report point, segment, event)."""
 
-    TITLE = "loss (log)"
+    TITLE = "loss"
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.modes = ChartModes()
 
     def data_key(self, frame: Frame) -> tuple:
         return (frame.history.version, frame.session)
+
+    def view_key(self) -> tuple:
+        return (self.modes,)
+
+    def set_modes(self, modes: ChartModes) -> None:
+        self.modes = modes
+        self.update_view()
+
+    def samples(self):
+        """The x values the chart shows (for the automatic x scale)."""
+        return self.frame.history.samples if self.frame is not None else np.zeros(0)
 
     def draw(self, frame: Frame, size: Size) -> Block:
         held = "-" if frame.heldout_loss is None else f"{frame.heldout_loss:.4g}"
         train = "-" if frame.train_loss is None else f"{frame.train_loss:.4g}"
         self.set_subtitle(f"train {train}  held-out {held}")
-        chart = line_chart(loss_series(frame), width=size.width, height=size.height, mode=self.mode,
-                           log_y=True, x_label="samples", markers=loss_markers(frame))
+        modes, xs = self.modes, frame.history.samples
+        log_x = modes.log_x(xs)
+        title = f"loss  {modes.words(xs)}"
+        if self.border_title != title:  # setting it repaints the whole pane
+            self.border_title = title
+        chart = line_chart(loss_series(frame, modes.smoothing), width=size.width, height=size.height,
+                           mode=self.mode, log_y=modes.log_y, log_x=log_x,
+                           x_label=f"samples ({'log' if log_x else 'linear'})", markers=loss_markers(frame))
         return block(chart, width=size.width)

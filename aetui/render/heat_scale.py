@@ -26,6 +26,7 @@ __all__ = ["HEAT_SCALES", "HeatScale", "fit_heat_scale", "heat_legend"]
 HEAT_SCALES = ("robust", "symlog", "full")  # the order `b` steps through
 ROBUST_PERCENTILES = (2.0, 98.0)
 SYMLOG_DECADES_RANGE = 100.0  # symlog is linear within max|v| / this
+MIN_BAR, MAX_BAR = 7, 21  # cells of the legend's colour bar
 
 
 @dataclass(frozen=True)
@@ -59,12 +60,20 @@ class HeatScale:
         return out
 
     def words(self) -> str:
+        """What the scale is, shortly: 'robust 2-98%, 4% beyond', 'symlog, lin +-0.02', 'full range'."""
         if self.kind == "robust":
             beyond = f", {self.beyond:.0%} beyond" if self.beyond >= 0.005 else ""
-            return f"robust {ROBUST_PERCENTILES[0]:g}-{ROBUST_PERCENTILES[1]:g}th pct{beyond}"
+            return f"robust {ROBUST_PERCENTILES[0]:g}-{ROBUST_PERCENTILES[1]:g}%{beyond}"
         if self.kind == "symlog":
-            return f"symlog, linear within +-{format_tick(self.linear_within)}"
-        return "linear, full range"
+            return f"symlog, lin +-{_value(self.linear_within)[1:]}"
+        return "full range"
+
+
+def _value(v: float) -> str:
+    """An end of the scale, signed, three digits: -0.293, +1.87, +2e-3."""
+    if v == 0:
+        return "0"
+    return ("+" if v > 0 else "-") + format_tick(float(f"{abs(v):.3g}"))
 
 
 def fit_heat_scale(M: np.ndarray, kind: str) -> HeatScale:
@@ -90,20 +99,21 @@ def fit_heat_scale(M: np.ndarray, kind: str) -> HeatScale:
 def heat_legend(scale: HeatScale, *, mode: DisplayMode, width: int) -> Text:
     """One line: the lower end's value, a colour (or shading) bar, the upper end's value, the words.
 
-    Words are dropped, then the bar shortened, to fit `width` cells.
+    To fit `width` cells the words are cut (to the scale's name at least), then dropped, then the bar shortened.
     """
-    lo, hi = format_tick(scale.lo), format_tick(scale.hi)
-    if scale.hi > 0:
-        hi = "+" + hi
-    words = "  " + scale.words()
-    bar_w = max(0, min(21, width - len(lo) - len(hi) - 2 - len(words)))
-    if bar_w < 5:
-        words, bar_w = "", max(0, min(21, width - len(lo) - len(hi) - 2))
+    lo, hi = _value(scale.lo), _value(scale.hi)
+    ends = len(lo) + len(hi) + 2
+    words = ""
+    for candidate in (scale.words(), scale.words().split(",")[0], scale.kind):
+        if width - ends - 2 - len(candidate) >= MIN_BAR:
+            words = candidate
+            break
+    bar_w = max(0, min(MAX_BAR, width - ends - (len(words) + 2 if words else 0)))
     text = Text(no_wrap=True, end="")
     text.append(lo + " ")
     if bar_w:
         ramp = np.linspace(-1.0, 1.0, bar_w)[None, :].repeat(2, axis=0)  # two pixel rows: one line
         text.append_text(pixels_to_text(ramp, mode=mode, cmap="diverging"))
-    text.append(" " + hi + words)
+    text.append(" " + hi + ("  " + words if words else ""))
     text.truncate(max(0, width))
     return text

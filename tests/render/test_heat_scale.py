@@ -60,8 +60,8 @@ def test_legend_writes_both_ends_and_the_scale(mode):
     s = fit_heat_scale(biases(), "robust")
     text = heat_legend(s, mode=mode, width=70)
     plain = text.plain
-    assert plain.startswith(f"{s.lo:.4g}"[:4]) and f"+{s.hi:.4g}"[:4] in plain
-    assert "robust 2-98th pct" in plain and len(plain) <= 70
+    assert plain.startswith(f"{s.lo:.3g} ") and f" +{s.hi:.3g}  " in plain
+    assert "robust 2-98%, 4% beyond" in plain and len(plain) <= 70
     if mode is DisplayMode.ASCII:
         assert is_7bit(text) and not has_colour(text)
         assert "." in plain and "@" in plain  # the ramp's two ends
@@ -69,5 +69,6 @@ def test_legend_writes_both_ends_and_the_scale(mode):
         assert "\u2588" in plain and not has_colour(text)
     else:
         assert has_colour(text)
+    assert heat_legend(s, mode=mode, width=30).plain.endswith("  robust")  # the words cut to the name
     narrow = heat_legend(s, mode=mode, width=16).plain
-    assert len(narrow) <= 16 and "robust" not in narrow
+    assert len(narrow) <= 16 and "robust" not in narrow and narrow.startswith(f"{s.lo:.3g} ")

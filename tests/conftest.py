@@ -25,6 +25,15 @@ def private_runtime_dir(tmp_path_factory):
     yield folder
 
 
+@pytest.fixture(autouse=True, scope="session")
+def private_config_dir(tmp_path_factory):
+    """The dashboard's settings file (aetui/settings.json in the config folder) in a folder of the
+    tests' own: no test reads or writes the real ~/.config."""
+    folder = tmp_path_factory.mktemp("config")
+    os.environ["XDG_CONFIG_HOME"] = str(folder)
+    yield folder
+
+
 @pytest.fixture(autouse=True)
 def stop_served_trainers():
     """Every TrainerServer a test started through tests/helpers is stopped (and saved) after it."""

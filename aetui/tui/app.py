@@ -33,6 +33,7 @@ from aetui.tui.screens.restart_dialog import RestartDialog, RestartRequest
 from aetui.tui.screens.trainer_gone import RESUME, TrainerGone
 from aetui.tui.screens.unsaved_quit import DISCARD, RETRY, UnsavedQuit
 from aetui.tui.terminal import display_mode, use_ascii_widgets
+from aetui.tui.view_actions import ViewActions
 from aetui.tui.widgets.bias_pane import BiasPane
 from aetui.tui.widgets.filters_pane import Comparison, FiltersPane
 from aetui.tui.widgets.key_bar import KeyBar
@@ -57,7 +58,7 @@ WIDE = (100, 36)  # at least this many columns and lines show all panes at once;
 DASHBOARD_ACTIONS = {k.action.split("(")[0] for k in keys.KEYS} | {"show_pane", "next_page", "prev_page"}
 
 
-class AetuiApp(App[int]):
+class AetuiApp(ViewActions, App[int]):
     """The dashboard for one trainer at a time (`o` switches to another session of `store`)."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
@@ -113,6 +114,7 @@ class AetuiApp(App[int]):
         self._pane_map = {name: self.query_one(f"#{name}") for name in PANES}
         self._attach(self.link)
         self._apply_layout()
+        self.load_view_settings()
         self.filters.focus()
         self._catch_hangup()
         self._poll()
@@ -435,6 +437,7 @@ class AetuiApp(App[int]):
         how = self.filters.toggle_normalization()
         self.notify(f"filters: {'each tile on its own scale' if how == 'tile' else 'all tiles on one scale'}",
                     timeout=2)
+        self.save_view_settings()
 
     def action_toggle_zoom(self) -> None:
         self._show_filters()
@@ -443,8 +446,8 @@ class AetuiApp(App[int]):
         # Large terminals: the zoom takes the whole screen when its pane is too small for the
         # filter at full resolution; leaving the zoom gives the screen back.
         if zoomed and not self.narrow and not filters.zoom_fits() and not self.solo:
+            self._zoom_enlarged = True  # first: the enlargement is the zoom's, not a view setting to keep
             self._set_solo("filters")
-            self._zoom_enlarged = True
         elif not zoomed and self._zoom_enlarged:
             self._zoom_enlarged = False
             if self.solo == "filters":
@@ -485,6 +488,7 @@ class AetuiApp(App[int]):
         if name is not None:
             self.active_pane = PANES.index(name)
         self._apply_layout()
+        self.save_view_settings()
 
     def action_back(self) -> None:
         if self.filters.zoom and self.filters.display:

@@ -34,6 +34,7 @@ from aetui.tui.screens.trainer_gone import RESUME, TrainerGone
 from aetui.tui.screens.unsaved_quit import DISCARD, RETRY, UnsavedQuit
 from aetui.tui.terminal import display_mode, use_ascii_widgets
 from aetui.tui.view_actions import ViewActions
+from aetui.tui.graphics_setup import GraphicsSetup, setup_graphics
 from aetui.tui.widgets.bias_pane import BiasPane
 from aetui.tui.widgets.filters_pane import Comparison, FiltersPane
 from aetui.tui.widgets.key_bar import KeyBar
@@ -67,7 +68,8 @@ class AetuiApp(ViewActions, App[int]):
     ENABLE_COMMAND_PALETTE = False
 
     def __init__(self, link: TrainerClient, *, store: SessionStore, open_trainer: Callable[[str], TrainerClient],
-                 force_ascii: bool = False, mode: DisplayMode | None = None, stop_on_hangup: bool = False) -> None:
+                 force_ascii: bool = False, mode: DisplayMode | None = None, stop_on_hangup: bool = False,
+                 graphics: GraphicsSetup | None = None) -> None:
         # Before App.__init__, which removes NO_COLOR from the environment.
         self.mode = mode if mode is not None else display_mode(force_ascii)
         super().__init__()
@@ -97,6 +99,9 @@ class AetuiApp(ViewActions, App[int]):
         if not self.mode.unicode:
             self.add_class("-ascii")
             use_ascii_widgets()
+        self.graphics = graphics  # how pictures are drawn (None: cells, as the display mode says)
+        if graphics is not None:
+            self.graphics_request = graphics.request
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -112,6 +117,9 @@ class AetuiApp(ViewActions, App[int]):
 
     def on_mount(self) -> None:
         self._pane_map = {name: self.query_one(f"#{name}") for name in PANES}
+        if self.graphics is not None and self.graphics.painter is not None:
+            for name in ("filters", "recon"):  # the panes whose pictures are images
+                self._pane_map[name].painter = self.graphics.painter
         self._attach(self.link)
         self._apply_layout()
         self.load_view_settings()
@@ -652,12 +660,14 @@ def one_blas_thread() -> None:
 
 
 def run_dashboard(link: TrainerClient, *, store: SessionStore, open_trainer: Callable[[str], TrainerClient],
-                  force_ascii: bool = False, stop_on_hangup: bool = False) -> AetuiApp:
+                  force_ascii: bool = False, stop_on_hangup: bool = False, graphics: str | None = None) -> AetuiApp:
     """Run the dashboard on `link` until the user quits or detaches; returns the finished app
-    (its `ended` says what became of the training, `session` which session it was)."""
+    (its `ended` says what became of the training, `session` which session it was). `graphics`
+    is --graphics (None: as the settings file says, else auto)."""
     one_blas_thread()
-    app = AetuiApp(link, store=store, open_trainer=open_trainer, force_ascii=force_ascii,
-                   stop_on_hangup=stop_on_hangup)
+    setup = setup_graphics(graphics, force_ascii)  # before Textual: it may ask the terminal
+    app = AetuiApp(link, store=store, open_trainer=open_trainer, force_ascii=force_ascii, mode=setup.mode,
+                   stop_on_hangup=stop_on_hangup, graphics=setup)
     try:
         app.run()
     finally:

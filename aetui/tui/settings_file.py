@@ -18,9 +18,9 @@ from pathlib import Path
 from aetui.render.chart_modes import ChartModes
 from aetui.render.heat_scale import HEAT_SCALES
 from aetui.sessions.atomic import why, write_bytes
+from aetui.tui.graphics_mode import REQUESTS as GRAPHICS_REQUESTS
 
 NORMALIZATIONS = ("tile", "global")
-GRAPHICS_REQUESTS = ("auto", "kitty", "sixel", "cells", "ascii")
 PANE_NAMES = ("loss", "bias", "filters", "recon", "snapshots")
 
 

@@ -31,6 +31,8 @@ class ViewActions:
         if warning:
             self.notify(warning, severity="warning", timeout=8)
         self._saved_settings = settings
+        if self.graphics_request != settings.graphics:  # a --graphics given this time is kept
+            self.save_view_settings()
         self.filters.normalization = settings.normalization
         self.pane("loss").modes = settings.chart
         self.pane("bias").heat_scale = settings.heat_scale

@@ -1,0 +1,101 @@
+"""Pictures drawn as real images (kitty graphics protocol or sixel) in the cells a pane gives them.
+
+The panes lay out their pictures in cells as always (one cell: one pixel wide, two tall in the
+half-block renderer); with a graphics protocol, the cells of a picture are covered by an image
+of the picture at its own full resolution, scaled up (nearest neighbour: pixels stay square and
+sharp) to the cells' size in screen pixels. textual-image does the protocols:
+
+- kitty: the image is sent once (PNG, base64, in chunks) with a virtual placement, and the cells
+  hold Unicode placeholders whose foreground colour names the image; the terminal draws the
+  image where the placeholders are, so the pane's text layout (and Textual's repaints of changed
+  lines) stays as it is. The placeholders' colour must reach the terminal exactly: Textual is
+  told the terminal has true colour (kitty always has; over SSH COLORTERM is often not sent).
+- sixel: the cells are blanks; the last line of the picture carries, at the picture's left
+  edge, a zero-width control segment: save the cursor, go up to the picture's first line, the
+  sixel data, restore the cursor. Whenever Textual repaints that line the image is drawn again.
+
+Images a pane drew before are deleted from the terminal after the pane drew its next ones.
+textual-image is imported only here, and only when a protocol is in use (`ImagePainter` is made
+by the CLI when the graphics mode asks for images).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+
+import numpy as np
+from rich.console import Console
+from rich.segment import ControlType, Segment
+
+from aetui.tui.blocks import Block
+from aetui.tui.graphics_mode import Graphics
+
+SAVE_CURSOR, RESTORE_CURSOR = "\x1b7", "\x1b8"
+_ZERO_WIDTH = ((ControlType.CURSOR_FORWARD, 0),)  # marks a segment as control: no cells, passed as is
+
+
+def upscale(rgb: np.ndarray, width_px: int, height_px: int) -> np.ndarray:
+    """Nearest-neighbour resize of an (h, w, 3) uint8 image to (height_px, width_px, 3)."""
+    h, w = rgb.shape[:2]
+    rows = (np.arange(height_px) * h) // max(1, height_px)
+    cols = (np.arange(width_px) * w) // max(1, width_px)
+    return rgb[rows][:, cols]
+
+
+class ImagePainter:
+    """Makes Blocks that show RGB pictures as kitty or sixel images; keeps track of what to free."""
+
+    def __init__(self, graphics: Graphics) -> None:
+        """Call before Textual starts: textual-image asks the terminal for its cell size (once)."""
+        if not graphics.images:
+            raise ValueError(f"{graphics.value} draws no images")
+        from textual_image.renderable import sixel, tgp
+        # The cell size textual-image scales images to (ioctl, else an escape-sequence query, else
+        # 10 x 20): the pictures are made at exactly that size, so it never resamples them.
+        from textual_image._terminal import get_cell_size
+
+        self.graphics = graphics
+        self.cell = tuple(get_cell_size())  # (width, height) of a cell in pixels
+        self._renderable = tgp.Image if graphics is Graphics.KITTY else sixel.Image
+        self._shown: dict[object, list] = {}  # owner -> its images on screen
+        self._new: dict[object, list] = {}  # owner -> images made for its next frame
+        if graphics is Graphics.KITTY:
+            os.environ["COLORTERM"] = "truecolor"  # placeholders' colours are image ids: no downgrade
+
+    def _pil(self, rgb: np.ndarray, width: int, height: int):
+        from PIL import Image as PILImage
+
+        px = upscale(np.ascontiguousarray(rgb, dtype=np.uint8), width * self.cell[0], height * self.cell[1])
+        return PILImage.fromarray(np.ascontiguousarray(px), "RGB")
+
+    def block(self, rgb: np.ndarray, width: int, height: int, owner: object = None) -> Block:
+        """A `width` x `height` cell Block showing the (h, w, 3) uint8 image `rgb` over all of it."""
+        width, height = max(1, int(width)), max(1, int(height))
+        image = self._renderable(self._pil(rgb, width, height), width=width, height=height)
+        self._new.setdefault(owner, []).append(image)
+        console = Console(file=io.StringIO(), width=width, height=height, color_system="truecolor",
+                          force_terminal=True, legacy_windows=False)
+        segments = list(console.render(image, console.options.update(width=width, height=height)))
+        if self.graphics is Graphics.KITTY:
+            lines, line = [], []
+            for seg in segments:
+                text = seg.text.rstrip("\n")
+                if text:
+                    line.append(Segment(text, seg.style))
+                if seg.text.endswith("\n"):
+                    lines.append(line)
+                    line = []
+            return Block(tuple(lines[:height]), width)
+        data = "".join(seg.text for seg in segments if seg.text.startswith("\x1bP"))
+        up = f"\x1b[{height - 1}A" if height > 1 else ""
+        blank = [Segment(" " * width)]
+        last = [Segment(SAVE_CURSOR + up + data + RESTORE_CURSOR, None, _ZERO_WIDTH), Segment(" " * width)]
+        return Block(tuple([blank] * (height - 1) + [last]), width)
+
+    def frame_done(self, owner: object = None) -> None:
+        """`owner` showed the Blocks made since its last frame: free the images of its frame before."""
+        old = self._shown.pop(owner, [])
+        self._shown[owner] = self._new.pop(owner, [])
+        for image in old:
+            image.cleanup()

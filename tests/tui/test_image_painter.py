@@ -1,0 +1,182 @@
+"""Pictures as real images: the escape sequences made for a known small image decode to the right
+size and pixels (kitty: PNG in base64 chunks and a placement; sixel: colour registers and bands),
+and the cells that hold them."""
+
+from __future__ import annotations
+
+import base64
+import io
+import re
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from aetui.tui.graphics_mode import Graphics
+from aetui.tui.image_painter import ImagePainter, upscale
+
+
+def picture() -> np.ndarray:
+    """A 3 x 4 image of distinct colours (a corner red, one blue, the rest shades of grey)."""
+    rgb = np.zeros((3, 4, 3), np.uint8)
+    rgb[..., :] = np.arange(12, dtype=np.uint8).reshape(3, 4, 1) * 20
+    rgb[0, 0] = (255, 0, 0)
+    rgb[2, 3] = (0, 0, 255)
+    return rgb
+
+
+@pytest.fixture
+def terminal(monkeypatch):
+    """What textual-image writes to the terminal (it writes to sys.__stdout__ directly)."""
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "__stdout__", out)
+    return out
+
+
+def kitty_messages(written: str) -> list[tuple[dict, str]]:
+    out = []
+    for keys, payload in re.findall(r"\x1b_G([^;\x1b]*);?([^\x1b]*)\x1b\\", written):
+        out.append((dict(kv.split("=", 1) for kv in keys.split(",") if kv), payload))
+    return out
+
+
+def decode_sixel(data: str) -> np.ndarray:
+    """A sixel DCS string -> (H, W, 3) uint8 (unset pixels black), from its raster attributes."""
+    body = data[data.index("q") + 1: data.rindex("\x1b\\")]
+    raster = re.match(r'"(\d+);(\d+);(\d+);(\d+)', body)
+    width, height = int(raster.group(3)), int(raster.group(4))
+    body = body[raster.end():]
+    img = np.zeros((height, width, 3), np.uint8)
+    colours: dict[int, tuple] = {}
+    colour, x, band, i = 0, 0, 0, 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "#":
+            m = re.match(r"#(\d+)(?:;2;(\d+);(\d+);(\d+))?", body[i:])
+            colour = int(m.group(1))
+            if m.group(2) is not None:
+                colours[colour] = tuple(round(int(m.group(k)) * 255 / 100) for k in (2, 3, 4))
+            i += m.end()
+            continue
+        count = 1
+        if ch == "!":
+            m = re.match(r"!(\d+)", body[i:])
+            count = int(m.group(1))
+            i += m.end()
+            ch = body[i]
+        if ch == "$":
+            x = 0
+        elif ch == "-":
+            x, band = 0, band + 1
+        elif "?" <= ch <= "~":
+            bits = ord(ch) - 63
+            for dy in range(6):
+                if bits >> dy & 1 and band * 6 + dy < height:
+                    img[band * 6 + dy, x:x + count] = colours[colour]
+            x += count
+        i += 1
+    return img
+
+
+def test_upscale_repeats_pixels():
+    rgb = picture()
+    big = upscale(rgb, 8, 9)
+    assert big.shape == (9, 8, 3)
+    assert (big[:3, :2] == rgb[0, 0]).all() and (big[6:, 6:] == rgb[2, 3]).all()
+
+
+def test_kitty_sends_the_picture_at_its_cells_size_and_places_it_under_placeholders(terminal):
+    painter = ImagePainter(Graphics.KITTY)
+    cw, ch = painter.cell
+    rgb = picture()
+    blk = painter.block(rgb, 4, 3, owner="pane")
+    messages = kitty_messages(terminal.getvalue())
+    data = [(k, p) for k, p in messages if k.get("f") == "100"]
+    assert data and data[-1][0]["m"] == "0" and all(k["m"] == "1" for k, _ in data[:-1])
+    image_id = int(data[0][0]["i"])
+    png = Image.open(io.BytesIO(base64.b64decode("".join(p for _, p in data))))
+    assert png.size == (4 * cw, 3 * ch)
+    pixels = np.asarray(png.convert("RGB"))
+    assert (pixels == upscale(rgb, 4 * cw, 3 * ch)).all()  # nearest neighbour: every pixel exact
+    place = [k for k, _ in messages if k.get("a") == "p"]
+    assert place == [{"a": "p", "i": str(image_id), "c": "4", "r": "3", "U": "1", "q": "2"}]
+    # The cells: 3 lines of 4 placeholders (U+10EEEE and its row/column diacritics), coloured with the id.
+    assert blk.height == 3 and blk.width == 4
+    for y, line in enumerate(blk.lines):
+        text = "".join(seg.text for seg in line)
+        assert text.count("\U0010eeee") == 4 and sum(seg.cell_length for seg in line) == 4
+        colour = line[0].style.color.triplet
+        assert (colour.red << 16 | colour.green << 8 | colour.blue) == image_id & 0xFFFFFF
+    # The next frame's images replace these: the old one is deleted from the terminal.
+    painter.frame_done("pane")
+    painter.block(rgb, 4, 3, owner="pane")
+    painter.frame_done("pane")
+    deletes = [k for k, _ in kitty_messages(terminal.getvalue()) if k.get("a") == "d"]
+    assert deletes == [{"a": "d", "I": str(image_id)}]
+
+
+def test_sixel_draws_the_picture_from_the_last_line_up(terminal):
+    painter = ImagePainter(Graphics.SIXEL)
+    cw, ch = painter.cell
+    rgb = picture()
+    blk = painter.block(rgb, 4, 3)
+    assert blk.height == 3 and blk.width == 4
+    assert [seg.text for seg in blk.lines[0]] == ["    "] and blk.text == "\n".join(["    "] * 3)
+    control = blk.lines[-1][0]
+    assert control.control and control.cell_length == 0
+    assert control.text.startswith("\x1b7\x1b[2A\x1bP") and control.text.endswith("\x1b\\\x1b8")
+    pixels = decode_sixel(control.text[len("\x1b7\x1b[2A"):-len("\x1b8")])
+    assert pixels.shape == (3 * ch, 4 * cw, 3)
+    expected = upscale(rgb, 4 * cw, 3 * ch).astype(int)
+    assert np.abs(pixels.astype(int) - expected).max() <= 3  # sixel colours are in whole percent
+    assert terminal.getvalue() == ""  # sixel goes out with the screen's lines, not on its own
+
+
+def test_cells_modes_make_no_painter():
+    with pytest.raises(ValueError):
+        ImagePainter(Graphics.CELLS)
+
+
+@pytest.mark.parametrize("graphics", [Graphics.KITTY, Graphics.SIXEL])
+async def test_filters_zoom_and_reconstructions_are_images(graphics, terminal, tui_make_trainer, tui_store, tui_wait):
+    from aetui.render import DisplayMode
+    from aetui.training.frame import PAUSED
+    from aetui.tui.graphics_mode import GraphicsChoice
+    from aetui.tui.graphics_setup import GraphicsSetup
+    from tests.helpers.training import train
+    from tests.helpers.tui import BIG, make_app
+
+    trainer = tui_make_trainer(data="bars16")  # 16 x 16 pictures
+    train(trainer, 2000)
+    app = make_app(trainer, tui_store)
+    painter = ImagePainter(graphics)
+    app.graphics = GraphicsSetup(graphics.value, GraphicsChoice(graphics, "test"), DisplayMode.COLOR, painter)
+
+    def images(pane) -> int:
+        if graphics is Graphics.KITTY:
+            return sum(seg.text.count("\U0010eeee") for line in pane.block.lines for seg in line)
+        return sum(1 for line in pane.block.lines for seg in line if seg.control and "\x1bP" in seg.text)
+
+    async with app.run_test(size=BIG) as pilot:
+        await tui_wait(pilot, lambda: app.frame is not None and app.frame.state == PAUSED)
+        app._draw_all()
+        await pilot.pause()
+        filters, recon = app.pane("filters"), app.pane("recon")
+        rows = -(-filters.per_page // filters.columns)
+        tile_lines = (-(-16 // filters.factor) + 1) // 2
+        if graphics is Graphics.KITTY:  # every cell of every tile is a placeholder
+            assert images(filters) == rows * tile_lines * (filters.columns * (-(-16 // filters.factor) + 1) - 1)
+        else:  # one image per row of tiles
+            assert images(filters) == rows
+        assert "\u2580" not in filters.text  # no half-blocks left
+        assert filters.text.splitlines()[0].startswith("\u25b60")  # the labels stay text
+        k = app.frame.recon_inputs.shape[0]
+        assert images(recon) > 0 and "\u2580" not in recon.text and "zero" in recon.text
+        if graphics is Graphics.SIXEL:
+            assert images(recon) == 2 * k  # input and output of each example
+        await pilot.press("z")
+        assert filters.zoom and images(filters) > 0 and "unit 0 now" in filters.text
+        app.stop_training()
+    if graphics is Graphics.KITTY:  # images of frames before were deleted as new ones came
+        assert "a=d" in terminal.getvalue()

@@ -11,10 +11,12 @@ import numpy as np
 
 from rich.segment import Segment
 
-from aetui.render.colormaps import NEUTRAL_RGB, to_rgb
+from aetui.render.colormaps import to_rgb
 from aetui.render.grid import GAP
 from aetui.tui.blocks import Block
 from aetui.tui.image_painter import ImagePainter, upscale
+
+GAP_RGB = (0, 0, 0)  # between tiles: darker than any filter (zero is dark grey), so tiles stand apart
 
 
 def grid_images(painter: ImagePainter, grid: Block, W: np.ndarray, shape: tuple[int, int],
@@ -34,7 +36,7 @@ def grid_images(painter: ImagePainter, grid: Block, W: np.ndarray, shape: tuple[
         row_units = units[row_start:row_start + columns]
         width = len(row_units) * (tile_w + GAP) - GAP
         canvas = np.empty((tile_h * ch, width * cw, 3), np.uint8)
-        canvas[:] = NEUTRAL_RGB
+        canvas[:] = GAP_RGB
         for k, unit in enumerate(row_units):
             img = W[unit].reshape(shape).astype(np.float64)
             rgb = to_rgb(img, "diverging", None if scale is None else -scale, scale)

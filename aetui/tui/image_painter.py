@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 
 import numpy as np
 from rich.console import Console
@@ -41,6 +42,31 @@ def upscale(rgb: np.ndarray, width_px: int, height_px: int) -> np.ndarray:
     rows = (np.arange(height_px) * h) // max(1, height_px)
     cols = (np.arange(width_px) * w) // max(1, width_px)
     return rgb[rows][:, cols]
+
+
+_COLOUR_DEFINITION = re.compile(r"#(\d+);2;(\d+);(\d+);(\d+)")
+_RASTER = re.compile(r'q"\d+;\d+;\d+;\d+')
+
+
+def colours_first(sixel: str) -> str:
+    """The sixel data with every colour register defined up front, right after the raster attributes.
+
+    textual-image defines each register where it is first used; xterm (-ti vt340) then paints the
+    first band of an image in the register's old colour (seen under Xvfb: a green top line on
+    every picture). Defining them all first is the same image to any sixel decoder, so this is
+    done only when no register is defined twice.
+    """
+    found = _COLOUR_DEFINITION.findall(sixel)
+    raster = _RASTER.search(sixel)
+    definitions = {}
+    for reg, *rgb in found:
+        if definitions.setdefault(reg, rgb) != rgb:
+            return sixel
+    if raster is None or not found:
+        return sixel
+    head = "".join(f"#{reg};2;{r};{g};{b}" for reg, (r, g, b) in definitions.items())
+    body = _COLOUR_DEFINITION.sub(lambda m: f"#{m.group(1)}", sixel[raster.end():])
+    return sixel[:raster.end()] + head + body
 
 
 class ImagePainter:
@@ -87,7 +113,7 @@ class ImagePainter:
                     lines.append(line)
                     line = []
             return Block(tuple(lines[:height]), width)
-        data = "".join(seg.text for seg in segments if seg.text.startswith("\x1bP"))
+        data = colours_first("".join(seg.text for seg in segments if seg.text.startswith("\x1bP")))
         up = f"\x1b[{height - 1}A" if height > 1 else ""
         blank = [Segment(" " * width)]
         last = [Segment(SAVE_CURSOR + up + data + RESTORE_CURSOR, None, _ZERO_WIDTH), Segment(" " * width)]

@@ -126,11 +126,27 @@ def test_sixel_draws_the_picture_from_the_last_line_up(terminal):
     control = blk.lines[-1][0]
     assert control.control and control.cell_length == 0
     assert control.text.startswith("\x1b7\x1b[2A\x1bP") and control.text.endswith("\x1b\\\x1b8")
-    pixels = decode_sixel(control.text[len("\x1b7\x1b[2A"):-len("\x1b8")])
+    data = control.text[len("\x1b7\x1b[2A"):-len("\x1b8")]
+    # Every colour register is defined before the first pixel (xterm paints the first band wrong
+    # otherwise), each once.
+    definitions = re.findall(r"#(\d+);2;", data)
+    assert len(definitions) == len(set(definitions)) >= 2
+    head = re.match(r'\x1bP[0-9;]*q"\d+;\d+;\d+;\d+((?:#\d+;2;\d+;\d+;\d+)+)', data)
+    assert head and len(re.findall("#", head.group(1))) == len(definitions)
+    pixels = decode_sixel(data)
     assert pixels.shape == (3 * ch, 4 * cw, 3)
     expected = upscale(rgb, 4 * cw, 3 * ch).astype(int)
     assert np.abs(pixels.astype(int) - expected).max() <= 3  # sixel colours are in whole percent
     assert terminal.getvalue() == ""  # sixel goes out with the screen's lines, not on its own
+
+
+def test_colours_first_moves_definitions_up_unless_a_register_changes():
+    from aetui.tui.image_painter import colours_first
+
+    data = '\x1bP0;0;0q"1;1;4;6#2;2;0;0;78!4~-#0;2;100;100;100!4~$#2!4B\x1b\\'
+    assert colours_first(data) == '\x1bP0;0;0q"1;1;4;6#2;2;0;0;78#0;2;100;100;100#2!4~-#0!4~$#2!4B\x1b\\'
+    changed = data.replace("#2!4B", "#2;2;50;0;0!4B")
+    assert colours_first(changed) == changed
 
 
 def test_cells_modes_make_no_painter():

@@ -507,7 +507,9 @@ class AetuiApp(ViewActions, App[int]):
             self._set_comparison(None)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.mode))
+        choice = self.graphics.choice if self.graphics is not None else None
+        pictures = f"{choice.graphics.value} ({choice.why})" if choice is not None else ""
+        self.push_screen(HelpScreen(self.mode, pictures))
 
     # -- snapshots compared ------------------------------------------------------------------------------
     @on(SnapshotsPane.Picked)

@@ -193,6 +193,14 @@ async def test_filters_zoom_and_reconstructions_are_images(graphics, terminal, t
             assert images(recon) == 2 * k  # input and output of each example
         await pilot.press("z")
         assert filters.zoom and images(filters) > 0 and "unit 0 now" in filters.text
+        await pilot.press("question_mark")
+        from aetui.tui.screens.help_screen import HelpScreen, help_text
+
+        assert isinstance(app.screen, HelpScreen) and app.screen.pictures == f"{graphics.value} (test)"
+        lines = app.console.render_lines(help_text(DisplayMode.COLOR, app.screen.pictures),
+                                         app.console.options.update_width(100))
+        assert any(f"Pictures: {graphics.value} (test)" in "".join(seg.text for seg in line) for line in lines)
+        await pilot.press("escape")
         app.stop_training()
     if graphics is Graphics.KITTY:  # images of frames before were deleted as new ones came
         assert "a=d" in terminal.getvalue()

@@ -1,6 +1,6 @@
 """Asking the terminal what it can draw, once, before the dashboard takes the terminal over.
 
-One round trip: a kitty graphics-protocol query followed by a primary device attributes request
+One round trip: a kitty graphics-protocol query (for a Unicode-placeholder image) followed by a primary device attributes request
 (DA1, ESC [ c), which every terminal since the VT100 answers. A terminal that speaks the kitty
 protocol answers the query before the DA1 reply (the order kitty's documentation recommends, so
 no timeout is waited for in the common case); the DA1 reply lists 4 when the terminal draws
@@ -17,7 +17,10 @@ import time
 
 from aetui.tui.graphics_mode import TerminalAnswers
 
-KITTY_QUERY = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24;AAAA\x1b\\"
+# U=1 (a Unicode-placeholder placement, the way textual-image places images) makes terminals that
+# speak the protocol but predate placeholders (kitty < 0.28: "invalid key character: 0x55") refuse
+# the query instead of answering OK: seen with kitty 0.26.5, which drew the placeholders as boxes.
+KITTY_QUERY = "\x1b_Gi=31,s=1,v=1,a=q,t=d,f=24,U=1;AAAA\x1b\\"
 DA1_QUERY = "\x1b[c"
 _DA1_REPLY = re.compile(r"\x1b\[\?([0-9;]*)c")
 _KITTY_REPLY = re.compile(r"\x1b_Gi=31;([^\x1b]*)\x1b\\")

@@ -81,6 +81,7 @@ def test_answers_parsed(reply, expected):
 
 def test_the_queries_are_the_documented_ones():
     assert KITTY_QUERY.startswith("\x1b_G") and "a=q" in KITTY_QUERY and KITTY_QUERY.endswith("\x1b\\")
+    assert ",U=1" in KITTY_QUERY  # kitty < 0.28 refuses it: no placeholders there (seen: kitty 0.26.5)
     assert DA1_QUERY == "\x1b[c"
 
 

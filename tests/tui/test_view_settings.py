@@ -180,3 +180,20 @@ async def test_a_settings_folder_that_cannot_be_written_is_said_once(tui_make_tr
         assert len(failures) == 1
         assert not app.pane("loss").modes.log_y and app.pane("loss").modes.smoothing == 0.97
         app.stop_training()
+
+
+async def test_the_chart_keys_share_one_key_bar_entry_that_opens_the_help(tui_make_trainer, tui_store, tui_wait):
+    from aetui.tui.screens.help_screen import HelpScreen
+    from aetui.tui.widgets.key_bar import KeyBar
+
+    app = make_app(tui_make_trainer(), tui_store)
+    async with app.run_test(size=SMALL) as pilot:
+        await ready(pilot, tui_wait)
+        bar = app.query_one(KeyBar)
+        text = "\n".join(bar.render_line(y).text for y in range(bar.size.height))
+        assert bar.size.height == 2 and "x y m b charts" in text and "q quit" in text
+        await pilot.click(KeyBar, offset=(1 + text.splitlines()[1].index("x y m b") + 2, 1))
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        app.stop_training()

@@ -69,6 +69,30 @@ def colours_first(sixel: str) -> str:
     return sixel[:raster.end()] + head + body
 
 
+def crop_without_images() -> None:
+    """Make Textual's Strip.crop leave out control segments (sixel data) when it cuts a line short.
+
+    Strip.crop measures every segment's text as cells, control segments too (Rich's own
+    Segment.divide does not): a line cut where a toast or a dialog overlaps it split the sixel
+    data in two and printed its tail as text (seen in xterm: '9#6;2;35;3' beside a dialog). A
+    line shown only in part draws no image; the image comes back with the next whole line.
+    """
+    from textual.strip import Strip
+
+    original = Strip.crop
+    if getattr(original, "aetui_images", False):
+        return
+
+    def crop(self, start: int, end: int | None = None) -> Strip:
+        stop = self.cell_length if end is None else min(self.cell_length, end)
+        if (start > 0 or stop < self.cell_length) and any(seg.control for seg in self._segments):
+            self = Strip([seg for seg in self._segments if not seg.control], self.cell_length)
+        return original(self, start, end)
+
+    crop.aetui_images = True
+    Strip.crop = crop
+
+
 class ImagePainter:
     """Makes Blocks that show RGB pictures as kitty or sixel images; keeps track of what to free."""
 
@@ -88,6 +112,8 @@ class ImagePainter:
         self._new: dict[object, list] = {}  # owner -> images made for its next frame
         if graphics is Graphics.KITTY:
             os.environ["COLORTERM"] = "truecolor"  # placeholders' colours are image ids: no downgrade
+        else:
+            crop_without_images()
 
     def _pil(self, rgb: np.ndarray, width: int, height: int):
         from PIL import Image as PILImage

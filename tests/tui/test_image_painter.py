@@ -149,6 +149,22 @@ def test_colours_first_moves_definitions_up_unless_a_register_changes():
     assert colours_first(changed) == changed
 
 
+def test_a_line_cut_short_draws_no_sixel_data():
+    from rich.segment import Segment
+    from textual.strip import Strip
+
+    ImagePainter(Graphics.SIXEL)  # sixel in use: cropping is made safe
+    data = Segment("\x1b7\x1bP0;0;0q#1;2;0;0;0!9~\x1b\\\x1b8", None, (("CURSOR_FORWARD", 0),))
+    strip = Strip([Segment("ab"), data, Segment("cdef")], 6)
+    assert strip.crop(0, 6) is strip  # whole: the image is drawn
+    for start, end in ((1, 6), (0, 4), (3, 5)):
+        part = strip.crop(start, end)
+        assert part.text == "abcdef"[start:end] and part.cell_length == end - start
+        assert not any(seg.control for seg in part)
+    plain = Strip([Segment("abcdef")], 6)
+    assert plain.crop(1, 3).text == "bc"
+
+
 def test_cells_modes_make_no_painter():
     with pytest.raises(ValueError):
         ImagePainter(Graphics.CELLS)
@@ -193,14 +209,20 @@ async def test_filters_zoom_and_reconstructions_are_images(graphics, terminal, t
             assert images(recon) == 2 * k  # input and output of each example
         await pilot.press("z")
         assert filters.zoom and images(filters) > 0 and "unit 0 now" in filters.text
+        rows = sorted(filters._control_rows)
+        assert (len(rows) > 0) is (graphics is Graphics.SIXEL)
         await pilot.press("question_mark")
         from aetui.tui.screens.help_screen import HelpScreen, help_text
+
+        # Under a dialog the sixel data is left out: it would draw over the dialog.
+        assert all(not seg.control for y in rows for seg in filters.render_line(y))
 
         assert isinstance(app.screen, HelpScreen) and app.screen.pictures == f"{graphics.value} (test)"
         lines = app.console.render_lines(help_text(DisplayMode.COLOR, app.screen.pictures),
                                          app.console.options.update_width(100))
         assert any(f"Pictures: {graphics.value} (test)" in "".join(seg.text for seg in line) for line in lines)
         await pilot.press("escape")
+        assert all(any(seg.control for seg in filters.render_line(y)) for y in rows)
         app.stop_training()
     if graphics is Graphics.KITTY:  # images of frames before were deleted as new ones came
         assert "a=d" in terminal.getvalue()

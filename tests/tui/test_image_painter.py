@@ -108,9 +108,17 @@ def test_kitty_sends_the_picture_at_its_cells_size_and_places_it_under_placehold
         assert text.count("\U0010eeee") == 4 and sum(seg.cell_length for seg in line) == 4
         colour = line[0].style.color.triplet
         assert (colour.red << 16 | colour.green << 8 | colour.blue) == image_id & 0xFFFFFF
-    # The next frame's images replace these: the old one is deleted from the terminal.
+    # The same picture in the next frame is the same image: nothing sent, nothing deleted.
     painter.frame_done("pane")
-    painter.block(rgb, 4, 3, owner="pane")
+    sent = len(terminal.getvalue())
+    assert painter.block(rgb.copy(), 4, 3, owner="pane") is blk
+    painter.frame_done("pane")
+    assert len(terminal.getvalue()) == sent
+    # A changed picture is a new image; the old one is deleted from the terminal after the frame.
+    changed = rgb.copy()
+    changed[1, 1] = (0, 255, 0)
+    painter.block(changed, 4, 3, owner="pane")
+    assert "a=d" not in terminal.getvalue()
     painter.frame_done("pane")
     deletes = [k for k, _ in kitty_messages(terminal.getvalue()) if k.get("a") == "d"]
     assert deletes == [{"a": "d", "I": str(image_id)}]

@@ -104,3 +104,18 @@ def test_the_dashboard_loads_textual_image_only_for_images():
                          env={**os.environ, "PYTHONPATH": str(root), "TERM": "xterm-kitty"}, stdin=subprocess.DEVNULL)
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == ["cells", []]
+
+
+def test_a_bad_graphics_option_is_one_line_and_exit_2(tmp_path):
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for command in (["train"], ["attach", "x"]):
+        out = subprocess.run([sys.executable, "-m", "aetui", *command, "--graphics", "x11", "--sessions-dir",
+                              str(tmp_path)], cwd=root, capture_output=True, text=True, timeout=60,
+                             stdin=subprocess.DEVNULL)
+        assert out.returncode == 2 and out.stdout == ""
+        assert out.stderr.strip().splitlines() == [
+            "aetui: argument --graphics: invalid choice: 'x11' (choose from 'auto', 'kitty', 'sixel', 'cells', 'ascii')"]
+    assert not (tmp_path / "x").exists()

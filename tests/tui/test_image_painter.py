@@ -215,6 +215,16 @@ async def test_filters_zoom_and_reconstructions_are_images(graphics, terminal, t
         assert images(recon) > 0 and "\u2580" not in recon.text and "zero" in recon.text
         if graphics is Graphics.SIXEL:
             assert images(recon) == 2 * k  # input and output of each example
+        from aetui.tui.widgets.filters_pane import Comparison
+
+        app._set_comparison(Comparison("snap", 0, "sigmoid", app.frame.session, app.frame.W * 0.5, app.frame.b))
+        await pilot.pause()
+        # Both grids (now, and the snapshot beside it) are images, with as many rows each.
+        assert filters.compare is not None and images(filters) > 0 and "\u2580" not in filters.text
+        if graphics is Graphics.SIXEL:
+            assert images(filters) == 2 * -(-filters.per_page // filters.columns)
+        app._set_comparison(None)
+        await pilot.pause()
         await pilot.press("z")
         assert filters.zoom and images(filters) > 0 and "unit 0 now" in filters.text
         rows = sorted(filters._control_rows)

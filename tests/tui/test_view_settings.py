@@ -197,3 +197,30 @@ async def test_the_chart_keys_share_one_key_bar_entry_that_opens_the_help(tui_ma
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")
         app.stop_training()
+
+
+def test_the_graphics_request_comes_from_the_settings_file_unless_given(settings_file):
+    from aetui.render import DisplayMode
+    from aetui.tui.graphics_mode import Graphics
+    from aetui.tui.graphics_setup import setup_graphics
+
+    save_settings(settings_file, ViewSettings(graphics="ascii"))
+    setup = setup_graphics(None)
+    assert (setup.request, setup.choice.graphics, setup.mode) == ("ascii", Graphics.ASCII, DisplayMode.ASCII)
+    setup = setup_graphics("cells")  # no terminal here: cells, in the display mode of the environment
+    assert setup.request == "cells" and setup.choice.graphics in (Graphics.CELLS, Graphics.ASCII)
+    assert setup.painter is None
+
+
+async def test_a_graphics_option_given_is_kept_for_the_next_start(tui_make_trainer, tui_store, tui_wait,
+                                                                  settings_file):
+    from aetui.tui.graphics_setup import setup_graphics
+
+    app = make_app(tui_make_trainer(), tui_store)
+    app.graphics = setup_graphics("cells")
+    app.graphics_request = app.graphics.request
+    async with app.run_test(size=SMALL) as pilot:
+        await ready(pilot, tui_wait)
+        assert json.loads(settings_file.read_text())["graphics"] == "cells"
+        app.stop_training()
+    assert load_settings(settings_file)[0].graphics == "cells"

@@ -215,6 +215,9 @@ class FiltersPane(Pane, can_focus=True):
         Sp, _ = pool(cmp.W, shape, self.factor)
         snap = block(filter_grid(Sp, pshape, mode=self.mode, columns=self.columns, normalization=self.normalization,
                                  start=self.start, count=self.per_page, selected=self.selected))
+        if self.painter is not None:
+            snap = grid_images(self.painter, snap, cmp.W, shape, pshape, self.columns, self.start, self.per_page,
+                               self.normalization, owner=self)
         left = vstack([block(Text(f"now  {frame.lineage}  @ {format_si(frame.samples)}", style=st(theme.HEADING))),
                        now], width=max(now.width, 1))
         right = vstack([block(Text(f"{cmp.name}  {cmp.activation}  @ {format_si(cmp.samples)}",

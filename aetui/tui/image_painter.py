@@ -10,9 +10,9 @@ sharp) to the cells' size in screen pixels. textual-image does the protocols:
   image where the placeholders are, so the pane's text layout (and Textual's repaints of changed
   lines) stays as it is. The placeholders' colour must reach the terminal exactly: Textual is
   told the terminal has true colour (kitty always has; over SSH COLORTERM is often not sent).
-- sixel: the cells are blanks; the last line of the picture carries, at the picture's left
-  edge, a zero-width control segment: save the cursor, go up to the picture's first line, the
-  sixel data, restore the cursor. Whenever Textual repaints that line the image is drawn again.
+- sixel: the cells are blanks; the last line of the picture carries, after its blanks, a
+  zero-width control segment: save the cursor, go back to the picture's first cell, the sixel
+  data, restore the cursor. Whenever Textual repaints that line the image is drawn again.
 
 Images a pane drew before are deleted from the terminal after the pane drew its next ones.
 textual-image is imported only here, and only when a protocol is in use (`ImagePainter` is made
@@ -155,9 +155,11 @@ class ImagePainter:
                     line = []
             return Block(tuple(lines[:height]), width)
         data = colours_first("".join(seg.text for seg in segments if seg.text.startswith("\x1bP")))
-        up = f"\x1b[{height - 1}A" if height > 1 else ""
+        # After the picture's last cells: back over them and up to its first line. Terminals that
+        # erase an image where text is written (mlterm) must get the blanks before the image.
+        back = f"\x1b[{width}D" + (f"\x1b[{height - 1}A" if height > 1 else "")
         blank = [Segment(" " * width)]
-        last = [Segment(SAVE_CURSOR + up + data + RESTORE_CURSOR, None, _ZERO_WIDTH), Segment(" " * width)]
+        last = [Segment(" " * width), Segment(SAVE_CURSOR + back + data + RESTORE_CURSOR, None, _ZERO_WIDTH)]
         return Block(tuple([blank] * (height - 1) + [last]), width)
 
     def frame_done(self, owner: object = None) -> None:

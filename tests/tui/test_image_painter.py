@@ -131,10 +131,10 @@ def test_sixel_draws_the_picture_from_the_last_line_up(terminal):
     blk = painter.block(rgb, 4, 3)
     assert blk.height == 3 and blk.width == 4
     assert [seg.text for seg in blk.lines[0]] == ["    "] and blk.text == "\n".join(["    "] * 3)
-    control = blk.lines[-1][0]
-    assert control.control and control.cell_length == 0
-    assert control.text.startswith("\x1b7\x1b[2A\x1bP") and control.text.endswith("\x1b\\\x1b8")
-    data = control.text[len("\x1b7\x1b[2A"):-len("\x1b8")]
+    blanks, control = blk.lines[-1]  # the blanks first: mlterm erases an image where text comes after it
+    assert blanks.text == "    " and control.control and control.cell_length == 0
+    assert control.text.startswith("\x1b7\x1b[4D\x1b[2A\x1bP") and control.text.endswith("\x1b\\\x1b8")
+    data = control.text[len("\x1b7\x1b[4D\x1b[2A"):-len("\x1b8")]
     # Every colour register is defined before the first pixel (xterm paints the first band wrong
     # otherwise), each once.
     definitions = re.findall(r"#(\d+);2;", data)

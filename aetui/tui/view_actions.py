@@ -31,7 +31,9 @@ class ViewActions:
         if warning:
             self.notify(warning, severity="warning", timeout=8)
         self._saved_settings = settings
-        if self.graphics_request != settings.graphics:  # a --graphics given this time is kept
+        if getattr(self, "graphics", None) is None:  # no graphics set up (tests): keep the file's request
+            self.graphics_request = settings.graphics
+        elif self.graphics_request != settings.graphics:  # a --graphics given this time is kept
             self.save_view_settings()
         self.filters.normalization = settings.normalization
         self.pane("loss").modes = settings.chart

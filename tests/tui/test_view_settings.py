@@ -224,3 +224,15 @@ async def test_a_graphics_option_given_is_kept_for_the_next_start(tui_make_train
         assert json.loads(settings_file.read_text())["graphics"] == "cells"
         app.stop_training()
     assert load_settings(settings_file)[0].graphics == "cells"
+
+
+async def test_an_app_without_graphics_set_up_keeps_the_files_graphics(tui_make_trainer, tui_store, tui_wait,
+                                                                      settings_file):
+    save_settings(settings_file, ViewSettings(graphics="sixel"))
+    app = make_app(tui_make_trainer(), tui_store)
+    async with app.run_test(size=SMALL) as pilot:
+        await ready(pilot, tui_wait)
+        await pilot.press("y")
+        app.stop_training()
+    stored = json.loads(settings_file.read_text())
+    assert stored["graphics"] == "sixel" and stored["log_y"] is False

@@ -119,3 +119,19 @@ def test_a_bad_graphics_option_is_one_line_and_exit_2(tmp_path):
         assert out.stderr.strip().splitlines() == [
             "aetui: argument --graphics: invalid choice: 'x11' (choose from 'auto', 'kitty', 'sixel', 'cells', 'ascii')"]
     assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.parametrize("request_, given, force_ascii, env, display, expected", [
+    ("kitty", True, False, TMUX, COLOR, "kitty"),  # given this time: as asked
+    ("kitty", False, False, TMUX, COLOR, "auto"),  # kept from a run in kitty, now inside tmux
+    ("sixel", False, False, TMUX, COLOR, "sixel"),  # tmux may draw sixel
+    ("sixel", False, False, {"TERM": "linux"}, COLOR, "auto"),  # now on the console
+    ("kitty", False, False, KITTY, ASCII, "auto"),  # now with LANG=C
+    ("kitty", False, False, KITTY, COLOR, "kitty"),
+    ("kitty", True, True, KITTY, ASCII, "ascii"),  # --ascii wins
+    ("cells", False, False, KITTY, COLOR, "cells"),
+])
+def test_a_kept_request_is_used_only_where_it_can_work(request_, given, force_ascii, env, display, expected):
+    from aetui.tui.graphics_setup import effective_request
+
+    assert effective_request(request_, given, force_ascii, env, display) == expected

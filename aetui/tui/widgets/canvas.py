@@ -52,6 +52,12 @@ class Canvas(Widget):
         changed = [y for y, (a, b) in enumerate(zip(old.lines, block.lines)) if a != b]
         for y in changed:
             self._strips[y] = self._strip(block.lines[y], width, base, y)
+        if changed and self._control_rows:
+            # Repainted blanks erase the part of a sixel image they cover (the zoom's filter beside
+            # a chart that moved), and a repaint of part of a line carries no image data: repaint
+            # the whole pane, whose images' last lines draw them again (seen in xterm: black bands).
+            self.refresh()
+            return True
         for start, stop in _runs(changed):
             self.refresh(Region(0, start, width, stop - start))
         return True

@@ -215,6 +215,18 @@ async def test_filters_zoom_and_reconstructions_are_images(graphics, terminal, t
         assert images(recon) > 0 and "\u2580" not in recon.text and "zero" in recon.text
         if graphics is Graphics.SIXEL:
             assert images(recon) == 2 * k  # input and output of each example
+        if graphics is Graphics.SIXEL:  # a change repaints the whole pane: its images are drawn again
+            from rich.segment import Segment as Seg
+            from aetui.tui.blocks import Block
+
+            calls = []
+            refresh = filters.refresh
+            filters.refresh = lambda *regions, **kw: (calls.append(regions), refresh(*regions, **kw))[1]
+            lines = list(filters.block.lines)
+            lines[0] = [Seg("x" * filters.block.width)]
+            filters.show(Block(tuple(lines), filters.block.width))
+            assert calls == [()]
+            del filters.refresh
         from aetui.tui.widgets.filters_pane import Comparison
 
         app._set_comparison(Comparison("snap", 0, "sigmoid", app.frame.session, app.frame.W * 0.5, app.frame.b))

@@ -26,6 +26,16 @@ def private_runtime_dir(tmp_path_factory):
 
 
 @pytest.fixture(autouse=True)
+def private_config_dir(tmp_path_factory, monkeypatch):
+    """The dashboard's settings file (aetui/settings.json in the config folder) in a fresh folder
+    for each test: no test reads or writes the real ~/.config, and no test sees the view another
+    test left (a pane enlarged with 2 would otherwise stay enlarged for the tests after it)."""
+    folder = tmp_path_factory.mktemp("config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder))
+    yield folder
+
+
+@pytest.fixture(autouse=True)
 def stop_served_trainers():
     """Every TrainerServer a test started through tests/helpers is stopped (and saved) after it."""
     yield

@@ -8,8 +8,16 @@ import sys
 from aetui.errors import EXIT_FAILURE, EXIT_OK, ConfigError
 
 
+# aetui.tui.graphics_mode.REQUESTS, spelled out: the CLI must not import the dashboard's modules to
+# parse its options (tests/tui/test_graphics_mode.py holds the two equal).
+GRAPHICS_REQUESTS = ("auto", "kitty", "sixel", "cells", "ascii")
+
+
 def add_dashboard_options(group) -> None:
     group.add_argument("--ascii", action="store_true", help="dashboard: ASCII-only drawing")
+    group.add_argument("--graphics", choices=GRAPHICS_REQUESTS, default=None,
+                       help="dashboard: pictures as kitty or sixel images, half-block cells, or ascii "
+                            "(default: auto, detected; the last one given is kept in the settings file)")
     group.add_argument("--stop-on-hangup", action="store_true",
                        help="dashboard: a closed terminal or SSH link stops training (saved) instead of detaching")
 
@@ -34,7 +42,7 @@ def run_attached(link, store, args) -> int:
         return open_trainer(store, name, TrainConfig(), {}, threads=threads)
 
     app = run_dashboard(link, store=store, open_trainer=reopen, force_ascii=args.ascii,
-                        stop_on_hangup=args.stop_on_hangup)
+                        stop_on_hangup=args.stop_on_hangup, graphics=args.graphics)
     session = app.session
     if app.ended == STOPPED_BY_US and app.stopped_at is not None:
         _say(f"aetui: stopped session {session} at {app.stopped_at:,} samples"

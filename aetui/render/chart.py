@@ -3,8 +3,9 @@
 COLOR/SHADE draw each cell as a braille character (2 x 4 dots), series in their styles (SHADE
 keeps only bold/dim); ASCII draws one series marker character per cell ('*', '.', ...).
 Consecutive points are joined by straight lines. Points with a NaN/inf coordinate are skipped
-(their neighbours are joined); with log_y, points with y <= 0 are skipped too. Later series draw
-over earlier ones, so pass the raw curve before its smoothed curve.
+(their neighbours are joined); with log_y, points with y <= 0 are skipped too, and with log_x points
+(and markers) with x <= 0. Later series draw over earlier ones, so pass the raw curve before its
+smoothed curve.
 
 Layout of the `height` lines, top to bottom: legend, marker labels (only if there are markers),
 plot rows, x tick labels with `x_label` at the right. Small heights drop the legend first, then
@@ -233,20 +234,24 @@ def line_chart(
     markers: Sequence[tuple[float, str]] = (),
     cursor: tuple[float, str] | None = None,
     area: list[PlotArea] | None = None,
+    log_x: bool = False,
 ) -> Text:
     """Draw `series` into exactly `height` lines of `width` cells (see the module doc).
 
     markers: (x, label) vertical lines, e.g. segment boundaries ("relu x0.1") or divergences;
     non-finite x are ignored. The x range covers the data and the markers. cursor: (x, label)
     of one point in view, its column drawn in reverse video over the data, its label placed
-    first. area: a list that gets the chart's PlotArea appended.
+    first. area: a list that gets the chart's PlotArea appended. log_x: x on a log
+    scale (ticks 1-2-5 or decades, with k/M suffixes).
     """
     width, height = max(0, int(width)), max(0, int(height))
     g = glyphs(mode)
     braille = mode.unicode
     axis_style = style_for(mode, AXIS_STYLE)
     marker_style = style_for(mode, MARKER_STYLE)
-    markers = [(float(x), str(label)) for x, label in markers if math.isfinite(x)]
+    markers = [(float(x), str(label)) for x, label in markers if math.isfinite(x) and (x > 0 or not log_x)]
+    if log_x:
+        markers = [(math.log10(x), label) for x, label in markers]
 
     show_ticks = height >= 3
     show_legend = height >= 4
@@ -259,12 +264,14 @@ def line_chart(
     kept = []
     for s in series:
         ok = np.isfinite(s.xs) & np.isfinite(s.ys)
-        if log_y:
-            with np.errstate(invalid="ignore"):
+        with np.errstate(invalid="ignore"):
+            if log_y:
                 ok &= s.ys > 0
-        ys = s.ys[ok]
-        kept.append((s.xs[ok], np.log10(ys) if log_y else ys))
-    x_range = _range([x for x, _ in kept] + [np.array([x for x, _ in markers])], log=False)
+            if log_x:
+                ok &= s.xs > 0
+        xs, ys = s.xs[ok], s.ys[ok]
+        kept.append((np.log10(xs) if log_x else xs, np.log10(ys) if log_y else ys))
+    x_range = _range([x for x, _ in kept] + [np.array([x for x, _ in markers])], log=log_x)
     y_range = _range([y for _, y in kept], log=log_y)
     has_data = any(x.size for x, _ in kept)
     xlo, xhi = x_range or (0.0, 1.0)
@@ -293,9 +300,16 @@ def line_chart(
     dot_w = 2 * plot_w if braille else plot_w
     per_cell_x = dot_w // plot_w
 
-    def column(x: float) -> int:
-        col = int(_scale(np.array([x]), xlo, xhi, dot_w)[0]) // per_cell_x
+    def axis_column(ax: float) -> int:
+        """The plot column of ax in axis space (log10 x on a log axis)."""
+        col = int(_scale(np.array([ax]), xlo, xhi, dot_w)[0]) // per_cell_x
         return min(max(col, 0), plot_w - 1)
+
+    def column(x: float) -> int:
+        """The plot column of a data value x (the cursor's, a mouse pick's)."""
+        if log_x:
+            return axis_column(math.log10(x)) if x > 0 else 0
+        return axis_column(x)
 
     # Rasterise: each cell shows the dots of the last series that reaches it, so a smoothed
     # curve drawn after its raw curve stays a clean line inside the noisy band.
@@ -310,7 +324,7 @@ def line_chart(
         hit = _braille(dots) if braille else dots.astype(np.int64)
         owner[hit != 0] = i
         bits = np.where(hit != 0, hit, bits)
-    marker_cols = [(column(x), label) for x, label in markers]
+    marker_cols = [(axis_column(x), label) for x, label in markers]
     cursor_col = column(cursor[0]) if cursor is not None and math.isfinite(cursor[0]) else None
     cursor_style = Style(reverse=True, bold=True)
 
@@ -410,9 +424,12 @@ def line_chart(
         label = x_label[:plot_w]
         place(line, taken, plot_w - len(label), label)
         if has_data:
-            for t in nice_ticks(xlo, xhi, max(1, plot_w // 8)):
+            count = max(1, plot_w // 8)
+            x_ticks = log_ticks(xlo, xhi, count) if log_x else nice_ticks(xlo, xhi, count)
+            for t in x_ticks:
                 s = format_si(t)
-                place(line, taken, min(max(column(t) - len(s) // 2, 0), plot_w - len(s)), s)
+                at = column(t)
+                place(line, taken, min(max(at - len(s) // 2, 0), plot_w - len(s)), s)
         text.append(" " * left)
         text.append("".join(line), axis_style)
 

@@ -34,6 +34,7 @@ __all__ = [
     "gray",
     "lut",
     "normalize",
+    "to_rgb",
 ]
 
 Cmap = Literal["diverging", "gray"]
@@ -173,3 +174,9 @@ def normalize(
 def normalize_for(cmap: Cmap, a: np.ndarray, lo: float | None, hi: float | None) -> np.ndarray:
     """`normalize` with the range a colour map expects: symmetric for diverging, minmax for gray."""
     return normalize(a, how="symmetric" if cmap == "diverging" else "minmax", lo=lo, hi=hi)
+
+
+def to_rgb(a: np.ndarray, cmap: Cmap, lo: float | None = None, hi: float | None = None) -> np.ndarray:
+    """`a` normalised as `normalize_for` does and coloured by `cmap`: uint8 RGB, shape (..., 3)."""
+    v = normalize_for(cmap, a, lo, hi)
+    return diverging(v) if cmap == "diverging" else gray(v)

@@ -39,6 +39,8 @@ from aetui.tui.screens.restart_dialog import RestartDialog, RestartRequest
 from aetui.tui.screens.trainer_gone import RESUME, TrainerGone
 from aetui.tui.screens.unsaved_quit import DISCARD, RETRY, UnsavedQuit
 from aetui.tui.terminal import display_mode, use_ascii_widgets
+from aetui.tui.view_actions import ViewActions
+from aetui.tui.graphics_setup import GraphicsSetup, setup_graphics
 from aetui.tui.widgets.bias_pane import BiasPane
 from aetui.tui.widgets.filters_pane import Comparison, FiltersPane
 from aetui.tui.widgets.key_bar import KeyBar
@@ -63,7 +65,7 @@ WIDE = (100, 36)  # at least this many columns and lines show all panes at once;
 DASHBOARD_ACTIONS = {k.action.split("(")[0] for k in keys.KEYS} | {"show_pane", "next_page", "prev_page"}
 
 
-class AetuiApp(HistoryViewActions, App[int]):
+class AetuiApp(HistoryViewActions, ViewActions, App[int]):
     """The dashboard for one trainer at a time (`o` switches to another session of `store`)."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
@@ -72,7 +74,8 @@ class AetuiApp(HistoryViewActions, App[int]):
     ENABLE_COMMAND_PALETTE = False
 
     def __init__(self, link: TrainerClient, *, store: SessionStore, open_trainer: Callable[[str], TrainerClient],
-                 force_ascii: bool = False, mode: DisplayMode | None = None, stop_on_hangup: bool = False) -> None:
+                 force_ascii: bool = False, mode: DisplayMode | None = None, stop_on_hangup: bool = False,
+                 graphics: GraphicsSetup | None = None) -> None:
         # Before App.__init__, which removes NO_COLOR from the environment.
         self.mode = mode if mode is not None else display_mode(force_ascii)
         super().__init__()
@@ -102,6 +105,9 @@ class AetuiApp(HistoryViewActions, App[int]):
         if not self.mode.unicode:
             self.add_class("-ascii")
             use_ascii_widgets()
+        self.graphics = graphics  # how pictures are drawn (None: cells, as the display mode says)
+        if graphics is not None:
+            self.graphics_request = graphics.request
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -117,8 +123,12 @@ class AetuiApp(HistoryViewActions, App[int]):
 
     def on_mount(self) -> None:
         self._pane_map = {name: self.query_one(f"#{name}") for name in PANES}
+        if self.graphics is not None and self.graphics.painter is not None:
+            for name in ("filters", "recon"):  # the panes whose pictures are images
+                self._pane_map[name].painter = self.graphics.painter
         self._attach(self.link)
         self._apply_layout()
+        self.load_view_settings()
         self.filters.focus()
         self._catch_hangup()
         self._poll()
@@ -490,6 +500,7 @@ class AetuiApp(HistoryViewActions, App[int]):
         how = self.filters.toggle_normalization()
         self.notify(f"filters: {'each tile on its own scale' if how == 'tile' else 'all tiles on one scale'}",
                     timeout=2)
+        self.save_view_settings()
 
     def action_toggle_zoom(self) -> None:
         self._show_filters()
@@ -498,8 +509,8 @@ class AetuiApp(HistoryViewActions, App[int]):
         # Large terminals: the zoom takes the whole screen when its pane is too small for the
         # filter at full resolution; leaving the zoom gives the screen back.
         if zoomed and not self.narrow and not filters.zoom_fits() and not self.solo:
+            self._zoom_enlarged = True  # first: the enlargement is the zoom's, not a view setting to keep
             self._set_solo("filters")
-            self._zoom_enlarged = True
         elif not zoomed and self._zoom_enlarged:
             self._zoom_enlarged = False
             if self.solo == "filters":
@@ -540,6 +551,7 @@ class AetuiApp(HistoryViewActions, App[int]):
         if name is not None:
             self.active_pane = PANES.index(name)
         self._apply_layout()
+        self.save_view_settings()
 
     def action_back(self) -> None:
         if self.leave_history():
@@ -552,7 +564,9 @@ class AetuiApp(HistoryViewActions, App[int]):
             self._set_comparison(None)
 
     def action_help(self) -> None:
-        self.push_screen(HelpScreen(self.mode))
+        choice = self.graphics.choice if self.graphics is not None else None
+        pictures = f"{choice.graphics.value} ({choice.why})" if choice is not None else ""
+        self.push_screen(HelpScreen(self.mode, pictures))
 
     # -- snapshots compared ------------------------------------------------------------------------------
     @on(SnapshotsPane.Picked)
@@ -706,12 +720,14 @@ def one_blas_thread() -> None:
 
 
 def run_dashboard(link: TrainerClient, *, store: SessionStore, open_trainer: Callable[[str], TrainerClient],
-                  force_ascii: bool = False, stop_on_hangup: bool = False) -> AetuiApp:
+                  force_ascii: bool = False, stop_on_hangup: bool = False, graphics: str | None = None) -> AetuiApp:
     """Run the dashboard on `link` until the user quits or detaches; returns the finished app
-    (its `ended` says what became of the training, `session` which session it was)."""
+    (its `ended` says what became of the training, `session` which session it was). `graphics`
+    is --graphics (None: as the settings file says, else auto)."""
     one_blas_thread()
-    app = AetuiApp(link, store=store, open_trainer=open_trainer, force_ascii=force_ascii,
-                   stop_on_hangup=stop_on_hangup)
+    setup = setup_graphics(graphics, force_ascii)  # before Textual: it may ask the terminal
+    app = AetuiApp(link, store=store, open_trainer=open_trainer, force_ascii=force_ascii, mode=setup.mode,
+                   stop_on_hangup=stop_on_hangup, graphics=setup)
     try:
         app.run()
     finally:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -33,14 +32,15 @@ class Block:
 
     @property
     def text(self) -> str:
-        return "\n".join("".join(seg.text for seg in line) for line in self.lines)
+        """What the lines show (control segments, such as sixel image data, left out)."""
+        return "\n".join("".join(seg.text for seg in line if not seg.control) for line in self.lines)
 
 
 EMPTY = Block((), 0)
 
 
 def _length(line: Line) -> int:
-    return sum(cell_len(seg.text) for seg in line)
+    return sum(seg.cell_length for seg in line)  # control segments (image data) take no cells
 
 
 def _fit(line: Line, width: int) -> Line:

@@ -34,6 +34,13 @@ KEYS: tuple[Key, ...] = (
     Key("minus,underscore", "lr_down", "lr-", f"learning rate /{LR_FACTOR:g}", display="-"),
     Key("f", "toggle_normalization", "norm", "filters: normalise each tile / all tiles together"),
     Key("z", "toggle_zoom", "zoom", "filters: zoom on the selected unit (arrows or a click pick it)"),
+    Key("x", "toggle_log_x", "log-x", "loss chart: x axis log / linear (automatic until chosen: log when the run "
+        "spans two decades of samples or more)"),
+    Key("y", "toggle_log_y", "log-y", "loss chart: y axis log / linear"),
+    Key("m", "cycle_smoothing", "smooth", "loss chart: smoothing of the training loss: off, EMA 0.6, 0.9, 0.97 "
+        "(the raw curve stays, dimmer)"),
+    Key("b", "cycle_heat_scale", "b-scale", "bias heatmap: colour scale robust (2nd-98th percentile) / symlog / "
+        "full range"),
     Key("left_square_bracket", "prev_page", "page", "filters: previous page (in the zoom: previous unit)", display="["),
     Key("right_square_bracket", "next_page", "page", "filters: next page (in the zoom: next unit)", display="]", bar=False),
     Key("t", "toggle_history", "history", "history view: every pane shows a past report point (filters and "

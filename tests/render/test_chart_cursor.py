@@ -51,3 +51,20 @@ def test_the_cursor_label_wins_over_a_marker_label_in_the_same_place():
     text = _chart(DisplayMode.COLOR, (500.0, "HERE"), area, markers=[(510.0, "lr 0.3")])
     label_row = text.plain.split("\n")[area[0].top - 1]
     assert "HERE" in label_row and "lr 0.3" not in label_row
+
+
+def test_on_a_log_x_axis_the_cursor_and_a_pick_land_where_the_point_is_drawn():
+    """Cursor and PlotArea.column take samples, also when the axis is log10 of them."""
+    xs = np.logspace(1, 6, 200)  # 10 .. 1M samples
+    s = Series("loss", xs, np.linspace(1.0, 0.1, xs.size))
+    area: list[PlotArea] = []
+    text = line_chart([s], width=60, height=12, mode=DisplayMode.COLOR, log_y=False, log_x=True,
+                      cursor=(1000.0, "1k"), area=area)
+    a = area[0]
+    assert a.column(10.0) == 0 and a.column(1e6) == a.width - 1
+    assert a.column(1000.0) == pytest.approx(0.4 * (a.width - 1), abs=1)  # decade 3 of 1..6: 2/5 of the way
+    lines = text.plain.split("\n")
+    offsets = np.cumsum([0] + [len(line) + 1 for line in lines])
+    reversed_cells = {i for span in text.spans if getattr(span.style, "reverse", False)
+                      for i in range(span.start, span.end)}
+    assert offsets[a.top] + a.left + a.column(1000.0) in reversed_cells

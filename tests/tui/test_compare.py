@@ -76,7 +76,7 @@ async def test_saved_runs_overlaid_with_metrics_of_each(study, tui_wait):
         await pilot.press("y", "x")
         assert state.log_y is False and state.log_x is True
         await pilot.pause()
-        assert "log10 samples" in app.screen.query_one(CompareLossPane).text
+        assert "samples (log)" in app.screen.query_one(CompareLossPane).text
         # l: the held-out mse at every snapshot, one measure for runs of both losses
         await pilot.press("l")
         await pilot.pause()

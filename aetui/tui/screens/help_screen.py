@@ -18,9 +18,10 @@ from aetui.tui.keys import COMPARE_KEYS, FILTER_KEYS, KEYS
 
 PANES = (
     ("status", "state, lineage (activations of the segments, with weight scales), settings, progress, session"),
-    ("loss", "training loss (raw, and smoothed) and held-out loss vs samples, log scale; marks: segment "
-             "starts with their activation, divergences"),
-    ("biases", "hidden bias b per unit over time (blue < 0 < red), its min/mean/max; visible bias c as an image"),
+    ("loss", "training loss (raw, and smoothed) and held-out loss vs samples; the title says the axes (log or "
+             "linear: x, y) and the smoothing (m); marks: segment starts with their activation, divergences"),
+    ("biases", "hidden bias b per unit over time (blue < 0 < red; the first line is the colour scale with the "
+               "values at its ends, b switches it), its min/mean/max; visible bias c as an image"),
     ("filters", "row j of W as an image per hidden unit (blue < 0 < red); marks on the reconstruction "
                 "inputs: dead (" + METRIC_DEFINITIONS["dead_units"].split(": ", 1)[-1] + "), saturated (at the "
                 "activation's upper bound on every input)"),
@@ -29,7 +30,7 @@ PANES = (
 )
 
 
-def help_text(mode: DisplayMode) -> Group:
+def help_text(mode: DisplayMode, pictures: str = "") -> Group:
     """Keys, panes and marks as two-column grids (descriptions wrap in their column)."""
     g = glyphs(mode)
     keys = Table.grid(padding=(0, 2))
@@ -50,22 +51,27 @@ def help_text(mode: DisplayMode) -> Group:
                  "divergence)")
     mode_line = Text(f"Display mode: {mode.value} (--ascii, NO_COLOR, TERM=dumb and non-UTF-8 locales choose "
                      "simpler ones). Escape, ? or q closes this help.", style=theme.CAPTION)
+    lines = [mode_line]
+    if pictures:
+        lines.insert(0, Text(f"Pictures: {pictures} (--graphics auto|kitty|sixel|cells|ascii chooses; the view "
+                             "settings are kept in the settings file of your config folder).", style=theme.CAPTION))
     return Group(Text("Keys", style=theme.TITLE), keys, Text(""), Text("Panes", style=theme.TITLE), panes,
-                 Text(""), Text("Marks", style=theme.TITLE), marks, Text(""), mode_line)
+                 Text(""), Text("Marks", style=theme.TITLE), marks, Text(""), *lines)
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape,question_mark,q", "close", "close", show=False)]
 
-    def __init__(self, mode: DisplayMode) -> None:
+    def __init__(self, mode: DisplayMode, pictures: str = "") -> None:
         super().__init__()
         self.mode = mode
+        self.pictures = pictures  # how pictures are drawn and why, e.g. "sixel (the terminal draws sixel)"
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog") as box:
             box.border_title = "aetui help"
             with VerticalScroll(id="help-scroll"):
-                yield Static(help_text(self.mode), id="help-text")
+                yield Static(help_text(self.mode, self.pictures), id="help-text")
 
     def action_close(self) -> None:
         self.dismiss(None)

@@ -9,6 +9,7 @@ from textual.geometry import Size
 
 from aetui.training.frame import Frame
 from aetui.render import Series, heatmap_text, image_text, line_chart
+from aetui.render.heat_scale import HEAT_SCALES, fit_heat_scale, heat_legend
 from aetui.render.palette import style_for
 from aetui.tui import theme
 from aetui.tui.blocks import Block, block, hstack, vstack
@@ -17,14 +18,9 @@ from aetui.render.time_column import time_column
 from aetui.tui.widgets.pane import Pane
 
 
-ROBUST_PERCENTILE = 98  # colour scale of the b heatmap: a few runaway units must not wash out the rest
-
-
-def _span(a: np.ndarray, percentile: float = 100) -> float:
+def _span(a: np.ndarray) -> float:
     finite = np.abs(a[np.isfinite(a)])
-    if not finite.size:
-        return 0.0
-    return float(np.percentile(finite, percentile)) if percentile < 100 else float(finite.max())
+    return float(finite.max()) if finite.size else 0.0
 
 
 class BiasPane(Pane):
@@ -32,8 +28,19 @@ class BiasPane(Pane):
 
     TITLE = "biases"
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.heat_scale = HEAT_SCALES[0]  # the b heatmap's colour scale (`b` cycles HEAT_SCALES)
+
     def data_key(self, frame: Frame) -> tuple:
         return (frame.history.version, frame.session)
+
+    def view_key(self) -> tuple:
+        return (self.heat_scale,)
+
+    def set_heat_scale(self, kind: str) -> None:
+        self.heat_scale = kind
+        self.update_view()
 
     def draw(self, frame: Frame, size: Size) -> Block:
         w, h = size.width, size.height
@@ -47,13 +54,10 @@ class BiasPane(Pane):
         # Hidden bias b: heatmap (units down, time across) above its min/mean/max over time.
         view = frame.history
         bias = view.bias
-        span = _span(bias, ROBUST_PERCENTILE) if bias.size else _span(frame.b)
-        peak = _span(bias) if bias.size else span
-        clipped = f" (max {peak:.3g})" if peak > span * 1.05 else ""
-        # The longest caption that fits: what the picture is, its colour scale, the clipped peak.
-        words = next((w for w in (f"units x time, +-{span:.3g}{clipped}", f"units x time, +-{span:.3g}",
-                                  f"+-{span:.3g}") if len(w) + 2 <= left_w), "")
-        caption = block(Text.assemble(("b ", st(theme.HEADING)), (words, st(theme.CAPTION))), width=left_w)
+        # The caption is the colour scale's legend: its two ends, the bar between, which scale.
+        scale = fit_heat_scale(bias if bias.size else frame.b, self.heat_scale)
+        legend = heat_legend(scale, mode=self.mode, width=max(0, left_w - 2))
+        caption = block(Text.assemble(("b ", st(theme.HEADING)), legend), width=left_w)
         rest = max(2, h - 1 - (self.point is not None))  # the history view's pointer line
         chart_h = max(4, int(round(rest * 0.45))) if rest >= 8 else 0
         heat_h = max(1, rest - chart_h)
@@ -65,8 +69,8 @@ class BiasPane(Pane):
             parts.append(block(point_line(self.point, bias.shape[1] if bias.ndim == 2 else 0, left_w, self.mode),
                                width=left_w))
         if bias.size:
-            heat = heatmap_text(bias, mode=self.mode, width=left_w, height=heat_h, cmap="diverging",
-                                lo=-span, hi=span)
+            heat = heatmap_text(scale.apply(bias), mode=self.mode, width=left_w, height=heat_h, cmap="diverging",
+                                lo=-1.0, hi=1.0)
             parts.append(block(heat, width=left_w))
         if chart_h >= 3 and view.samples.size:
             series = [Series("min", view.samples, view.b_min, style=theme.SERIES_B_MIN, marker="-"),

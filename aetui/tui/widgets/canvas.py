@@ -34,6 +34,7 @@ class Canvas(Widget):
         self.block: Block = EMPTY
         self._strips: list[Strip] = []
         self._strips_for: tuple | None = None  # (width, base style) the strips were made for
+        self._control_rows: set[int] = set()  # lines whose strips carry control segments (sixel)
 
     def show(self, block: Block) -> bool:
         """Show `block`; repaints (and sends bytes to the terminal) only the lines that changed."""
@@ -50,20 +51,31 @@ class Canvas(Widget):
         width, base = self._strips_for
         changed = [y for y, (a, b) in enumerate(zip(old.lines, block.lines)) if a != b]
         for y in changed:
-            self._strips[y] = self._strip(block.lines[y], width, base)
+            self._strips[y] = self._strip(block.lines[y], width, base, y)
+        if changed and self._control_rows:
+            # Repainted blanks erase the part of a sixel image they cover (the zoom's filter beside
+            # a chart that moved), and a repaint of part of a line carries no image data: repaint
+            # the whole pane, whose images' last lines draw them again (seen in xterm: black bands).
+            self.refresh()
+            return True
         for start, stop in _runs(changed):
             self.refresh(Region(0, start, width, stop - start))
         return True
 
-    def _strip(self, line, width: int, base: Style) -> Strip:
+    def _strip(self, line, width: int, base: Style, y: int) -> Strip:
         segs = list(Segment.apply_style(line, base))
+        if any(seg.control for seg in segs):  # image data (sixel) in this line
+            self._control_rows.add(y)
+        else:
+            self._control_rows.discard(y)
         if self.block.width != width:
             segs = list(Segment.adjust_line_length(segs, width, base))
         return Strip(segs, width)
 
     def _make_strips(self, width: int, base: Style) -> list[Strip]:
         self._blank = Strip([Segment(" " * width, base)], width)
-        return [self._strip(line, width, base) for line in self.block.lines]
+        self._control_rows = set()
+        return [self._strip(line, width, base, y) for y, line in enumerate(self.block.lines)]
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -71,7 +83,26 @@ class Canvas(Widget):
         if self._strips_for != (width, base):
             self._strips = self._make_strips(width, base)
             self._strips_for = (width, base)
-        return self._strips[y] if y < len(self._strips) else self._blank
+        strip = self._strips[y] if y < len(self._strips) else self._blank
+        if y in self._control_rows and not self._on_active_screen():
+            # Sixel image data would draw over whatever is on top (a dialog): only the blank cells then.
+            return Strip([seg for seg in strip if not seg.control], width)
+        return strip
+
+    def on_mount(self) -> None:
+        self.app.screen_change_signal.subscribe(self, self._screen_changed)
+
+    def _screen_changed(self, _screen) -> None:
+        """A dialog opened or closed: lines with image data are drawn again, with or without it
+        (Textual keeps the lines it drew of a screen that a dialog covers)."""
+        if self._control_rows:
+            self.refresh()
+
+    def _on_active_screen(self) -> bool:
+        try:
+            return self.screen.is_active
+        except Exception:  # noqa: BLE001 - not mounted on a screen (yet): nothing is shown anyway
+            return False
 
     @property
     def text(self) -> str:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 from textual.geometry import Size
 
 from aetui.render import Series, heatmap_text, line_chart
+from aetui.render.heat_scale import fit_heat_scale
 from aetui.tui.blocks import Block, block, crop, hstack, vstack
 from aetui.tui.compare_state import RUN_MARKERS, RUN_STYLES, CompareState
-from aetui.tui.widgets.bias_pane import ROBUST_PERCENTILE, _span
 from aetui.tui.widgets.compare_loss_pane import chart_mode, run_label
 from aetui.tui.widgets.pane import Pane
 
@@ -26,17 +27,19 @@ class CompareBiasPane(Pane):
         i, j = state.pair
         half = max(1, (size.width - GAP) // 2)
         pair = [state.views[i], state.views[j]]
-        span = max((_span(v.history.bias, ROBUST_PERCENTILE) for v in pair if v.history.bias.size), default=0.0) or 1.0
+        # One colour scale for both (the dashboard's robust one), so the same colour is the same b.
+        scale = fit_heat_scale(np.concatenate([v.history.bias.ravel() for v in pair]), "robust")
         chart_h = max(0, (size.height - 1) // 3) if size.height >= 12 else 0
         heat_h = max(1, size.height - 1 - chart_h)
         cols = []
         for k, view in zip((i, j), pair):
             parts = [run_label(state, k, self.mode, half)]
             if view.history.bias.size:
-                parts.append(block(heatmap_text(view.history.bias, mode=self.mode, width=half, height=heat_h,
-                                                cmap="diverging", lo=-span, hi=span), width=half))
+                parts.append(block(heatmap_text(scale.apply(view.history.bias), mode=self.mode, width=half,
+                                                height=heat_h, cmap="diverging", lo=-1.0, hi=1.0), width=half))
             cols.append(crop(vstack(parts, width=half), half))
-        self.set_subtitle(f"b: units down, time across, +-{span:.3g}  other pair: [ ]")
+        self.set_subtitle(f"b: units down, time across, {scale.lo:.3g} to {scale.hi:.3g} ({scale.words()})  "
+                          f"other pair: [ ]")
         top = hstack(cols, gap=GAP)
         if not chart_h:
             return top

@@ -20,7 +20,7 @@ def chart_mode(mode: DisplayMode) -> DisplayMode:
 
 def run_series(state: CompareState) -> list[Series]:
     """Each run's held-out loss (in its own loss: ce or se) against samples, or its held-out mse at
-    its snapshots and now; log10 samples with log-x."""
+    its snapshots and now."""
     out = []
     for k, view in enumerate(state.views):
         h = view.history
@@ -30,9 +30,6 @@ def run_series(state: CompareState) -> list[Series]:
             now = state.metrics.get(view.name, {}).get("heldout_mse")
             if now is not None and (not xs.size or view.samples > xs[-1]):
                 xs, ys = np.append(xs, float(view.samples)), np.append(ys, now)
-        if state.log_x:
-            with np.errstate(divide="ignore", invalid="ignore"):
-                xs = np.where(xs > 0, np.log10(np.maximum(xs, 1)), np.nan)
         out.append(Series(view.name, xs, ys, style=RUN_STYLES[k], marker=RUN_MARKERS[k]))
     return out
 
@@ -42,7 +39,7 @@ def run_markers(state: CompareState) -> list[tuple[float, str]]:
     seen, marks = set(), []
     for k, view in enumerate(state.views):
         for start, label in view.history.segments[1:]:
-            x = float(np.log10(start)) if state.log_x and start > 0 else float(start)
+            x = float(start)
             if (x, label) in seen:  # runs that share a past share its segment starts
                 continue
             seen.add((x, label))
@@ -65,8 +62,8 @@ class CompareLossPane(Pane):
         legend = run_legend(state, mode, size.width)
         # the chart's own one-line legend (its first line) gives way to ours, which wraps
         chart = line_chart(run_series(state), width=size.width, height=max(1, size.height - legend.height + 1),
-                           mode=mode, log_y=state.log_y, x_label="log10 samples" if state.log_x else "samples",
-                           markers=run_markers(state))
+                           mode=mode, log_y=state.log_y, log_x=state.log_x,
+                           x_label=f"samples ({'log' if state.log_x else 'linear'})", markers=run_markers(state))
         drawn = block(chart, width=size.width)
         return vstack([legend, Block(drawn.lines[1:], drawn.width)], width=size.width)
 

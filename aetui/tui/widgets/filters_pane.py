@@ -18,6 +18,8 @@ from aetui.tui.keys import FILTER_KEYS, bindings
 from aetui.render.fit import fit_image, pool, pool_factors
 from aetui.tui.unit_marks import hidden_codes, unit_marks
 from aetui.tui.widgets.pane import Pane
+from aetui.tui.grid_images import grid_images
+from aetui.render.colormaps import to_rgb
 
 MIN_TILES = 12  # shrink tiles (2x2, 3x3, ... block means) until at least this many fit a page
 COMPARE_GAP = 3
@@ -205,12 +207,18 @@ class FiltersPane(Pane, can_focus=True):
         self.tiles = [Tile((k % self.columns) * (tile_w + 1), top + (k // self.columns) * tile_h, tile_w, tile_h,
                            self.start + k) for k in range(min(self.per_page, n - self.start))]
         now = block(grid)
+        if self.painter is not None:
+            now = grid_images(self.painter, now, W, shape, pshape, self.columns, self.start, self.per_page,
+                              self.normalization, owner=self)
         if cmp is None:
             return now
         st = lambda spec: style_for(self.mode, spec)  # noqa: E731
         Sp, _ = pool(cmp.W, shape, self.factor)
         snap = block(filter_grid(Sp, pshape, mode=self.mode, columns=self.columns, normalization=self.normalization,
                                  start=self.start, count=self.per_page, selected=self.selected))
+        if self.painter is not None:
+            snap = grid_images(self.painter, snap, cmp.W, shape, pshape, self.columns, self.start, self.per_page,
+                               self.normalization, owner=self)
         left = vstack([block(Text(f"now  {frame.lineage}  @ {format_si(frame.samples)}", style=st(theme.HEADING))),
                        now], width=max(now.width, 1))
         right = vstack([block(Text(f"{cmp.name}  {cmp.activation}  @ {format_si(cmp.samples)}",
@@ -220,8 +228,11 @@ class FiltersPane(Pane, can_focus=True):
     def _unit_image(self, W: np.ndarray, j: int, shape, width: int, lines_: int) -> Block:
         img = fit_image(W[j].reshape(shape).astype(np.float64), width, lines_)
         scale = float(np.max(np.abs(W))) if self.normalization == "global" else None
-        return block(image_text(img, mode=self.mode, cmap="diverging",
-                                lo=None if scale is None else -scale, hi=scale))
+        lo = None if scale is None else -scale
+        if self.painter is not None:  # the filter at its own resolution over the same cells
+            rgb = to_rgb(W[j].reshape(shape).astype(np.float64), "diverging", lo, scale)
+            return self.painter.block(rgb, img.shape[1], (img.shape[0] + 1) // 2, owner=self)
+        return block(image_text(img, mode=self.mode, cmap="diverging", lo=lo, hi=scale))
 
     def _draw_zoom(self, frame: Frame, size: Size, codes: np.ndarray) -> Block:
         j, W, shape = self.selected, frame.W, frame.image_shape

@@ -11,10 +11,21 @@ from aetui.tui.keys import KEYS, Key
 
 
 
+CHART_KEYS = ("toggle_log_x", "toggle_log_y", "cycle_smoothing", "cycle_heat_scale")
+
+
 def bar_items(keys: tuple[Key, ...] = KEYS) -> list[tuple[str, str, str]]:
-    """(shown key, action, label) of every key in the bar; `[` and `]` share one entry."""
+    """(shown key, action, label) of every key in the bar; `[` and `]` share one entry, and so do
+    the chart keys x y m b (a click on it opens the help, which says what each does): at 80
+    columns the bar stays two lines."""
     out = []
+    chart = [k for k in keys if k.action in CHART_KEYS]
     for k in keys:
+        if k.action in CHART_KEYS[1:]:
+            continue
+        if k.action == CHART_KEYS[0]:
+            out.append((" ".join(c.shown for c in chart), "help", "charts"))
+            continue
         if not k.bar:
             continue
         shown = "[ ]" if k.action == "prev_page" else k.shown

@@ -1,4 +1,7 @@
-"""Training and held-out loss against samples seen: log scale, raw + smoothed, segment and divergence marks."""
+"""Training and held-out loss against samples seen: raw + smoothed, segment and divergence marks.
+
+The axes (log or linear) and the smoothing are the user's (`x`, `y`, `m`; see ChartModes).
+"""
 
 from __future__ import annotations
 
@@ -9,11 +12,10 @@ from textual.message import Message
 
 from aetui.training.frame import Frame
 from aetui.render import PlotArea, Series, line_chart, smooth
+from aetui.render.chart_modes import ChartModes
 from aetui.tui import theme
 from aetui.tui.blocks import Block, block
 from aetui.tui.widgets.pane import Pane
-
-SMOOTHING = 0.15  # EMA weight of the newest report point in the smoothed training curve
 
 
 def loss_markers(frame: Frame) -> list[tuple[float, str]]:
@@ -24,8 +26,9 @@ def loss_markers(frame: Frame) -> list[tuple[float, str]]:
     return marks
 
 
-def loss_series(frame: Frame) -> list[Series]:
-    """Raw training loss (dim), its smoothed curve drawn over it, and the held-out loss."""
+def loss_series(frame: Frame, smoothing: float = ChartModes().smoothing) -> list[Series]:
+    """Raw training loss (dim), its smoothed curve drawn over it (unless smoothing is 0: off), and
+    the held-out loss."""
     view = frame.history
     xs = view.samples
     series = []
@@ -34,10 +37,12 @@ def loss_series(frame: Frame) -> list[Series]:
         spiked = view.loss_max.size == xs.size and (view.loss_max > view.train_loss * (1 + 1e-6)).any()
     if spiked:
         series.append(Series("max (thinned)", xs, view.loss_max, style=theme.SERIES_TRAIN_MAX, marker="^"))
-    if np.isfinite(view.train_loss).any():
+    if np.isfinite(view.train_loss).any() and smoothing > 0:
         series.append(Series("train", xs, view.train_loss, style=theme.SERIES_TRAIN_RAW, marker="."))
-        series.append(Series("smoothed", xs, smooth(view.train_loss, SMOOTHING), style=theme.SERIES_TRAIN,
-                             marker="*"))
+        series.append(Series("smoothed", xs, smooth(view.train_loss, 1.0 - smoothing),
+                             style=theme.SERIES_TRAIN, marker="*"))
+    elif np.isfinite(view.train_loss).any():
+        series.append(Series("train", xs, view.train_loss, style=theme.SERIES_TRAIN, marker="*"))
     # The dense early points may hold a fixed subset's loss: a series of their own, named so.
     n = view.heldout_n
     full = np.nanmax(n) if np.isfinite(n).any() else 0
@@ -54,7 +59,7 @@ def loss_series(frame: Frame) -> list[Series]:
 class LossPane(Pane):
     """The loss chart; redrawn when the history changed (new report point, segment, event)."""
 
-    TITLE = "loss (log)"
+    TITLE = "loss"
 
     class Picked(Message):
         """A click on the chart picked the report point at `samples` (for the history view)."""
@@ -65,21 +70,40 @@ class LossPane(Pane):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._area: PlotArea | None = None
+        self.modes = ChartModes()
+        self._area: PlotArea | None = None  # where the last drawing put its plot, to map a click back
         self._xs = np.zeros(0)
 
     def data_key(self, frame: Frame) -> tuple:
         return (frame.history.version, frame.session)
 
+    def view_key(self) -> tuple:
+        return (self.modes,)
+
+    def set_modes(self, modes: ChartModes) -> None:
+        self.modes = modes
+        self.update_view()
+
+    def samples(self):
+        """The x values the chart shows (for the automatic x scale)."""
+        return self.frame.history.samples if self.frame is not None else np.zeros(0)
+
     def draw(self, frame: Frame, size: Size) -> Block:
         held = "-" if frame.heldout_loss is None else f"{frame.heldout_loss:.4g}"
         train = "-" if frame.train_loss is None else f"{frame.train_loss:.4g}"
         self.set_subtitle(f"train {train}  held-out {held}" if self.point is None else point_caption(self.point))
+        modes, xs = self.modes, frame.history.samples
+        log_x = modes.log_x(xs)
+        title = f"loss  {modes.words(xs)}"
+        if self.border_title != title:  # setting it repaints the whole pane
+            self.border_title = title
         area: list[PlotArea] = []
         cursor = None if self.point is None else (float(self.point.samples), self.point.label)
-        chart = line_chart(loss_series(frame), width=size.width, height=size.height, mode=self.mode,
-                           log_y=True, x_label="samples", markers=loss_markers(frame), cursor=cursor, area=area)
-        self._area, self._xs = area[0] if area else None, frame.history.samples
+        chart = line_chart(loss_series(frame, modes.smoothing), width=size.width, height=size.height,
+                           mode=self.mode, log_y=modes.log_y, log_x=log_x,
+                           x_label=f"samples ({'log' if log_x else 'linear'})", markers=loss_markers(frame),
+                           cursor=cursor, area=area)
+        self._area, self._xs = area[0] if area else None, xs
         return block(chart, width=size.width)
 
     def on_click(self, event: events.Click) -> None:

@@ -20,6 +20,7 @@ class Pane(Canvas):
 
     TITLE = ""
     SHOWS_WEIGHTS = False  # the history view names, in the title, which stored weights it draws
+    painter = None  # an ImagePainter when pictures are drawn as images (kitty, sixel), else cells
 
     def __init__(self, mode: DisplayMode, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -72,6 +73,8 @@ class Pane(Canvas):
             return False
         self._key = key
         self.show(self.draw(frame, self.size))
+        if self.painter is not None:
+            self.painter.frame_done(self)  # the images of the frame before can go
         return True
 
     def on_resize(self) -> None:

@@ -9,6 +9,7 @@ from textual.geometry import Size
 
 from aetui.training.frame import Frame
 from aetui.render import image_text
+from aetui.render.colormaps import to_rgb
 from aetui.render.palette import style_for
 from aetui.tui import theme
 from aetui.tui.blocks import Block, block, hstack, vstack
@@ -70,8 +71,13 @@ class ReconPane(Pane):
         tile_w = 2 * shape[1] + 1 if lay.side else shape[1]
         for i in range(lay.shown):
             label = (labels[i] if i < len(labels) else str(i))[:tile_w]
-            pics = [block(image_text(Xp[i].reshape(shape), mode=self.mode, cmap="gray", lo=0.0, hi=1.0)),
-                    block(image_text(Yp[i].reshape(shape), mode=self.mode, cmap="gray", lo=0.0, hi=1.0))]
+            if self.painter is not None:  # full resolution in the same cells
+                lines_ = (shape[0] + 1) // 2
+                pics = [self.painter.block(to_rgb(img.reshape(frame.image_shape), "gray", 0.0, 1.0), shape[1], lines_,
+                                           owner=self) for img in (X[i], Y[i])]
+            else:
+                pics = [block(image_text(Xp[i].reshape(shape), mode=self.mode, cmap="gray", lo=0.0, hi=1.0)),
+                        block(image_text(Yp[i].reshape(shape), mode=self.mode, cmap="gray", lo=0.0, hi=1.0))]
             pair = hstack(pics, gap=1) if lay.side else vstack(pics)
             tiles.append(vstack([block(Text(label.center(tile_w), style=st(theme.CAPTION))), pair], width=tile_w))
         gap = SIDE_GAP if lay.side else GAP

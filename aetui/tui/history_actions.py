@@ -11,6 +11,7 @@ from aetui.errors import AetuiError
 from aetui.training.client import TrainerClient
 from aetui.training.frame import COMPILING, RUNNING, Frame
 from aetui.tui.history_view import HistoryCursor, StoredWeights, ViewedPoint, stored_weights, viewed_frame
+from aetui.tui.widgets.key_bar import KeyBar
 from aetui.tui.widgets.status_bar import StatusBar
 
 HISTORY = "HISTORY"  # the state word while a past point is in view
@@ -48,6 +49,7 @@ class HistoryViewActions:
         view = frame.history
         self.history_cursor = HistoryCursor(int(view.samples[-1]) if samples is None else samples)
         self.history_cursor.go(view, self.history_cursor.index(view))
+        self.query_one(KeyBar).show_history_keys(True)
         self._history_moved()
         return True
 
@@ -59,6 +61,7 @@ class HistoryViewActions:
         self.history_weights = None
         self._viewed = None
         self._weights_failed = None
+        self.query_one(KeyBar).show_history_keys(False)
         for pane in self._pane_map.values():
             pane.follow(None)
         self._show_status()

@@ -31,7 +31,7 @@ KEYS: tuple[Key, ...] = (
     Key("s", "snapshot", "snap", "snapshot the current weights"),
     Key("a", "restart", "restart", "restart under another activation (from current weights or a snapshot)"),
     Key("plus,equals_sign", "lr_up", "lr+", f"learning rate x{LR_FACTOR:g}", display="+"),
-    Key("minus,underscore", "lr_down", "lr-", f"learning rate /{LR_FACTOR:g}", display="-"),
+    Key("minus,underscore", "lr_down", "lr-", f"learning rate /{LR_FACTOR:g}", display="-", bar=False),
     Key("f", "toggle_normalization", "norm", "filters: normalise each tile / all tiles together"),
     Key("z", "toggle_zoom", "zoom", "filters: zoom on the selected unit (arrows or a click pick it)"),
     Key("x", "toggle_log_x", "log-x", "loss chart: x axis log / linear (automatic until chosen: log when the run "
@@ -55,7 +55,8 @@ KEYS: tuple[Key, ...] = (
     Key("greater_than_sign", "history_next_event", "event", "history: the next event", display=">", bar=False),
     Key("e", "export", "export", "export pictures: filters, bias development and loss (PNG) and this screen (SVG), "
         "into the session's exports/ folder"),
-    Key("ctrl+s", "save", "save", "save the session now (it also autosaves every minute and on quit)", display="^s"),
+    Key("ctrl+s", "save", "save", "save the session now (it also autosaves every minute and on quit)", display="^s",
+        bar=False),
     Key("o", "open_session", "open", "open another session (the current one is stopped and saved)"),
     Key("c", "compare", "compare", "compare runs: pick 2 to 6 sessions (running ones update live); in the restart "
         "dialog (a), Fork runs a new session from these weights beside this one and compares the two"),

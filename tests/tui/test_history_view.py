@@ -219,14 +219,25 @@ async def test_the_history_view_at_80x24(lived, tui_store, tui_wait):
 
 
 async def test_the_keys_are_in_the_key_bar_and_the_help(lived, tui_store, tui_wait):
+    """t is in the bar; the view's own keys join it while the view is open, t then saying live."""
     from aetui.tui.keys import KEYS
-    from aetui.tui.widgets.key_bar import bar_items
+    from aetui.tui.widgets.key_bar import KeyBar
 
-    shown = {item[0]: item[2] for item in bar_items()}
-    assert shown["t"] == "history" and shown[", ."] == "step" and shown["< >"] == "event"
     actions = {k.action for k in KEYS}
     assert {"toggle_history", "history_back", "history_forward", "history_first", "history_last",
             "history_prev_event", "history_next_event"} <= actions
+    async with dashboard(lived, tui_store, tui_wait, size=(80, 24)) as (app, pilot):
+        bar = app.query_one(KeyBar)
+        live = str(bar.render())
+        assert "t history" in live and ", . step" not in live and "< > event" not in live
+        assert bar.size.height == 2
+        await pilot.press("t")
+        await pilot.pause()
+        viewing_bar = str(bar.render())
+        assert "t live" in viewing_bar and ", . step" in viewing_bar and "< > event" in viewing_bar
+        await pilot.press("escape")
+        await pilot.pause()
+        assert str(bar.render()) == live and bar.size.height == 2
 
 
 async def test_t_before_any_report_point_is_refused_in_one_line(tui_make_trainer, tui_store, tui_wait):

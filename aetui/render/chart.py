@@ -249,13 +249,15 @@ def line_chart(
     braille = mode.unicode
     axis_style = style_for(mode, AXIS_STYLE)
     marker_style = style_for(mode, MARKER_STYLE)
-    markers = [(float(x), str(label)) for x, label in markers if math.isfinite(x) and (x > 0 or not log_x)]
+    markers = [(float(x), str(label)) for x, label in markers if math.isfinite(x)]
+    # On a log axis a marker at 0 (the first segment's start) goes to the left edge.
+    at_left = [label for x, label in markers if log_x and x <= 0]
     if log_x:
-        markers = [(math.log10(x), label) for x, label in markers]
+        markers = [(math.log10(x), label) for x, label in markers if x > 0]
 
     show_ticks = height >= 3
     show_legend = height >= 4
-    show_marker_labels = (bool(markers) or bool(cursor and cursor[1])) and height >= 5
+    show_marker_labels = (bool(markers) or bool(at_left) or bool(cursor and cursor[1])) and height >= 5
     plot_h = max(1, height - show_ticks - show_legend - show_marker_labels)
     if height == 0 or width == 0:
         return Text("\n" * max(0, height - 1), no_wrap=True, end="")
@@ -324,7 +326,7 @@ def line_chart(
         hit = _braille(dots) if braille else dots.astype(np.int64)
         owner[hit != 0] = i
         bits = np.where(hit != 0, hit, bits)
-    marker_cols = [(axis_column(x), label) for x, label in markers]
+    marker_cols = [(0, label) for label in at_left] + [(axis_column(x), label) for x, label in markers]
     cursor_col = column(cursor[0]) if cursor is not None and math.isfinite(cursor[0]) else None
     cursor_style = Style(reverse=True, bold=True)
 

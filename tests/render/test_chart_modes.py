@@ -49,10 +49,15 @@ def test_linear_x_crowds_the_early_points_into_the_first_columns():
     assert "1k" not in ticks and "200k" in ticks
 
 
-def test_log_x_skips_points_and_markers_at_zero():
+def test_log_x_skips_points_at_zero_and_puts_a_marker_at_zero_on_the_left_edge():
     s = Series("loss", [0.0, 10.0, 100.0, 1000.0], [1.0, 0.5, 0.25, 0.125], marker="*")
-    text = line_chart([s], width=40, height=10, mode=ASCII, log_x=True, markers=[(0.0, "start"), (100.0, "relu")])
-    assert "relu" in text.plain and "start" not in text.plain
+    area = []
+    text = line_chart([s], width=40, height=10, mode=ASCII, log_x=True, markers=[(0.0, "start"), (100.0, "relu")],
+                      area=area)
+    labels = text.plain.split("\n")[area[0].top - 1]
+    a = area[0]
+    assert labels.index("start") == a.left  # the first segment's start, at the left edge
+    assert labels.index("relu") == a.left + a.column(100.0)  # the decade in the middle
     assert "*" in text.plain
 
 

@@ -9,6 +9,7 @@ client's polling thread) and `link.notices()` on a timer and queues commands. On
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import time
 from pathlib import Path
@@ -138,8 +139,8 @@ class AetuiApp(HistoryViewActions, ViewActions, App[int]):
         """A closed terminal or SSH link (SIGHUP) or a kill (SIGTERM): detach (or stop, if asked)."""
         try:
             loop = asyncio.get_running_loop()
-            for sig in (signal.SIGHUP, signal.SIGTERM):
-                loop.add_signal_handler(sig, self._hang_up)
+            loop.add_signal_handler(signal.SIGHUP, self._hang_up, True)
+            loop.add_signal_handler(signal.SIGTERM, self._hang_up, False)
         except (NotImplementedError, RuntimeError, ValueError, AttributeError):
             pass  # not the main thread, or a platform without these signals
 
@@ -695,14 +696,23 @@ class AetuiApp(HistoryViewActions, ViewActions, App[int]):
         else:  # the trainer went on training when its save failed
             self.notify("training goes on; aetui retries the save at every autosave and on ctrl+s", timeout=6)
 
-    def _hang_up(self) -> None:
-        """A closed terminal or SSH link, or a kill: detach (training goes on), or stop if asked to."""
+    def _hang_up(self, terminal_gone: bool) -> None:
+        """A closed terminal or SSH link (terminal_gone), or a kill: detach (training goes on), or
+        stop if asked to.
+
+        Without a terminal the process leaves at once: nothing can be drawn or restored, and
+        Textual's output thread dies at its first failed write, after which its queue fills and
+        the app's own shutdown writes wait for it forever (seen as a dashboard that outlived its
+        terminal).
+        """
         if self.stop_on_hangup and self.link is not None and self.link.gone is None:
             outcome = self.stop_training(save=True)
             self.ended = STOPPED_BY_US if outcome is not None and outcome["stopped"] else DETACHED
         else:
             self.ended = DETACHED
         self._detach()
+        if terminal_gone:
+            os._exit(0)
         self.exit(0)
 
     def action_force_quit(self) -> None:

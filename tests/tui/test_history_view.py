@@ -66,6 +66,7 @@ async def test_t_opens_the_last_point_and_esc_or_t_return_to_live(lived, tui_sto
         assert app.pane("filters").border_title.startswith("filters: weights")
         assert app.pane("filters").border_title.endswith("at the point")  # a thin snapshot at every point so far
         assert app.pane("recon").border_title.startswith("reconstructions: weights")
+        assert app.pane("loss").border_title.startswith("loss  y log")  # its title still says how it is drawn
         await pilot.press("escape")
         assert not app.in_history and "viewing" not in viewing(app) and " PAUSED " in viewing(app)
         assert app.pane("filters").border_title == "filters"

@@ -43,7 +43,9 @@ class Pane(Canvas):
     def follow(self, point) -> None:
         """Show the history view's point (a ViewedPoint), or the live view (None)."""
         self.point = point
-        note = point.note if point is not None and self.SHOWS_WEIGHTS else ""
+        if not self.SHOWS_WEIGHTS:
+            return  # its title stays its own (the loss chart's says how it is drawn)
+        note = point.note if point is not None else ""
         if note and len(self.TITLE) + len(note) + 8 > self.size.width:  # the border and its corners
             note = point.short_note
         title = f"{self.TITLE}: {note}" if note else self.TITLE

@@ -147,25 +147,23 @@ class CompareScreen(ModalScreen[None]):
         self.active = index
         self._layout()
 
-    def action_log_x(self) -> None:
-        self.state.log_x = not self.state.log_x
+    def _toggle(self, setting: str) -> None:
+        """Flip one of the comparison's view switches and redraw."""
+        setattr(self.state, setting, not getattr(self.state, setting))
         self.state.changed()
         self.draw()
+
+    def action_log_x(self) -> None:
+        self._toggle("log_x")
 
     def action_log_y(self) -> None:
-        self.state.log_y = not self.state.log_y
-        self.state.changed()
-        self.draw()
+        self._toggle("log_y")
 
     def action_loss_kind(self) -> None:
-        self.state.show_mse = not self.state.show_mse
-        self.state.changed()
-        self.draw()
+        self._toggle("show_mse")
 
     def action_pairing(self) -> None:
-        self.state.by_cosine = not self.state.by_cosine
-        self.state.changed()
-        self.draw()
+        self._toggle("by_cosine")
 
     def action_pair(self, step: int) -> None:
         self.state.next_pair(step)

@@ -1,0 +1,143 @@
+"""Where work units run: in this process one after another, or in worker processes here.
+
+An executor gives the task graph `slots` (units at once), `submit`, and the two things a unit
+needs from afar: a progress sink (a picklable callable taking a plain dict) and a stop flag (a
+picklable callable saying whether to stop). `bind` tells it the coordinator's progress handler
+and stop request. Progress from other processes waits in a queue until the coordinator calls
+`drain`, which hands it to the handler in the coordinator's thread. The Dask executor
+(aetui/study/dask_executor.py) offers the same. Executors that start processes are context
+managers: leaving the block ends them.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import signal
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+OnProgress = Callable[[dict], None]
+
+
+class InlineExecutor:
+    """Units run in the calling thread as they are submitted; progress and stop are direct calls."""
+
+    slots = 1
+    shares_store = True
+    progress_sink: OnProgress | None = None
+    stop_flag: Callable[[], bool] | None = None
+
+    def bind(self, on_progress: OnProgress, should_stop: Callable[[], bool]) -> None:
+        self.progress_sink = on_progress
+        self.stop_flag = should_stop
+
+    def submit(self, fn, *args) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except Exception as exc:  # noqa: BLE001 - handed to the task graph like a worker's failure
+            future.set_exception(exc)
+        return future
+
+    def request_stop(self) -> None:
+        """Nothing to pass on: the units call the coordinator's should_stop themselves."""
+
+    def drain(self) -> None:
+        """Nothing waits: progress was delivered as it happened."""
+
+    def lost(self, error: BaseException) -> bool:
+        return False
+
+    def recover(self) -> None:  # pragma: no cover - never lost
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+# What the worker processes of a PoolExecutor share with the coordinator (set by _start_worker).
+_progress_queue = None
+_stop_event = None
+
+
+def _start_worker(progress_queue, stop_event) -> None:
+    """In each worker process: Ctrl-C is the coordinator's to handle (it asks the units to stop)."""
+    global _progress_queue, _stop_event
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _progress_queue, _stop_event = progress_queue, stop_event
+
+
+class QueueSink:
+    """A worker's progress sink: the message goes on the pool's queue."""
+
+    def __call__(self, message: dict) -> None:
+        _progress_queue.put(message)
+
+
+class EventFlag:
+    """A worker's stop flag: the pool's stop event."""
+
+    def __call__(self) -> bool:
+        return _stop_event.is_set()
+
+
+class PoolExecutor:
+    """Units in `workers` processes started fresh (spawn: no copy of this process's threads)."""
+
+    shares_store = True
+
+    def __init__(self, workers: int):
+        self.slots = workers
+        self._on_progress: OnProgress = lambda message: None
+        self._context = multiprocessing.get_context("spawn")
+        self._queue = self._context.Queue()
+        self._stop = self._context.Event()
+        self.progress_sink = QueueSink()
+        self.stop_flag = EventFlag()
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.slots, mp_context=self._context, initializer=_start_worker,
+                                   initargs=(self._queue, self._stop))
+
+    def bind(self, on_progress: OnProgress, should_stop: Callable[[], bool]) -> None:
+        """Progress goes to on_progress when drained; should_stop is the coordinator's (see request_stop)."""
+        self._on_progress = on_progress
+        self._stop.clear()
+
+    def submit(self, fn, *args) -> Future:
+        return self._pool.submit(fn, *args)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    def drain(self) -> None:
+        while True:
+            try:
+                message = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            self._on_progress(message)
+
+    def lost(self, error: BaseException) -> bool:
+        """A worker process died (killed, out of memory): its units can run again."""
+        return isinstance(error, BrokenProcessPool)
+
+    def recover(self) -> None:
+        """A new pool in place of a broken one (once, however many units it broke)."""
+        if getattr(self._pool, "_broken", False):
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._queue.close()
+        self._queue.join_thread()
+
+    def __enter__(self) -> PoolExecutor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

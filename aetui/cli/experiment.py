@@ -7,7 +7,7 @@ import json
 import signal
 from pathlib import Path
 
-from aetui.cli.options import add_sessions_dir, add_threads, nonneg_int, positive_int
+from aetui.cli.options import add_sessions_dir, add_threads, comma_list, nonneg_int, positive_int, positive_number
 from aetui.errors import EXIT_INTERRUPTED, ConfigError
 
 # Rich, NumPy and the core are imported inside the command: building the parser stays cheap.
@@ -48,11 +48,21 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--samples", type=positive_int, default=300_000, help="samples per condition (default 300000)")
     p.add_argument("--data", default="mnist5k", help="data set (default mnist5k)")
     p.add_argument("--hidden", type=positive_int, default=100, help="hidden units (default 100)")
-    p.add_argument("--seed", type=nonneg_int, default=0, help="random seed (default 0)")
-    p.add_argument("--activation", default="relu", help="the activation the sigmoid weights move to (default relu)")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="random seed (default 0); with --seeds N the first of N")
+    p.add_argument("--seeds", type=positive_int, default=1,
+                   help="run every condition with N seeds and give means with 95%% intervals (default 1)")
+    p.add_argument("--activation", type=comma_list(str), default=("relu",), metavar="ACTIVATION[,...]",
+                   help="the activation(s) the sigmoid weights move to, comma-separated (default relu)")
+    p.add_argument("--weight-scale", type=comma_list(positive_number), default=(0.1, 1.0), metavar="SCALE[,...]",
+                   help="the scale(s) of the reused weights, comma-separated (default 0.1,1)")
     p.add_argument("--name", default="transfer", metavar="PREFIX", help="session name prefix (default transfer)")
     add_sessions_dir(p)
-    add_threads(p)
+    add_threads(p, "compute threads with --workers 1 (default 1)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=positive_int, default=1,
+                       help="run independent conditions and seeds in N processes here, one thread each (default 1)")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help=f"run the conditions on a Dask cluster ({'pip install'} 'aetui[cluster]')")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="finish an earlier (interrupted) run with this prefix")
     again.add_argument("--force", action="store_true", help="delete this prefix's sessions and run again")
@@ -64,6 +74,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     from aetui.model.config import TrainConfig
     from aetui.model.warm_up import warm_up
+    from aetui.study.dask_executor import check_address
     from aetui.study.transfer import TransferPlan, prepare_store, run_transfer
     from aetui.sessions.store import SessionStore
     from rich.console import Console
@@ -71,8 +82,13 @@ def run(args) -> int:
 
     if args.experiment != "transfer":  # pragma: no cover - argparse limits the choices
         raise ConfigError(f"unknown experiment {args.experiment}")
+    if args.workers > 1 and args.threads > 1:
+        raise ConfigError("--threads is for --workers 1: each worker process trains with one thread")
     config = TrainConfig(data=args.data, hidden=args.hidden, seed=args.seed).validated()
-    plan = TransferPlan(samples=args.samples, prefix=args.name, activation=args.activation, config=config).validated()
+    plan = TransferPlan(samples=args.samples, prefix=args.name, activation=args.activation,
+                        scales=args.weight_scale, config=config, seeds=args.seeds).validated()
+    if args.scheduler:
+        check_address(args.scheduler)
     store = SessionStore(args.sessions_dir)
     mode = "resume" if args.resume else "force" if args.force else "new"
     if mode == "new":
@@ -82,10 +98,13 @@ def run(args) -> int:
     with console.status("loading the kernels...", spinner="dots") as status:
         warm_up(lambda kernel, begun, total: status.update(
             f"compiling kernels, first run only ({begun} of about {total}: {kernel})..."), args.threads)
-    columns = (TextColumn("[bold]{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
+        if args.scheduler:
+            status.update(f"connecting to the Dask scheduler at {args.scheduler}...")
+        executor = _executor(args, store)
+    columns = (TextColumn("[bold]{task.description:<34}"), BarColumn(), MofNCompleteColumn(),
                TextColumn("loss {task.fields[loss]:>8} {task.fields[note]}"), TimeRemainingColumn())
-    with stop, Progress(*columns, console=console, disable=not console.is_terminal and args.json) as bar:
-        tasks = {c.index: bar.add_task(c.label, total=plan.samples, loss="-", note="")
+    with executor, stop, Progress(*columns, console=console, disable=not console.is_terminal and args.json) as bar:
+        tasks = {c.index: bar.add_task(_unit_label(c, plan), total=plan.samples, loss="-", note="")
                  for c in plan.conditions()}
 
         def progress(p) -> None:
@@ -93,14 +112,17 @@ def run(args) -> int:
             bar.update(tasks[p.condition.index], completed=min(p.done, p.total), note=note,
                        loss="-" if p.heldout_loss is None else f"{p.heldout_loss:.4f}")
 
-        result = run_transfer(store, plan, mode=mode, progress=progress, should_stop=stop, threads=args.threads)
+        result = run_transfer(store, plan, mode=mode, progress=progress, should_stop=stop, threads=args.threads,
+                              executor=executor)
     written = write_pictures(store, result, args.png) if args.png else []
     if args.json:
         out = result.to_json()
         out["pictures"] = [str(p) for p in written]
         print(json.dumps(out))
     else:
-        Console(width=max(Console().width, 220)).print(result_table(result))
+        wide = Console(width=max(Console().width, 220))
+        wide.print(result_table(result) if plan.seeds == 1 else seeds_table(result))
+        wide.print(claims_table(result))
         for path in written[:1]:
             console.print(f"filter sheet: {path}")
     if result.interrupted:
@@ -110,6 +132,23 @@ def run(args) -> int:
                       f"Finish with the same command and --resume.")
         return EXIT_INTERRUPTED
     return 0
+
+
+def _executor(args, store):
+    """Where the units run: here one after another, in --workers processes, or on the --scheduler's cluster."""
+    from aetui.study.executors import InlineExecutor, PoolExecutor
+
+    if args.scheduler:
+        from aetui.study.dask_executor import DaskExecutor
+
+        return DaskExecutor(args.scheduler, store.root)
+    if args.workers > 1:
+        return PoolExecutor(args.workers)
+    return InlineExecutor()
+
+
+def _unit_label(cond, plan) -> str:
+    return cond.label if plan.seeds == 1 else f"{cond.label} (seed {cond.seed})"
 
 
 def write_pictures(store, result, out_dir: str) -> list[Path]:
@@ -152,6 +191,59 @@ def result_table(result) -> "Table":  # noqa: F821
             "-" if rec is None else f"r {_fmt(rec['corr'], 2)}, x{_fmt(rec['ratio'], 2)}",
             f"[red]yes, at {r.diverged_at:,}[/red]" if r.diverged else "no")
     return table
+
+
+def seeds_table(result) -> "Table":  # noqa: F821
+    """The comparison table over seeds: per condition each metric's mean ± the half-width of its 95% interval."""
+    from rich.table import Table
+
+    cfg, plan = result.plan.config, result.plan
+    table = Table(title=f"transfer experiment: {cfg.data}, {cfg.hidden} hidden, {plan.samples:,} samples per condition, "
+                        f"seeds {plan.seed_list[0]}..{plan.seed_list[-1]}; sessions {plan.prefix}-*-seedS in "
+                        f"{result.sessions_dir}",
+                  caption="mean ± half-width of the 95% Student-t interval over the seeds (over the seeds that did not "
+                          "diverge); columns as with one seed. Definitions: aetui experiment transfer --help")
+    for name in ("condition", "seeds", "held-out", "@10%", "mse", "locality", "spread", "contrast", "start cos",
+                 "lifetime", "dead", "b recovery r", "diverged"):
+        table.add_column(name, justify="left" if name in ("condition", "diverged") else "right", no_wrap=True)
+    for c in result.to_json()["conditions"]:
+        rec = c["bias_recovery"]
+        table.add_row(
+            c["condition"], str(c["seeds"]), f"{_pm(c, 'heldout_loss', 4)} {_short_loss(c['loss'])}",
+            _pm(c, "heldout_at_tenth", 4), _pm(c, "heldout_mse", 4), _pm(c, "locality", 3), _pm(c, "spread", 3),
+            _pm(c, "contrast", 2), _pm(c, "start_cosine", 3), _pm(c["sparsity"], "lifetime", 3),
+            _pm(c, "dead_units", 1), "-" if rec is None else _pm(rec, "corr", 2),
+            f"[red]{c['diverged_runs']} of {c['seeds']}[/red]" if c["diverged_runs"] else "none")
+    return table
+
+
+def claims_table(result) -> "Table":  # noqa: F821
+    """The study's observations, each as a comparison over paired seeds with its verdict."""
+    from rich.table import Table
+
+    table = Table(title="the study's observations, tested on paired seeds (each seed's reuse runs against its own "
+                        "sigmoid run and controls)",
+                  caption="effect: mean over seeds of the difference (or the mean, or the share of seeds); interval: "
+                          "95% Student t (share: exact Clopper-Pearson); holds = the interval lies on the claimed side "
+                          "of the reference, contradicted = on the other side, not shown = it holds the reference or "
+                          "there are fewer than 2 seeds")
+    for name in ("observation", "comparison", "effect", "95% interval", "seeds", "verdict"):
+        table.add_column(name, justify="right" if name in ("effect", "95% interval", "seeds") else "left", no_wrap=True)
+    colour = {"holds": "green", "contradicted": "red", "not shown": "yellow"}
+    for claim in result.claims():
+        i = claim.interval
+        table.add_row(claim.observation, claim.statement, _fmt(i.mean, 4),
+                      "-" if i.low is None else f"[{_fmt(i.low, 4)}, {_fmt(i.high, 4)}]", str(i.n),
+                      f"[{colour[claim.verdict]}]{claim.verdict}[/{colour[claim.verdict]}]")
+    return table
+
+
+def _pm(values: dict, key: str, decimals: int) -> str:
+    """'mean ±half-width' of values[key] and values[key_ci], '-' when there is no mean."""
+    mean, ci = values.get(key), values.get(f"{key}_ci")
+    if mean is None:
+        return "-"
+    return _fmt(mean, decimals) if ci is None else f"{_fmt(mean, decimals)} ±{_fmt((ci[1] - ci[0]) / 2, decimals)}"
 
 
 class _StopOnInterrupt:

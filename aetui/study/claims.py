@@ -34,7 +34,7 @@ class Claim:
     or a share), claimed to be above (`sign` +1) or below (-1) `reference`."""
 
     observation: str  # the study's wording
-    statement: str  # what is compared, e.g. "contrast: sigmoid > sigmoid minus sigmoid > 0"
+    statement: str  # what is compared, e.g. "contrast(sigmoid > sigmoid) > contrast(sigmoid)"
     metric: str
     a: str
     b: str | None
@@ -87,13 +87,13 @@ def _paired(runs: Runs, observation: str, metric: str, a: str, b: str, sign: int
     seeds = sorted(set(runs.get(a, {})) & set(runs.get(b, {})))
     diffs = [runs[a][s].get(metric, math.nan) - runs[b][s].get(metric, math.nan) for s in seeds]
     rel = ">" if sign > 0 else "<"
-    return Claim(observation, f"{metric}: {a} {rel} {b}", metric, a, b, sign, 0.0, mean_interval(diffs))
+    return Claim(observation, f"{metric}({a}) {rel} {metric}({b})", metric, a, b, sign, 0.0, mean_interval(diffs))
 
 
 def _level(runs: Runs, observation: str, metric: str, a: str, sign: int, reference: float) -> Claim:
     values = [m.get(metric, math.nan) for _, m in sorted(runs.get(a, {}).items())]
     rel = ">" if sign > 0 else "<"
-    return Claim(observation, f"{metric}: {a} {rel} {reference:g}", metric, a, None, sign, reference,
+    return Claim(observation, f"{metric}({a}) {rel} {reference:g}", metric, a, None, sign, reference,
                  mean_interval(values), kind="mean")
 
 
@@ -102,7 +102,7 @@ def _diverges(runs: Runs, act: str, big: str, small: str) -> Claim:
     seeds = sorted(set(runs.get(big, {})) & set(runs.get(small, {})))
     hits = sum(1 for s in seeds if runs[big][s]["diverged"] and not runs[small][s]["diverged"])
     return Claim(f"reusing weights under {act} diverges unless they are scaled down",
-                 f"diverged: {big} and not {small}", "diverged", big, small, +1, MOST,
+                 f"diverged({big}) and not diverged({small})", "diverged", big, small, +1, MOST,
                  share_interval(hits, len(seeds)), kind="share of seeds")
 
 

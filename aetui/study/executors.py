@@ -56,6 +56,12 @@ class InlineExecutor:
     def close(self) -> None:
         pass
 
+    def __enter__(self) -> InlineExecutor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
 
 # What the worker processes of a PoolExecutor share with the coordinator (set by _start_worker).
 _progress_queue = None

@@ -424,7 +424,7 @@ def _run_condition(store: SessionStore, plan: TransferPlan, cond: Condition, pro
         finished = s.diverged or s.samples - start >= total
         if not finished:
             return {"condition": cond.label, "session": cond.session, "samples": s.samples - start}
-        if cond.index == 0 and not any(snap["name"] == SOURCE_SNAPSHOT for snap in s.snapshots):
+        if cond.source is None and cond.activation == plan.base and not any(snap["name"] == SOURCE_SNAPSHOT for snap in s.snapshots):
             trainer.snapshot(SOURCE_SNAPSHOT)
         result = measure(trainer, cond)
         report(trainer, "done")

@@ -1,0 +1,154 @@
+"""The transfer experiment on worker processes: the same numbers as one after another, a lost
+worker's unit rerun (never counted twice), a stop kept and finished with resume."""
+
+import json
+import os
+import signal
+
+import numpy as np
+import pytest
+
+from aetui.cli.main import main
+from aetui.model.config import TrainConfig
+from aetui.sessions.session import read_session
+from aetui.sessions.store import SessionStore
+from aetui.study.executors import PoolExecutor
+from aetui.study.transfer import TransferPlan, run_transfer
+
+SAMPLES = 3_000
+
+
+def plan(**kw) -> TransferPlan:
+    base = dict(samples=SAMPLES, prefix="t", seeds=2, config=TrainConfig(data="bars8", hidden=16).validated())
+    base.update(kw)
+    return TransferPlan(**base)
+
+
+@pytest.fixture(scope="module")
+def inline(tmp_path_factory):
+    """Two seeds, every unit in this process one after another: the reference."""
+    store = SessionStore(tmp_path_factory.mktemp("inline"))
+    return store, run_transfer(store, plan())
+
+
+def _same(store_a, store_b, result_a, result_b):
+    assert [r.session for r in result_a.conditions] == [r.session for r in result_b.conditions]
+    for a, b in zip(result_a.conditions, result_b.conditions):
+        assert a.to_json() == b.to_json(), a.session
+        np.testing.assert_array_equal(read_session(store_a.path(a.session)).state.W,
+                                      read_session(store_b.path(b.session)).state.W, err_msg=a.session)
+
+
+def test_seeds_are_sessions_of_their_own_with_their_own_source(inline):
+    store, result = inline
+    assert len(result.conditions) == 10 and not result.interrupted
+    assert store.names() == sorted(f"t-{c}-seed{s}" for s in (0, 1) for c in
+                                   ("sigmoid", "sigmoid-sigmoid", "sigmoid-relu-x0.1", "sigmoid-relu-x1", "relu"))
+    for seed in (0, 1):
+        s = read_session(store.path(f"t-sigmoid-relu-x0.1-seed{seed}"))
+        assert s.config.seed == seed
+        source = read_session(store.path(f"t-sigmoid-seed{seed}")).read_snapshot("transfer-source")[1].W
+        np.testing.assert_array_equal(s.read_snapshot("transfer-start")[1].W, source * np.float32(0.1))
+    w0, w1 = (read_session(store.path(f"t-relu-seed{k}")).state.W for k in (0, 1))
+    assert not np.array_equal(w0, w1)
+    out = json.loads(json.dumps(result.to_json()))
+    assert out["seeds"] == 2 and len(out["conditions"]) == 5
+    first = out["conditions"][0]
+    assert first["condition"] == "sigmoid" and first["seeds"] == 2 and len(first["runs"]) == 2
+    losses = [r["heldout_loss"] for r in first["runs"]]
+    assert first["heldout_loss"] == pytest.approx(sum(losses) / 2)
+    low, high = first["heldout_loss_ci"]
+    assert low < min(losses) and high > max(losses)  # two values: t(1) = 12.7 makes it wide
+    assert {c["statement"] for c in out["claims"]} >= {"locality(sigmoid) > locality(relu)"}
+    assert all(c["pairs"] == 2 and c["verdict"] in ("holds", "not shown", "contradicted") for c in out["claims"])
+
+
+def test_two_worker_processes_give_the_same_numbers(inline, tmp_path):
+    store = SessionStore(tmp_path)
+    seen = []
+    with PoolExecutor(2) as pool:
+        result = run_transfer(store, plan(), executor=pool, progress=lambda p: seen.append((p.condition.index, p.phase)))
+    _same(inline[0], store, inline[1], result)
+    assert sorted(i for i, phase in seen if phase == "done") == list(range(10))
+
+
+def test_a_lost_worker_has_its_unit_rerun_and_counted_once(inline, tmp_path):
+    store = SessionStore(tmp_path)
+    killed = []
+    with PoolExecutor(2) as pool:
+        def progress(p):  # kill the process training seed 1's sigmoid run half way
+            if not killed and p.condition.session == "t-sigmoid-seed1" and p.phase == "train" and p.done >= SAMPLES // 2:
+                for pid in list(pool._pool._processes):
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+
+        result = run_transfer(store, plan(), executor=pool, progress=progress)
+    assert killed and not result.interrupted
+    _same(inline[0], store, inline[1], result)
+
+
+def test_stop_keeps_finished_units_and_resume_finishes_them_identically(inline, tmp_path):
+    store = SessionStore(tmp_path)
+    seen = []
+    with PoolExecutor(2) as pool:
+        def stop():
+            return any(phase == "done" for _, phase in seen)
+
+        first = run_transfer(store, plan(), executor=pool, should_stop=stop,
+                             progress=lambda p: seen.append((p.condition.index, p.phase)))
+        assert first.interrupted and 1 <= len(first.conditions) < 10
+        assert len(first.pending) + len(first.conditions) == 10
+        again = run_transfer(store, plan(), executor=pool, mode="resume")
+    assert not again.interrupted
+    _same(inline[0], store, inline[1], again)
+
+
+# -- the command line ------------------------------------------------------------------------------------------
+def cli(tmp_path, *extra):
+    return ["experiment", "transfer", "--data", "bars8", "--hidden", "16", "--samples", str(SAMPLES),
+            "--sessions-dir", str(tmp_path / "s"), "--name", "t", *extra]
+
+
+def test_cli_lists_sweep_activations_and_scales(tmp_path, capsys):
+    code = main(cli(tmp_path, "--json", "--activation", "relu,tanh", "--weight-scale", "0.1,0.5", "--workers", "2"))
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    data = json.loads(out)
+    assert [c["condition"] for c in data["conditions"]] == [
+        "sigmoid", "sigmoid > sigmoid", "sigmoid > relu x0.1", "sigmoid > relu x0.5", "relu",
+        "sigmoid > tanh x0.1", "sigmoid > tanh x0.5", "tanh"]
+    assert data["seeds"] == 1 and "heldout_loss_ci" not in data["conditions"][0]
+    statements = [c["statement"] for c in data["claims"]]
+    assert "locality(sigmoid) > locality(tanh)" in statements
+    assert "diverged(sigmoid > tanh x0.5) and not diverged(sigmoid > tanh x0.1)" in statements
+    assert all(c["verdict"] == "not shown" for c in data["claims"])  # one seed shows nothing
+
+
+def test_cli_seeds_table_and_claims_section(tmp_path, capsys):
+    code = main(cli(tmp_path, "--seeds", "2", "--activation", "relu", "--weight-scale", "0.1"))
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "seeds 0..1" in out and "observation" in out and "verdict" in out
+    row = next(line for line in out.splitlines() if line.startswith("│ sigmoid > relu x0.1 "))
+    assert "│     2 │" in row and row.count("±") >= 8
+
+
+@pytest.mark.parametrize("extra, message", [
+    (("--activation", "relu,,tanh"), "without empty entries"),
+    (("--activation", "relu,swish"), "unknown activation 'swish'"),
+    (("--activation", "relu,sigmoid"), "must differ from sigmoid"),
+    (("--activation", "relu,relu"), "twice"),
+    (("--weight-scale", "0.1,-1"), "must be above 0"),
+    (("--weight-scale", "0.1,x"), "expected a number"),
+    (("--weight-scale", "0.1,0.10"), "twice"),
+    (("--seeds", "0"), "at least 1"),
+    (("--workers", "0"), "at least 1"),
+    (("--workers", "2", "--threads", "2"), "--threads is for --workers 1"),
+    (("--workers", "2", "--scheduler", "tcp://127.0.0.1:1"), "not allowed with"),
+    (("--scheduler", "127.0.0.1:8786"), "tcp://HOST:PORT"),
+])
+def test_cli_bad_lists_and_options_are_one_line_exit_2(tmp_path, capsys, extra, message):
+    code = main(cli(tmp_path, *extra))
+    _, err = capsys.readouterr()
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "s").exists()

@@ -42,6 +42,7 @@ from aetui.study.executors import InlineExecutor
 from aetui.study.metrics import METRIC_DEFINITIONS, bias_recovery, code_metrics, filter_metrics, unit_cosine
 from aetui.study.seed_summary import summarise_seeds
 from aetui.study.task_graph import Unit, run_graph
+from aetui.model.engine import Engine
 from aetui.model.state import ModelState
 from aetui.sessions.bundle import pack_session, unpack_session
 from aetui.sessions.format import check_name
@@ -52,6 +53,7 @@ from aetui.training.loop import Action, Steering, run_loop
 from aetui.training.trainer import Trainer
 
 SOURCE_SNAPSHOT = "transfer-source"  # condition 1's final weights, the start of conditions 2-4
+TENTH_SNAPSHOT = "transfer-tenth"  # a condition's weights after a tenth of its samples
 START_SNAPSHOT = "transfer-start"  # a transfer condition's first weights (after scaling)
 MODES = ("new", "resume", "force")
 
@@ -178,6 +180,7 @@ class ConditionResult:
     loss: str  # the loss the held-out loss is measured in
     heldout_loss: float
     start_heldout_loss: float | None  # at the start of the condition's segment
+    heldout_at_tenth: float | None  # after a tenth of the condition's samples (None: diverged before)
     heldout_mse: float  # squared reconstruction error per pixel: comparable across activations
     filters: dict
     codes: dict
@@ -187,11 +190,6 @@ class ConditionResult:
     start_cosine: float  # mean per-unit cosine of the filters now vs at the segment's start
     bias_recovery: dict | None  # transfer conditions: b now vs condition 1's b before the reset
     heldout_curve: list[tuple[int, float | None]]  # (segment samples, held-out loss) at CHECKPOINTS
-
-    @property
-    def heldout_at_tenth(self) -> float | None:
-        """Held-out loss at the first report point at or after a tenth of the budget."""
-        return _loss_at(self.heldout_curve, self.samples // 10)
 
     def to_json(self) -> dict:
         c, f, k = self.condition, self.filters, self.codes
@@ -418,13 +416,19 @@ def _run_condition(store: SessionStore, plan: TransferPlan, cond: Condition, pro
                                   float(held[-1]) if held.size and math.isfinite(held[-1]) else None, t.diverged))
 
         report(trainer, "start")
-        remaining = total - (s.samples - start)
-        if remaining > 0 and not s.diverged:
-            run_loop(trainer, _ConditionSteering(report, stop), samples=remaining, threads=threads, warm=False)
+        steering = _ConditionSteering(report, stop)
+        # Up to a tenth of the budget, a snapshot there (the early held-out loss, measured on its
+        # weights: the history's points fall where the time pays for them, not at fixed samples),
+        # then the rest.
+        for target in (max(1, total // 10), total):
+            if not s.diverged and s.samples - start < target and not (target == total and stop()):
+                run_loop(trainer, steering, samples=target - (s.samples - start), threads=threads, warm=False)
+            if target < total and s.samples - start >= target and not s.diverged and not _has_snapshot(s, TENTH_SNAPSHOT):
+                trainer.snapshot(TENTH_SNAPSHOT)
         finished = s.diverged or s.samples - start >= total
         if not finished:
             return {"condition": cond.label, "session": cond.session, "samples": s.samples - start}
-        if cond.source is None and cond.activation == plan.base and not any(snap["name"] == SOURCE_SNAPSHOT for snap in s.snapshots):
+        if cond.source is None and cond.activation == plan.base and not _has_snapshot(s, SOURCE_SNAPSHOT):
             trainer.snapshot(SOURCE_SNAPSHOT)
         result = measure(trainer, cond)
         report(trainer, "done")
@@ -485,15 +489,18 @@ def measure(trainer: Trainer, cond: Condition) -> ConditionResult:
         if e["kind"] == "diverged" and e["segment"] == s.segment:
             diverged_at = int(e["samples"] - seg["start_samples"])
     if cond.source is None:  # the seeded initial weights, as SessionStore.create made them
-        start_W = ModelState.initial(s.config.hidden, s.state.n_visible, s.config.tied, s.config.seed).W
+        start = ModelState.initial(s.config.hidden, s.state.n_visible, s.config.tied, s.config.seed)
         recovery = None
     else:
-        start_W = s.read_snapshot(START_SNAPSHOT)[1].W
+        start = s.read_snapshot(START_SNAPSHOT)[1]
         recovery = bias_recovery(b, s.read_snapshot(SOURCE_SNAPSHOT)[1].b)
+    start_W = start.W
+    tenth = s.read_snapshot(TENTH_SNAPSHOT)[1] if _has_snapshot(s, TENTH_SNAPSHOT) else None
     return ConditionResult(
         condition=cond, session=s.name, lineage=s.lineage_label(), samples=s.samples - seg["start_samples"],
         total_samples=s.samples, loss=s.config.loss_name, heldout_loss=trainer.heldout_loss(),
-        start_heldout_loss=_loss_at(heldout_curve(s), 0), heldout_mse=float(np.mean((recon.astype(np.float64) - X) ** 2)),
+        start_heldout_loss=_loss_of(s.config, start, held),
+        heldout_at_tenth=None if tenth is None else _loss_of(s.config, tenth, held), heldout_mse=float(np.mean((recon.astype(np.float64) - X) ** 2)),
         filters=filter_metrics(s.state.W, s.image_shape).summary, codes=code_metrics(codes, s.config.activation).summary,
         bias={"min": float(b.min()), "mean": float(b.mean()), "max": float(b.max())},
         diverged=s.diverged, diverged_at=diverged_at, start_cosine=float(unit_cosine(s.state.W, start_W).mean()),
@@ -526,8 +533,14 @@ def heldout_curve(session, checkpoints: int = 12) -> list[tuple[int, float | Non
     return [(n, None if v is None else float(v)) for n, v in out]
 
 
-def _loss_at(curve: list[tuple[int, float | None]], samples: int) -> float | None:
-    return next((v for n, v in curve if n >= samples), None)
+def _has_snapshot(session, name: str) -> bool:
+    return any(snap["name"] == name for snap in session.snapshots)
+
+
+def _loss_of(config: TrainConfig, state: ModelState, held) -> float | None:
+    """The held-out loss of other weights than the trainer's (the segment's start, its tenth)."""
+    loss = Engine(config, state, max_batches=1).loss_on(held.images, held.scale)
+    return float(loss) if math.isfinite(loss) else None
 
 
 def _pending(store: SessionStore, plan: TransferPlan, cond: Condition) -> dict:

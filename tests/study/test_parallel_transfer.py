@@ -14,6 +14,7 @@ from aetui.sessions.session import read_session
 from aetui.sessions.store import SessionStore
 from aetui.study.executors import PoolExecutor
 from aetui.study.transfer import TransferPlan, run_transfer
+from tests.helpers.study import assert_same_runs
 
 SAMPLES = 3_000
 
@@ -29,14 +30,6 @@ def inline(tmp_path_factory):
     """Two seeds, every unit in this process one after another: the reference."""
     store = SessionStore(tmp_path_factory.mktemp("inline"))
     return store, run_transfer(store, plan())
-
-
-def _same(store_a, store_b, result_a, result_b):
-    assert [r.session for r in result_a.conditions] == [r.session for r in result_b.conditions]
-    for a, b in zip(result_a.conditions, result_b.conditions):
-        assert a.to_json() == b.to_json(), a.session
-        np.testing.assert_array_equal(read_session(store_a.path(a.session)).state.W,
-                                      read_session(store_b.path(b.session)).state.W, err_msg=a.session)
 
 
 def test_seeds_are_sessions_of_their_own_with_their_own_source(inline):
@@ -68,7 +61,7 @@ def test_two_worker_processes_give_the_same_numbers(inline, tmp_path):
     seen = []
     with PoolExecutor(2) as pool:
         result = run_transfer(store, plan(), executor=pool, progress=lambda p: seen.append((p.condition.index, p.phase)))
-    _same(inline[0], store, inline[1], result)
+    assert_same_runs(inline[0], store, inline[1], result)
     assert sorted(i for i, phase in seen if phase == "done") == list(range(10))
 
 
@@ -84,7 +77,7 @@ def test_a_lost_worker_has_its_unit_rerun_and_counted_once(inline, tmp_path):
 
         result = run_transfer(store, plan(), executor=pool, progress=progress)
     assert killed and not result.interrupted
-    _same(inline[0], store, inline[1], result)
+    assert_same_runs(inline[0], store, inline[1], result)
 
 
 def test_stop_keeps_finished_units_and_resume_finishes_them_identically(inline, tmp_path):
@@ -100,7 +93,7 @@ def test_stop_keeps_finished_units_and_resume_finishes_them_identically(inline, 
         assert len(first.pending) + len(first.conditions) == 10
         again = run_transfer(store, plan(), executor=pool, mode="resume")
     assert not again.interrupted
-    _same(inline[0], store, inline[1], again)
+    assert_same_runs(inline[0], store, inline[1], again)
 
 
 # -- the command line ------------------------------------------------------------------------------------------

@@ -108,9 +108,12 @@ def test_result_json_keys_and_types(done):
         assert isinstance(c["session"], str)
         assert isinstance(c["start_cosine"], float) and -1 <= c["start_cosine"] <= 1
         curve = c["heldout_curve"]
-        assert curve[0] == [0, c["start_heldout_loss"]] and len(curve) >= 3
+        assert curve[0][0] == 0 and len(curve) >= 3
         assert all(a[0] < b[0] for a, b in zip(curve, curve[1:])) and curve[-1][0] <= SAMPLES
-        assert c["heldout_at_tenth"] == next(v for n, v in curve if n >= SAMPLES // 10)
+        # Start and tenth are measured on the whole held-out set at exactly those weights.
+        assert isinstance(c["heldout_at_tenth"], float) and isinstance(c["start_heldout_loss"], float)
+        if c["init"] == "random":
+            assert c["heldout_loss"] < c["heldout_at_tenth"] < c["start_heldout_loss"]
         if c["init"] == "random":
             assert c["bias_recovery"] is None
         else:

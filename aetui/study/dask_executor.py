@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from aetui.errors import AetuiError, ConfigError
 from aetui.sessions.atomic import discard, write_bytes
+from aetui.study.executors import RemoteExecutor
 
 CONNECT_SECONDS = 10.0  # an unreachable scheduler is reported after this long, not waited for
 WORKERS_SECONDS = 30.0  # a scheduler with no workers is reported after this long
@@ -75,16 +76,17 @@ class DaskStopFlag:
         return self._set
 
 
-class DaskExecutor:
+class DaskExecutor(RemoteExecutor):
     """Units on the cluster at `address`; a context manager (leaving it disconnects)."""
 
-    def __init__(self, address: str, store_root: Path, connect_seconds: float = CONNECT_SECONDS):
+    def __init__(self, address: str, store_root: Path, connect_seconds: float | None = None):
         try:
             import distributed
         except ImportError:
             raise ConfigError(f"--scheduler needs Dask's distributed package: {INSTALL}") from None
         self._distributed = distributed
         address = check_address(address)
+        connect_seconds = CONNECT_SECONDS if connect_seconds is None else connect_seconds
         try:
             self.client = distributed.Client(address, timeout=connect_seconds, set_as_default=False)
         except (OSError, TimeoutError) as exc:
@@ -122,8 +124,7 @@ class DaskExecutor:
             discard(probe)
         return bool(seen) and all(seen.values())
 
-    def bind(self, on_progress: Callable[[dict], None], should_stop: Callable[[], bool]) -> None:
-        self._on_progress = on_progress
+    def _clear_stop(self) -> None:
         self._event.clear()
 
     def submit(self, fn, *args):
@@ -131,14 +132,6 @@ class DaskExecutor:
 
     def request_stop(self) -> None:
         self._event.set()
-
-    def drain(self) -> None:
-        while True:
-            try:
-                message = self._messages.get_nowait()
-            except queue.Empty:
-                return
-            self._on_progress(message)
 
     def lost(self, error: BaseException) -> bool:
         """Dask reruns a unit whose worker was lost by itself; only a unit that killed worker after
@@ -150,10 +143,4 @@ class DaskExecutor:
 
     def close(self) -> None:
         self.client.close()
-
-    def __enter__(self) -> DaskExecutor:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 

@@ -63,6 +63,42 @@ class InlineExecutor:
         pass
 
 
+class RemoteExecutor:
+    """What executors whose units run elsewhere share: progress messages queue up in `_messages`
+    until drained into the coordinator's handler; a stop is a flag the units can see (`_clear_stop`,
+    `request_stop`); leaving the with block ends them (`close`)."""
+
+    _messages = None  # a queue of progress dicts, filled from the workers
+
+    def bind(self, on_progress: OnProgress, should_stop: Callable[[], bool]) -> None:
+        """Progress goes to on_progress when drained; should_stop is the coordinator's (see request_stop)."""
+        self._on_progress = on_progress
+        self._clear_stop()
+
+    def _clear_stop(self) -> None:
+        raise NotImplementedError
+
+    def request_stop(self) -> None:
+        raise NotImplementedError
+
+    def drain(self) -> None:
+        while True:
+            try:
+                message = self._messages.get_nowait()
+            except queue.Empty:
+                return
+            self._on_progress(message)
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
 # What the worker processes of a PoolExecutor share with the coordinator (set by _start_worker).
 _progress_queue = None
 _stop_event = None
@@ -89,7 +125,7 @@ class EventFlag:
         return _stop_event.is_set()
 
 
-class PoolExecutor:
+class PoolExecutor(RemoteExecutor):
     """Units in `workers` processes started fresh (spawn: no copy of this process's threads)."""
 
     shares_store = True
@@ -98,7 +134,7 @@ class PoolExecutor:
         self.slots = workers
         self._on_progress: OnProgress = lambda message: None
         self._context = multiprocessing.get_context("spawn")
-        self._queue = self._context.Queue()
+        self._messages = self._context.Queue()
         self._stop = self._context.Event()
         self.progress_sink = QueueSink()
         self.stop_flag = EventFlag()
@@ -106,11 +142,9 @@ class PoolExecutor:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.slots, mp_context=self._context, initializer=_start_worker,
-                                   initargs=(self._queue, self._stop))
+                                   initargs=(self._messages, self._stop))
 
-    def bind(self, on_progress: OnProgress, should_stop: Callable[[], bool]) -> None:
-        """Progress goes to on_progress when drained; should_stop is the coordinator's (see request_stop)."""
-        self._on_progress = on_progress
+    def _clear_stop(self) -> None:
         self._stop.clear()
 
     def submit(self, fn, *args) -> Future:
@@ -118,14 +152,6 @@ class PoolExecutor:
 
     def request_stop(self) -> None:
         self._stop.set()
-
-    def drain(self) -> None:
-        while True:
-            try:
-                message = self._queue.get_nowait()
-            except queue.Empty:
-                return
-            self._on_progress(message)
 
     def lost(self, error: BaseException) -> bool:
         """A worker process died (killed, out of memory): its units can run again."""
@@ -139,11 +165,5 @@ class PoolExecutor:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._queue.close()
-        self._queue.join_thread()
-
-    def __enter__(self) -> PoolExecutor:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
+        self._messages.close()
+        self._messages.join_thread()

@@ -29,6 +29,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -292,7 +293,7 @@ def run_unit(task: UnitTask, progress: Callable[[dict], None] | None = None,
             progress({"index": cond.index, "phase": p.phase, "done": p.done, "total": p.total,
                       "loss": p.heldout_loss, "diverged": p.diverged})
 
-    with tempfile.TemporaryDirectory(prefix="aetui-unit-") if task.sessions_dir is None else _nothing() as private:
+    with tempfile.TemporaryDirectory(prefix="aetui-unit-") if task.sessions_dir is None else nullcontext() as private:
         store = SessionStore(task.sessions_dir or private)
         for name, data in task.bundles.items():
             unpack_session(data, store.path(name))
@@ -365,16 +366,6 @@ def _bundles_for(store: SessionStore, plan: TransferPlan, cond: Condition) -> di
     if source is None:
         return {}
     return {source.session: pack_session(store.path(source.session))}
-
-
-class _nothing:
-    """A context manager standing for 'no private folder' (None)."""
-
-    def __enter__(self):
-        return None
-
-    def __exit__(self, *exc) -> None:
-        pass
 
 
 def prepare_store(store: SessionStore, conditions: list[Condition], mode: str) -> None:

@@ -18,3 +18,16 @@ def assert_same_runs(store_a, store_b, result_a, result_b) -> None:
         assert numbers(a.to_json()) == numbers(b.to_json()), a.session
         np.testing.assert_array_equal(read_session(store_a.path(a.session)).state.W,
                                       read_session(store_b.path(b.session)).state.W, err_msg=a.session)
+
+
+SAMPLES = 3_000  # per condition: enough for the filters to move, a second or so per unit
+
+
+def two_seed_plan(**kw):
+    """The experiment on bars8 with 16 hidden units and two seeds (ten units)."""
+    from aetui.model.config import TrainConfig
+    from aetui.study.transfer import TransferPlan
+
+    base = dict(samples=SAMPLES, prefix="t", seeds=2, config=TrainConfig(data="bars8", hidden=16).validated())
+    base.update(kw)
+    return TransferPlan(**base)

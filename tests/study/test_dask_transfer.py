@@ -18,27 +18,13 @@ distributed = pytest.importorskip("distributed")
 import aetui.study.dask_executor as dask_executor  # noqa: E402
 from aetui.cli.main import main  # noqa: E402
 from aetui.errors import AetuiError  # noqa: E402
-from aetui.model.config import TrainConfig  # noqa: E402
 from aetui.sessions.session import read_session  # noqa: E402
 from aetui.sessions.store import SessionStore  # noqa: E402
 from aetui.study.dask_executor import DaskExecutor  # noqa: E402
-from aetui.study.transfer import TransferPlan, run_transfer  # noqa: E402
-from tests.helpers.study import assert_same_runs, numbers  # noqa: E402
+from aetui.study.transfer import run_transfer  # noqa: E402
+from tests.helpers.study import SAMPLES, assert_same_runs, numbers, two_seed_plan  # noqa: E402
 
-SAMPLES = 3_000
-BIN = Path(sys.executable).parent
-
-
-def plan(**kw) -> TransferPlan:
-    base = dict(samples=SAMPLES, prefix="t", seeds=2, config=TrainConfig(data="bars8", hidden=16).validated())
-    base.update(kw)
-    return TransferPlan(**base)
-
-
-@pytest.fixture(scope="module")
-def inline(tmp_path_factory):
-    store = SessionStore(tmp_path_factory.mktemp("inline"))
-    return store, run_transfer(store, plan())
+BIN = Path(sys.executable).parent  # the dask command of this environment
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +39,7 @@ def test_local_cluster_shared_store_gives_the_local_numbers(inline, cluster, tmp
     seen = []
     with DaskExecutor(cluster.scheduler_address, store.root) as executor:
         assert executor.shares_store and executor.slots == 2
-        result = run_transfer(store, plan(), executor=executor, progress=lambda p: seen.append((p.condition.index, p.phase)))
+        result = run_transfer(store, two_seed_plan(), executor=executor, progress=lambda p: seen.append((p.condition.index, p.phase)))
     assert_same_runs(inline[0], store, inline[1], result)
     assert sorted(i for i, phase in seen if phase == "done") == list(range(10))  # progress came back
     assert not list(tmp_path.glob(".aetui-probe-*"))
@@ -64,7 +50,7 @@ def test_workers_without_the_store_send_the_sessions_back(inline, cluster, tmp_p
     store = SessionStore(tmp_path)
     with DaskExecutor(cluster.scheduler_address, store.root) as executor:
         assert not executor.shares_store
-        result = run_transfer(store, plan(), executor=executor)
+        result = run_transfer(store, two_seed_plan(), executor=executor)
     assert_same_runs(inline[0], store, inline[1], result)
     assert store.names() == inline[0].names()
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folders left
@@ -76,11 +62,28 @@ def test_stop_on_the_cluster_then_resume(inline, cluster, tmp_path):
     store = SessionStore(tmp_path)
     seen = []
     with DaskExecutor(cluster.scheduler_address, store.root) as executor:
-        first = run_transfer(store, plan(), executor=executor, progress=lambda p: seen.append(p.phase),
+        first = run_transfer(store, two_seed_plan(), executor=executor, progress=lambda p: seen.append(p.phase),
                              should_stop=lambda: "done" in seen)
         assert first.interrupted and len(first.conditions) < 10
-        again = run_transfer(store, plan(), executor=executor, mode="resume")
+        again = run_transfer(store, two_seed_plan(), executor=executor, mode="resume")
     assert_same_runs(inline[0], store, inline[1], again)
+
+
+def test_a_lost_dask_worker_has_its_unit_rerun_and_counted_once(inline, cluster, tmp_path):
+    store = SessionStore(tmp_path)
+    killed = []
+    with DaskExecutor(cluster.scheduler_address, store.root) as executor:
+        def progress(p):  # kill every worker process while seed 1's sigmoid run is half done
+            if not killed and p.condition.session == "t-sigmoid-seed1" and p.phase == "train" and p.done >= SAMPLES // 2:
+                for nanny in cluster.workers.values():
+                    if nanny.pid:
+                        os.kill(nanny.pid, signal.SIGKILL)
+                        killed.append(nanny.pid)
+
+        result = run_transfer(store, two_seed_plan(), executor=executor, progress=progress)
+    assert killed and not result.interrupted
+    assert [r.condition.index for r in result.conditions] == list(range(10))
+    assert_same_runs(inline[0], store, inline[1], result)
 
 
 def test_unreachable_scheduler_is_one_error_in_bounded_time(tmp_path):
@@ -93,7 +96,6 @@ def test_unreachable_scheduler_is_one_error_in_bounded_time(tmp_path):
 
 def test_cli_unreachable_scheduler_and_missing_dask_are_one_line(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(dask_executor, "CONNECT_SECONDS", 2.0)
-    monkeypatch.setattr(DaskExecutor.__init__, "__defaults__", (2.0,))
     args = ["experiment", "transfer", "--data", "bars8", "--hidden", "16", "--samples", "100",
             "--sessions-dir", str(tmp_path / "s"), "--scheduler", f"tcp://127.0.0.1:{_free_port()}"]
     assert main(args) == 1

@@ -9,27 +9,12 @@ import numpy as np
 import pytest
 
 from aetui.cli.main import main
-from aetui.model.config import TrainConfig
 from aetui.sessions.session import read_session
 from aetui.sessions.store import SessionStore
 from aetui.study.executors import PoolExecutor
-from aetui.study.transfer import TransferPlan, run_transfer
-from tests.helpers.study import assert_same_runs
+from aetui.study.transfer import run_transfer
+from tests.helpers.study import SAMPLES, assert_same_runs, two_seed_plan
 
-SAMPLES = 3_000
-
-
-def plan(**kw) -> TransferPlan:
-    base = dict(samples=SAMPLES, prefix="t", seeds=2, config=TrainConfig(data="bars8", hidden=16).validated())
-    base.update(kw)
-    return TransferPlan(**base)
-
-
-@pytest.fixture(scope="module")
-def inline(tmp_path_factory):
-    """Two seeds, every unit in this process one after another: the reference."""
-    store = SessionStore(tmp_path_factory.mktemp("inline"))
-    return store, run_transfer(store, plan())
 
 
 def test_seeds_are_sessions_of_their_own_with_their_own_source(inline):
@@ -60,7 +45,7 @@ def test_two_worker_processes_give_the_same_numbers(inline, tmp_path):
     store = SessionStore(tmp_path)
     seen = []
     with PoolExecutor(2) as pool:
-        result = run_transfer(store, plan(), executor=pool, progress=lambda p: seen.append((p.condition.index, p.phase)))
+        result = run_transfer(store, two_seed_plan(), executor=pool, progress=lambda p: seen.append((p.condition.index, p.phase)))
     assert_same_runs(inline[0], store, inline[1], result)
     assert sorted(i for i, phase in seen if phase == "done") == list(range(10))
 
@@ -75,7 +60,7 @@ def test_a_lost_worker_has_its_unit_rerun_and_counted_once(inline, tmp_path):
                     os.kill(pid, signal.SIGKILL)
                     killed.append(pid)
 
-        result = run_transfer(store, plan(), executor=pool, progress=progress)
+        result = run_transfer(store, two_seed_plan(), executor=pool, progress=progress)
     assert killed and not result.interrupted
     assert_same_runs(inline[0], store, inline[1], result)
 
@@ -87,11 +72,11 @@ def test_stop_keeps_finished_units_and_resume_finishes_them_identically(inline, 
         def stop():
             return any(phase == "done" for _, phase in seen)
 
-        first = run_transfer(store, plan(), executor=pool, should_stop=stop,
+        first = run_transfer(store, two_seed_plan(), executor=pool, should_stop=stop,
                              progress=lambda p: seen.append((p.condition.index, p.phase)))
         assert first.interrupted and 1 <= len(first.conditions) < 10
         assert len(first.pending) + len(first.conditions) == 10
-        again = run_transfer(store, plan(), executor=pool, mode="resume")
+        again = run_transfer(store, two_seed_plan(), executor=pool, mode="resume")
     assert not again.interrupted
     assert_same_runs(inline[0], store, inline[1], again)
 

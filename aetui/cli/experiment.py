@@ -126,8 +126,10 @@ def run(args) -> int:
         for path in written[:1]:
             console.print(f"filter sheet: {path}")
     if result.interrupted:
-        done = ", ".join(r.condition.label for r in result.conditions) or "none"
-        left = ", ".join(f"{p['condition']} ({p['samples']:,} samples)" for p in result.pending)
+        seeds = plan.seeds > 1
+        done = ", ".join(r.condition.label + (f" (seed {r.condition.seed})" if seeds else "")
+                         for r in result.conditions) or "none"
+        left = ", ".join(_pending_text(p, seeds) for p in result.pending)
         console.print(f"interrupted: finished {done}; not finished: {left}. "
                       f"Finish with the same command and --resume.")
         return EXIT_INTERRUPTED
@@ -145,6 +147,11 @@ def _executor(args, store):
     if args.workers > 1:
         return PoolExecutor(args.workers)
     return InlineExecutor()
+
+
+def _pending_text(pending: dict, seeds: bool) -> str:
+    seed = f"seed {pending['seed']}, " if seeds else ""
+    return f"{pending['condition']} ({seed}{pending['samples']:,} samples)"
 
 
 def _unit_label(cond, plan) -> str:

@@ -54,7 +54,8 @@ from aetui.training.loop import Action, Steering, run_loop
 from aetui.training.trainer import Trainer
 
 SOURCE_SNAPSHOT = "transfer-source"  # condition 1's final weights, the start of conditions 2-4
-TENTH_SNAPSHOT = "transfer-tenth"  # a condition's weights after a tenth of its samples
+TENTH_SNAPSHOT = "transfer-tenth-{segment}"  # a condition's weights after a tenth of its samples (its own
+# segment's: a reuse condition's folder also holds the sigmoid run's, copied with it)
 START_SNAPSHOT = "transfer-start"  # a transfer condition's first weights (after scaling)
 MODES = ("new", "resume", "force")
 
@@ -414,11 +415,12 @@ def _run_condition(store: SessionStore, plan: TransferPlan, cond: Condition, pro
         for target in (max(1, total // 10), total):
             if not s.diverged and s.samples - start < target and not (target == total and stop()):
                 run_loop(trainer, steering, samples=target - (s.samples - start), threads=threads, warm=False)
-            if target < total and s.samples - start >= target and not s.diverged and not _has_snapshot(s, TENTH_SNAPSHOT):
-                trainer.snapshot(TENTH_SNAPSHOT)
+            tenth = TENTH_SNAPSHOT.format(segment=s.segment)
+            if target < total and s.samples - start >= target and not s.diverged and not _has_snapshot(s, tenth):
+                trainer.snapshot(tenth)
         finished = s.diverged or s.samples - start >= total
         if not finished:
-            return {"condition": cond.label, "session": cond.session, "samples": s.samples - start}
+            return {"condition": cond.label, "seed": cond.seed, "session": cond.session, "samples": s.samples - start}
         if cond.source is None and cond.activation == plan.base and not _has_snapshot(s, SOURCE_SNAPSHOT):
             trainer.snapshot(SOURCE_SNAPSHOT)
         result = measure(trainer, cond)
@@ -486,7 +488,8 @@ def measure(trainer: Trainer, cond: Condition) -> ConditionResult:
         start = s.read_snapshot(START_SNAPSHOT)[1]
         recovery = bias_recovery(b, s.read_snapshot(SOURCE_SNAPSHOT)[1].b)
     start_W = start.W
-    tenth = s.read_snapshot(TENTH_SNAPSHOT)[1] if _has_snapshot(s, TENTH_SNAPSHOT) else None
+    tenth_name = TENTH_SNAPSHOT.format(segment=s.segment)
+    tenth = s.read_snapshot(tenth_name)[1] if _has_snapshot(s, tenth_name) else None
     return ConditionResult(
         condition=cond, session=s.name, lineage=s.lineage_label(), samples=s.samples - seg["start_samples"],
         total_samples=s.samples, loss=s.config.loss_name, heldout_loss=trainer.heldout_loss(),
@@ -542,7 +545,7 @@ def _pending(store: SessionStore, plan: TransferPlan, cond: Condition) -> dict:
             samples = s.samples - s.lineage[-1]["start_samples"]
         except SessionError:
             pass
-    return {"condition": cond.label, "session": cond.session, "samples": samples}
+    return {"condition": cond.label, "seed": cond.seed, "session": cond.session, "samples": samples}
 
 
 def sheet_panels(store: SessionStore, result: TransferResult) -> tuple[list[tuple[str, np.ndarray]], tuple[int, int]]:

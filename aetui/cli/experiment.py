@@ -42,14 +42,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = kinds.add_parser(
         "transfer", help="sigmoid, then its weights under sigmoid again and under relu (x0.1 and x1), vs random init",
         description="Train sigmoid from random init; reuse its weights under sigmoid (biases reset) and under "
-                    "ACTIVATION scaled x0.1 and x1; train ACTIVATION from random init as the control. Each "
-                    "condition is a session PREFIX-... with its lineage, trained SAMPLES in its own segment.",
+                    "ACTIVATION scaled x0.1 and x1 (--weight-scale); train ACTIVATION from random init as the "
+                    "control. Each condition is a session PREFIX-... with its lineage, trained SAMPLES in its own "
+                    "segment; with --seeds N, once per seed (PREFIX-...-seedS), reported as means with 95% "
+                    "intervals and the study's claims judged on paired seeds.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--samples", type=positive_int, default=300_000, help="samples per condition (default 300000)")
     p.add_argument("--data", default="mnist5k", help="data set (default mnist5k)")
     p.add_argument("--hidden", type=positive_int, default=100, help="hidden units (default 100)")
     p.add_argument("--seed", type=nonneg_int, default=0, help="random seed (default 0); with --seeds N the first of N")
-    p.add_argument("--seeds", type=positive_int, default=1,
+    p.add_argument("--seeds", type=positive_int, default=1, metavar="N",
                    help="run every condition with N seeds and give means with 95%% intervals (default 1)")
     p.add_argument("--activation", type=comma_list(str), default=("relu",), metavar="ACTIVATION[,...]",
                    help="the activation(s) the sigmoid weights move to, comma-separated (default relu)")
@@ -59,10 +61,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     add_sessions_dir(p)
     add_threads(p, "compute threads with --workers 1 (default 1)")
     where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=positive_int, default=1,
+    where.add_argument("--workers", type=positive_int, default=1, metavar="N",
                        help="run independent conditions and seeds in N processes here, one thread each (default 1)")
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
-                       help=f"run the conditions on a Dask cluster ({'pip install'} 'aetui[cluster]')")
+                       help="run the conditions on a Dask cluster (pip install 'aetui[cluster]')")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="finish an earlier (interrupted) run with this prefix")
     again.add_argument("--force", action="store_true", help="delete this prefix's sessions and run again")

@@ -80,7 +80,8 @@ def run(args) -> int:
     from aetui.study.transfer import TransferPlan, prepare_store, run_transfer
     from aetui.sessions.store import SessionStore
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from aetui.cli.study_progress import UnitProgress
 
     if args.experiment != "transfer":  # pragma: no cover - argparse limits the choices
         raise ConfigError(f"unknown experiment {args.experiment}")
@@ -103,17 +104,8 @@ def run(args) -> int:
         if args.scheduler:
             status.update(f"connecting to the Dask scheduler at {args.scheduler}...")
         executor = _executor(args, store)
-    columns = (TextColumn("[bold]{task.description:<34}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("loss {task.fields[loss]:>8} {task.fields[note]}"), TimeRemainingColumn())
-    with executor, stop, Progress(*columns, console=console, disable=not console.is_terminal and args.json) as bar:
-        tasks = {c.index: bar.add_task(_unit_label(c, plan), total=plan.samples, loss="-", note="")
-                 for c in plan.conditions()}
-
-        def progress(p) -> None:
-            note = "[red]diverged[/red]" if p.diverged else ("done" if p.phase == "done" else "")
-            bar.update(tasks[p.condition.index], completed=min(p.done, p.total), note=note,
-                       loss="-" if p.heldout_loss is None else f"{p.heldout_loss:.4f}")
-
+    display = UnitProgress(plan, console, not console.is_terminal and args.json, _unit_label)
+    with executor, stop, display as progress:
         result = run_transfer(store, plan, mode=mode, progress=progress, should_stop=stop, threads=args.threads,
                               executor=executor)
     written = write_pictures(store, result, args.png) if args.png else []

@@ -130,3 +130,28 @@ def test_cli_bad_lists_and_options_are_one_line_exit_2(tmp_path, capsys, extra, 
     _, err = capsys.readouterr()
     assert code == 2 and message in err and len(err.strip().splitlines()) == 1, err
     assert not (tmp_path / "s").exists()
+
+
+def test_progress_display_keeps_every_running_unit_in_view():
+    from rich.console import Console
+
+    from aetui.cli.study_progress import UnitProgress
+    from aetui.study.transfer import Progress
+
+    label = lambda c, plan: f"{c.label} (seed {c.seed})"  # noqa: E731
+    few = UnitProgress(two_seed_plan(seeds=1), Console(), True, label)
+    assert [t.description for t in few.bar.tasks][:2] == ["sigmoid (seed 0)", "sigmoid > sigmoid (seed 0)"]
+    assert len(few.bar.tasks) == 5  # the study's five: every bar from the start, as always
+    plan = two_seed_plan(seeds=3)
+    units = plan.conditions()
+    many = UnitProgress(plan, Console(), True, label)
+    assert [t.description for t in many.bar.tasks] == ["15 conditions x seeds"]
+    many(Progress(units[0], "start", 0, SAMPLES))
+    many(Progress(units[5], "train", 600, SAMPLES, 0.3))
+    shown = {t.description: t for t in many.bar.tasks}
+    assert set(shown) == {"15 conditions x seeds", "sigmoid (seed 0)", "sigmoid (seed 1)"}
+    assert shown["sigmoid (seed 1)"].completed == 600 and shown["sigmoid (seed 1)"].fields["loss"] == "0.3000"
+    many(Progress(units[0], "done", SAMPLES, SAMPLES, 0.2))
+    many(Progress(units[10], "done", SAMPLES, SAMPLES, 0.2))  # a complete unit of a resumed run
+    shown = {t.description: t for t in many.bar.tasks}
+    assert set(shown) == {"15 conditions x seeds", "sigmoid (seed 1)"} and shown["15 conditions x seeds"].completed == 2

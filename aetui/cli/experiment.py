@@ -98,16 +98,17 @@ def run(args) -> int:
         prepare_store(store, plan.conditions(), mode)  # refuse before compiling anything
     console = Console(stderr=True)
     stop = _StopOnInterrupt(console)
-    with console.status("loading the kernels...", spinner="dots") as status:
-        warm_up(lambda kernel, begun, total: status.update(
-            f"compiling kernels, first run only ({begun} of about {total}: {kernel})..."), args.threads)
-        if args.scheduler:
-            status.update(f"connecting to the Dask scheduler at {args.scheduler}...")
-        executor = _executor(args, store)
-    display = UnitProgress(plan, console, not console.is_terminal and args.json, _unit_label)
-    with executor, stop, display as progress:
-        result = run_transfer(store, plan, mode=mode, progress=progress, should_stop=stop, threads=args.threads,
-                              executor=executor)
+    with console.status(f"connecting to the Dask scheduler at {args.scheduler}..." if args.scheduler
+                        else "starting...", spinner="dots"):
+        executor = _executor(args, store)  # worker processes start while the kernels load here
+    with executor:
+        with console.status("loading the kernels...", spinner="dots") as status:
+            warm_up(lambda kernel, begun, total: status.update(
+                f"compiling kernels, first run only ({begun} of about {total}: {kernel})..."), args.threads)
+        display = UnitProgress(plan, console, not console.is_terminal and args.json, _unit_label)
+        with stop, display as progress:
+            result = run_transfer(store, plan, mode=mode, progress=progress, should_stop=stop,
+                                  threads=args.threads, executor=executor)
     written = write_pictures(store, result, args.png) if args.png else []
     if args.json:
         out = result.to_json()

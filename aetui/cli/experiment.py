@@ -7,7 +7,7 @@ import json
 import signal
 from pathlib import Path
 
-from aetui.cli.options import add_sessions_dir, add_threads, nonneg_int, positive_int
+from aetui.cli.options import add_sessions_dir, add_threads, comma_list, nonneg_int, positive_int, positive_number
 from aetui.errors import EXIT_INTERRUPTED, ConfigError
 
 # Rich, NumPy and the core are imported inside the command: building the parser stays cheap.
@@ -42,17 +42,29 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = kinds.add_parser(
         "transfer", help="sigmoid, then its weights under sigmoid again and under relu (x0.1 and x1), vs random init",
         description="Train sigmoid from random init; reuse its weights under sigmoid (biases reset) and under "
-                    "ACTIVATION scaled x0.1 and x1; train ACTIVATION from random init as the control. Each "
-                    "condition is a session PREFIX-... with its lineage, trained SAMPLES in its own segment.",
+                    "ACTIVATION scaled x0.1 and x1 (--weight-scale); train ACTIVATION from random init as the "
+                    "control. Each condition is a session PREFIX-... with its lineage, trained SAMPLES in its own "
+                    "segment; with --seeds N, once per seed (PREFIX-...-seedS), reported as means with 95% "
+                    "intervals and the study's claims judged on paired seeds.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--samples", type=positive_int, default=300_000, help="samples per condition (default 300000)")
     p.add_argument("--data", default="mnist5k", help="data set (default mnist5k)")
     p.add_argument("--hidden", type=positive_int, default=100, help="hidden units (default 100)")
-    p.add_argument("--seed", type=nonneg_int, default=0, help="random seed (default 0)")
-    p.add_argument("--activation", default="relu", help="the activation the sigmoid weights move to (default relu)")
+    p.add_argument("--seed", type=nonneg_int, default=0, help="random seed (default 0); with --seeds N the first of N")
+    p.add_argument("--seeds", type=positive_int, default=1, metavar="N",
+                   help="run every condition with N seeds and give means with 95%% intervals (default 1)")
+    p.add_argument("--activation", type=comma_list(str), default=("relu",), metavar="ACTIVATION[,...]",
+                   help="the activation(s) the sigmoid weights move to, comma-separated (default relu)")
+    p.add_argument("--weight-scale", type=comma_list(positive_number), default=(0.1, 1.0), metavar="SCALE[,...]",
+                   help="the scale(s) of the reused weights, comma-separated (default 0.1,1)")
     p.add_argument("--name", default="transfer", metavar="PREFIX", help="session name prefix (default transfer)")
     add_sessions_dir(p)
-    add_threads(p)
+    add_threads(p, "compute threads with --workers 1 (default 1)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--workers", type=positive_int, default=1, metavar="N",
+                       help="run independent conditions and seeds in N processes here, one thread each (default 1)")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="run the conditions on a Dask cluster (pip install 'aetui[cluster]')")
     again = p.add_mutually_exclusive_group()
     again.add_argument("--resume", action="store_true", help="finish an earlier (interrupted) run with this prefix")
     again.add_argument("--force", action="store_true", help="delete this prefix's sessions and run again")
@@ -66,15 +78,22 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args) -> int:
     from aetui.model.config import TrainConfig
     from aetui.model.warm_up import warm_up
+    from aetui.study.dask_executor import check_address
     from aetui.study.transfer import TransferPlan, prepare_store, run_transfer
     from aetui.sessions.store import SessionStore
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from aetui.cli.study_progress import UnitProgress
 
     if args.experiment != "transfer":  # pragma: no cover - argparse limits the choices
         raise ConfigError(f"unknown experiment {args.experiment}")
+    if args.workers > 1 and args.threads > 1:
+        raise ConfigError("--threads is for --workers 1: each worker process trains with one thread")
     config = TrainConfig(data=args.data, hidden=args.hidden, seed=args.seed).validated()
-    plan = TransferPlan(samples=args.samples, prefix=args.name, activation=args.activation, config=config).validated()
+    plan = TransferPlan(samples=args.samples, prefix=args.name, activation=args.activation,
+                        scales=args.weight_scale, config=config, seeds=args.seeds).validated()
+    if args.scheduler:
+        check_address(args.scheduler)
     store = SessionStore(args.sessions_dir)
     if args.compare:  # refused before anything trains
         from aetui.cli.dashboard import require_terminal
@@ -87,33 +106,33 @@ def run(args) -> int:
         prepare_store(store, plan.conditions(), mode)  # refuse before compiling anything
     console = Console(stderr=True)
     stop = _StopOnInterrupt(console)
-    with console.status("loading the kernels...", spinner="dots") as status:
-        warm_up(lambda kernel, begun, total: status.update(
-            f"compiling kernels, first run only ({begun} of about {total}: {kernel})..."), args.threads)
-    columns = (TextColumn("[bold]{task.description:<28}"), BarColumn(), MofNCompleteColumn(),
-               TextColumn("loss {task.fields[loss]:>8} {task.fields[note]}"), TimeRemainingColumn())
-    with stop, Progress(*columns, console=console, disable=not console.is_terminal and args.json) as bar:
-        tasks = {c.index: bar.add_task(c.label, total=plan.samples, loss="-", note="")
-                 for c in plan.conditions()}
-
-        def progress(p) -> None:
-            note = "[red]diverged[/red]" if p.diverged else ("done" if p.phase == "done" else "")
-            bar.update(tasks[p.condition.index], completed=min(p.done, p.total), note=note,
-                       loss="-" if p.heldout_loss is None else f"{p.heldout_loss:.4f}")
-
-        result = run_transfer(store, plan, mode=mode, progress=progress, should_stop=stop, threads=args.threads)
+    with console.status(f"connecting to the Dask scheduler at {args.scheduler}..." if args.scheduler
+                        else "starting...", spinner="dots"):
+        executor = _executor(args, store)  # worker processes start while the kernels load here
+    with executor:
+        with console.status("loading the kernels...", spinner="dots") as status:
+            warm_up(lambda kernel, begun, total: status.update(
+                f"compiling kernels, first run only ({begun} of about {total}: {kernel})..."), args.threads)
+        display = UnitProgress(plan, console, not console.is_terminal and args.json, _unit_label)
+        with stop, display as progress:
+            result = run_transfer(store, plan, mode=mode, progress=progress, should_stop=stop,
+                                  threads=args.threads, executor=executor)
     written = write_pictures(store, result, args.png) if args.png else []
     if args.json:
         out = result.to_json()
         out["pictures"] = [str(p) for p in written]
         print(json.dumps(out))
     else:
-        Console(width=max(Console().width, 220)).print(result_table(result))
+        wide = Console(width=max(Console().width, 220))
+        wide.print(result_table(result) if plan.seeds == 1 else seeds_table(result))
+        wide.print(claims_table(result))
         for path in written[:1]:
             console.print(f"filter sheet: {path}")
     if result.interrupted:
-        done = ", ".join(r.condition.label for r in result.conditions) or "none"
-        left = ", ".join(f"{p['condition']} ({p['samples']:,} samples)" for p in result.pending)
+        seeds = plan.seeds > 1
+        done = ", ".join(r.condition.label + (f" (seed {r.condition.seed})" if seeds else "")
+                         for r in result.conditions) or "none"
+        left = ", ".join(_pending_text(p, seeds) for p in result.pending)
         console.print(f"interrupted: finished {done}; not finished: {left}. "
                       f"Finish with the same command and --resume.")
         return EXIT_INTERRUPTED
@@ -123,6 +142,28 @@ def run(args) -> int:
         return show_comparison(store, [r.session for r in result.conditions],
                                note=f"the transfer experiment, {plan.samples:,} samples per condition")
     return 0
+
+
+def _executor(args, store):
+    """Where the units run: here one after another, in --workers processes, or on the --scheduler's cluster."""
+    from aetui.study.executors import InlineExecutor, PoolExecutor
+
+    if args.scheduler:
+        from aetui.study.dask_executor import DaskExecutor
+
+        return DaskExecutor(args.scheduler, store.root)
+    if args.workers > 1:
+        return PoolExecutor(args.workers)
+    return InlineExecutor()
+
+
+def _pending_text(pending: dict, seeds: bool) -> str:
+    seed = f"seed {pending['seed']}, " if seeds else ""
+    return f"{pending['condition']} ({seed}{pending['samples']:,} samples)"
+
+
+def _unit_label(cond, plan) -> str:
+    return cond.label if plan.seeds == 1 else f"{cond.label} (seed {cond.seed})"
 
 
 def write_pictures(store, result, out_dir: str) -> list[Path]:
@@ -165,6 +206,59 @@ def result_table(result) -> "Table":  # noqa: F821
             "-" if rec is None else f"r {_fmt(rec['corr'], 2)}, x{_fmt(rec['ratio'], 2)}",
             f"[red]yes, at {r.diverged_at:,}[/red]" if r.diverged else "no")
     return table
+
+
+def seeds_table(result) -> "Table":  # noqa: F821
+    """The comparison table over seeds: per condition each metric's mean ± the half-width of its 95% interval."""
+    from rich.table import Table
+
+    cfg, plan = result.plan.config, result.plan
+    table = Table(title=f"transfer experiment: {cfg.data}, {cfg.hidden} hidden, {plan.samples:,} samples per condition, "
+                        f"seeds {plan.seed_list[0]}..{plan.seed_list[-1]}; sessions {plan.prefix}-*-seedS in "
+                        f"{result.sessions_dir}",
+                  caption="mean ± half-width of the 95% Student-t interval over the seeds (over the seeds that did not "
+                          "diverge); columns as with one seed. Definitions: aetui experiment transfer --help")
+    for name in ("condition", "seeds", "held-out", "@10%", "mse", "locality", "spread", "contrast", "start cos",
+                 "lifetime", "dead", "b recovery r", "diverged"):
+        table.add_column(name, justify="left" if name in ("condition", "diverged") else "right", no_wrap=True)
+    for c in result.to_json()["conditions"]:
+        rec = c["bias_recovery"]
+        table.add_row(
+            c["condition"], str(c["seeds"]), f"{_pm(c, 'heldout_loss', 4)} {_short_loss(c['loss'])}",
+            _pm(c, "heldout_at_tenth", 4), _pm(c, "heldout_mse", 4), _pm(c, "locality", 3), _pm(c, "spread", 3),
+            _pm(c, "contrast", 2), _pm(c, "start_cosine", 3), _pm(c["sparsity"], "lifetime", 3),
+            _pm(c, "dead_units", 1), "-" if rec is None else _pm(rec, "corr", 2),
+            f"[red]{c['diverged_runs']} of {c['seeds']}[/red]" if c["diverged_runs"] else "none")
+    return table
+
+
+def claims_table(result) -> "Table":  # noqa: F821
+    """The study's observations, each as a comparison over paired seeds with its verdict."""
+    from rich.table import Table
+
+    table = Table(title="the study's observations, tested on paired seeds (each seed's reuse runs against its own "
+                        "sigmoid run and controls)",
+                  caption="effect: mean over seeds of the difference (or the mean, or the share of seeds); interval: "
+                          "95% Student t (share: exact Clopper-Pearson); holds = the interval lies on the claimed side "
+                          "of the reference, contradicted = on the other side, not shown = it holds the reference or "
+                          "there are fewer than 2 seeds")
+    for name in ("observation", "comparison", "effect", "95% interval", "seeds", "verdict"):
+        table.add_column(name, justify="right" if name in ("effect", "95% interval", "seeds") else "left", no_wrap=True)
+    colour = {"holds": "green", "contradicted": "red", "not shown": "yellow"}
+    for claim in result.claims():
+        i = claim.interval
+        table.add_row(claim.observation, claim.statement, _fmt(i.mean, 4),
+                      "-" if i.low is None else f"[{_fmt(i.low, 4)}, {_fmt(i.high, 4)}]", str(i.n),
+                      f"[{colour[claim.verdict]}]{claim.verdict}[/{colour[claim.verdict]}]")
+    return table
+
+
+def _pm(values: dict, key: str, decimals: int) -> str:
+    """'mean ±half-width' of values[key] and values[key_ci], '-' when there is no mean."""
+    mean, ci = values.get(key), values.get(f"{key}_ci")
+    if mean is None:
+        return "-"
+    return _fmt(mean, decimals) if ci is None else f"{_fmt(mean, decimals)} ±{_fmt((ci[1] - ci[0]) / 2, decimals)}"
 
 
 class _StopOnInterrupt:

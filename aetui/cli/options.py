@@ -45,8 +45,20 @@ def number(text: str) -> float:
     return value
 
 
+def comma_list(item):
+    """An argparse type: one or more comma-separated values, each parsed by `item` (a tuple)."""
+
+    def parse(text: str) -> tuple:
+        parts = [part.strip() for part in text.split(",")]
+        if not all(parts):
+            raise argparse.ArgumentTypeError(f"expected comma-separated values without empty entries, got {text!r}")
+        return tuple(item(part) for part in parts)
+
+    return parse
+
+
 def positive_number(text: str) -> float:
-    """An argparse type: a finite number > 0."""
+    """An argparse type: a finite number above 0."""
     value = number(text)
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be above 0, got {text}")

@@ -11,6 +11,8 @@ from PIL import Image
 import aetui.study.transfer as core
 from aetui.cli.main import main
 from aetui.model.config import TrainConfig
+from aetui.model.engine import Engine
+from aetui.training.launch import trainer_for
 from aetui.errors import ConfigError, SessionError
 from aetui.study.transfer import SOURCE_SNAPSHOT, START_SNAPSHOT, TransferPlan, run_transfer
 from aetui.study.metrics import METRIC_DEFINITIONS, unit_cosine
@@ -80,6 +82,16 @@ def test_scaled_condition_starts_from_condition_one_final_weights_times_scale(do
     # Random init: compared with the seeded initial weights (ModelState.initial, as SessionStore.create).
     sig = result.conditions[0]
     assert 0 < sig.start_cosine < 1
+    # The early held-out loss is that of the condition's own weights at a tenth of its samples,
+    # not of the sigmoid run's (whose snapshot the reuse conditions carry from the copy).
+    for r in result.conditions:
+        s = read_session(store.path(r.session))
+        record, tenth = s.read_snapshot(f"transfer-tenth-{s.segment}")
+        assert record["segment"] == s.segment and record["activation"] == s.config.activation
+        assert record["samples"] - s.lineage[-1]["start_samples"] == SAMPLES // 10
+        engine = Engine(s.config, tenth, max_batches=1)
+        held = trainer_for(s).heldout_set
+        assert r.heldout_at_tenth == pytest.approx(engine.loss_on(held.images, held.scale), rel=1e-12), r.session
     # The sigmoid copy's reset bias rises again from 0.
     again = read_session(store.path("t-sigmoid-sigmoid"))
     bias = again.history.bias_matrix()
@@ -109,9 +121,12 @@ def test_result_json_keys_and_types(done):
         assert isinstance(c["session"], str)
         assert isinstance(c["start_cosine"], float) and -1 <= c["start_cosine"] <= 1
         curve = c["heldout_curve"]
-        assert curve[0] == [0, c["start_heldout_loss"]] and len(curve) >= 3
+        assert curve[0][0] == 0 and len(curve) >= 2  # its points are paced by time: fewer on a busy machine
         assert all(a[0] < b[0] for a, b in zip(curve, curve[1:])) and curve[-1][0] <= SAMPLES
-        assert c["heldout_at_tenth"] == next(v for n, v in curve if n >= SAMPLES // 10)
+        # Start and tenth are measured on the whole held-out set at exactly those weights.
+        assert isinstance(c["heldout_at_tenth"], float) and isinstance(c["start_heldout_loss"], float)
+        if c["init"] == "random":
+            assert c["heldout_loss"] < c["heldout_at_tenth"] < c["start_heldout_loss"]
         if c["init"] == "random":
             assert c["bias_recovery"] is None
         else:

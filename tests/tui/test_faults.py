@@ -54,7 +54,9 @@ async def test_autosave_failure_keeps_training_and_is_shown(tui_make_trainer, tu
     async with app.run_test(size=BIG) as pilot:
         await _started(pilot, tui_wait, RUNNING)
         disk.on()
-        await tui_wait(pilot, lambda: app.link.frame.save_error is not None, what="a failed autosave")
+        # An autosave writes the thin-stored snapshots of the report points since the last one
+        # first; on a busy machine the failure took over 5 s to show (about 1 s alone).
+        await tui_wait(pilot, lambda: app.link.frame.save_error is not None, timeout=20, what="a failed autosave")
         at_failure = app.link.frame.samples
         await tui_wait(pilot, lambda: app.link.frame.samples > at_failure + 1000, what="training on")
         assert app.link.frame.state == RUNNING

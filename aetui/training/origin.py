@@ -8,6 +8,10 @@ from dataclasses import dataclass
 from aetui.errors import ConfigError, SessionError
 from aetui.sessions.format import check_name
 
+# What a branch's first segment adds to its source record: the session (and its samples) the
+# weights came from (training/branch.py writes them, replay passes them on).
+ORIGIN_KEYS = ("session", "samples")
+
 
 @dataclass(frozen=True)
 class Origin:

@@ -20,6 +20,7 @@ from aetui.sessions.session import Session
 from aetui.sessions.store import SessionStore
 from aetui.training.launch import acquire_trainer
 from aetui.training.loop import Steering, run_loop
+from aetui.training.origin import ORIGIN_KEYS
 from aetui.training.trainer import Trainer
 
 REPLAYED = ("lr", "snapshot", "restart")  # the events that change what is trained
@@ -100,8 +101,9 @@ def _apply(trainer: Trainer, event: dict) -> None:
         trainer.snapshot(event["name"])
     else:
         src = event["source"]
+        origin = {k: src[k] for k in ORIGIN_KEYS if k in src}  # a branch's: the session its weights came from
         trainer.restart(event["activation"], None if src["kind"] == "current" else src["name"],
-                        event["weight_scale"], event["reset_biases"], event["lr"])
+                        event["weight_scale"], event["reset_biases"], event["lr"], origin=origin or None)
 
 
 def compare(a: Session, b: Session) -> tuple[bool, float]:

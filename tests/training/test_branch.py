@@ -140,6 +140,9 @@ def test_a_branch_can_be_replayed_bit_for_bit(source):
     result = replay(read_session(source.path("b")), source, "b-again")
     try:
         assert result.identical and result.max_difference == 0.0 and result.interventions == 2
+        # and the replay names where the branch came from, as the branch does (so --tree places it)
+        assert result.trainer.session.lineage[-1]["source"] == read_session(source.path("b")).lineage[-1]["source"]
+        assert result.trainer.session.lineage[-1]["source"]["session"] == "src"
     finally:
         release_trainer(result.trainer)
 

@@ -57,7 +57,7 @@ def aetui(*args, timeout=120) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "aetui", *args], capture_output=True, text=True, timeout=timeout)
 
 
-def wait(predicate, timeout=10.0, what="condition"):
+def wait(predicate, timeout=30.0, what="condition"):  # generous: real processes on a shared 2-core machine
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

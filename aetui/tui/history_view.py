@@ -15,7 +15,7 @@ import numpy as np
 
 from aetui.render import format_si
 from aetui.training.frame import Frame, HistoryView
-from aetui.tui.unit_marks import hidden_codes
+from aetui.model.numpy_pass import hidden_codes
 from aetui.model.activations import activate
 
 

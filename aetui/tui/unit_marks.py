@@ -1,4 +1,4 @@
-"""Hidden units seen from the UI thread: codes of the reconstruction inputs, dead/saturated marks.
+"""Hidden units seen from the UI thread: dead/saturated marks from the codes of the reconstruction inputs.
 
 Computed with NumPy from the frame's copies (W, b, recon_inputs), never with the kernels: those
 belong to the training thread. Twelve inputs x a few hundred units is microseconds of work.
@@ -9,19 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from aetui.study.metrics import code_metrics
-from aetui.model.activations import activate  # the NumPy twin of the kernels' activations, tested against them
 
 SATURATED_MARGIN = 1e-3  # a bounded unit within this of its upper bound on every input is saturated
 
 # Bounded activations: (low, high), where the gradient vanishes.
 BOUNDS = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "step_relu": (0.0, 1.0)}
-
-
-def hidden_codes(W: np.ndarray, b: np.ndarray, X: np.ndarray, activation: str) -> np.ndarray:
-    """Codes (n, hidden) of inputs X (n, visible) for W (hidden, visible), b (hidden); float64."""
-    with np.errstate(all="ignore"):
-        a = X.astype(np.float64) @ W.T.astype(np.float64) + b.astype(np.float64)
-        return activate(activation, a)
 
 
 def unit_marks(codes: np.ndarray, activation: str) -> dict[int, str]:

@@ -16,7 +16,8 @@ from aetui.tui import theme
 from aetui.tui.blocks import Block, block, crop, hstack, lines, vstack
 from aetui.tui.keys import FILTER_KEYS, bindings
 from aetui.render.fit import fit_image, pool, pool_factors
-from aetui.tui.unit_marks import hidden_codes, unit_marks
+from aetui.model.numpy_pass import hidden_codes
+from aetui.tui.unit_marks import unit_marks
 from aetui.tui.widgets.pane import Pane
 from aetui.tui.grid_images import grid_images
 from aetui.render.colormaps import to_rgb

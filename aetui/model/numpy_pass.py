@@ -17,3 +17,12 @@ def hidden_codes(W: np.ndarray, b: np.ndarray, X: np.ndarray, activation: str) -
     with np.errstate(all="ignore"):
         a = X.astype(np.float64) @ W.T.astype(np.float64) + b.astype(np.float64)
         return activate(activation, a)
+
+
+def reconstructions(codes: np.ndarray, W: np.ndarray, W_dec: np.ndarray | None, c: np.ndarray,
+                    out_activation: str) -> np.ndarray:
+    """Outputs (n, visible) of codes (n, hidden): the decoder is W^T when tied (W_dec None), else
+    W_dec (visible, hidden); float64."""
+    decoder = W if W_dec is None else W_dec.T
+    with np.errstate(all="ignore"):
+        return activate(out_activation, codes.astype(np.float64) @ decoder.astype(np.float64) + c.astype(np.float64))

@@ -18,7 +18,7 @@ from scipy.optimize import linear_sum_assignment
 
 from aetui.data import load_dataset, split_heldout
 from aetui.errors import SessionError
-from aetui.model.activations import activate
+from aetui.model.numpy_pass import hidden_codes, reconstructions
 from aetui.model.config import TrainConfig
 from aetui.sessions.session import Session
 from aetui.study.metrics import code_metrics, filter_metrics
@@ -88,7 +88,7 @@ def run_metrics(run: RunView) -> dict:
     cfg = run.config
     X = heldout_inputs(cfg.data, cfg.seed, cfg.heldout)
     W = run.W.astype(np.float32)
-    codes = activate(cfg.activation, X @ W.T + run.b)
+    codes = hidden_codes(W, run.b, X, cfg.activation)
     f = filter_metrics(W, run.image_shape).summary
     out = {"locality": f["locality_mean"], "spread": f["spread_mean"], "contrast": f["contrast_mean"],
            "max_cosine": f["max_cosine_mean"], "duplicates": f["duplicates"]}
@@ -97,18 +97,19 @@ def run_metrics(run: RunView) -> dict:
         out.update(mean_code=k["mean_code"], lifetime_sparsity=k["lifetime_sparsity_mean"], dead_units=k["dead_units"])
     else:
         out.update(mean_code=None, lifetime_sparsity=None, dead_units=None)
-    W_dec = W.T if cfg.tied else run.W_dec
     out["heldout_mse"] = None
-    if W_dec is not None and out["mean_code"] is not None:
-        out["heldout_mse"] = reconstruction_mse(codes, W_dec, run.c, cfg.out_activation, X)
+    if (cfg.tied or run.W_dec is not None) and out["mean_code"] is not None:
+        out["heldout_mse"] = reconstruction_mse(codes, W, None if cfg.tied else run.W_dec, run.c,
+                                                cfg.out_activation, X)
     return out
 
 
-def reconstruction_mse(codes: np.ndarray, W_dec: np.ndarray, c: np.ndarray, out_activation: str,
-                       X: np.ndarray) -> float | None:
-    """Mean squared error per pixel of the reconstructions of X from its hidden codes; None if not finite."""
-    recon = activate(out_activation, codes @ np.asarray(W_dec, np.float32).T + c)
-    mse = float(np.mean((recon.astype(np.float64) - X) ** 2))
+def reconstruction_mse(codes: np.ndarray, W: np.ndarray, W_dec: np.ndarray | None, c: np.ndarray,
+                       out_activation: str, X: np.ndarray) -> float | None:
+    """Mean squared error per pixel of the reconstructions of X from its hidden codes (decoder
+    W^T when W_dec is None); None if not finite."""
+    with np.errstate(all="ignore"):  # diverged weights: inf - inf
+        mse = float(np.mean((reconstructions(codes, W, W_dec, c, out_activation) - X) ** 2))
     return mse if np.isfinite(mse) else None
 
 
@@ -131,10 +132,8 @@ def snapshot_mse(session: Session) -> tuple[np.ndarray, np.ndarray]:
         except SessionError:  # damaged: `sessions show` says so; the curve does without it
             continue
         seg = TrainConfig.from_dict(session.lineage[record["segment"]]["config"])
-        W = state.W.astype(np.float32)
-        with np.errstate(all="ignore"):
-            codes = activate(seg.activation, X @ W.T + state.b)
-            mse = reconstruction_mse(codes, W.T if seg.tied else state.W_dec, state.c, seg.out_activation, X)
+        codes = hidden_codes(state.W, state.b, X, seg.activation)
+        mse = reconstruction_mse(codes, state.W, None if seg.tied else state.W_dec, state.c, seg.out_activation, X)
         if mse is not None:
             points.append((float(record["samples"]), mse))
     return np.array([p[0] for p in points]), np.array([p[1] for p in points])

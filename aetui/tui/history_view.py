@@ -15,8 +15,7 @@ import numpy as np
 
 from aetui.render import format_si
 from aetui.training.frame import Frame, HistoryView
-from aetui.model.numpy_pass import hidden_codes
-from aetui.model.activations import activate
+from aetui.model.numpy_pass import hidden_codes, reconstructions
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,9 +39,7 @@ def stored_weights(record: dict, arrays: dict[str, np.ndarray], inputs: np.ndarr
     W, b, c, W_dec = arrays["W"], arrays["b"], arrays["c"], arrays.get("W_dec")
     act = str(record["activation"])
     out_act = act if output_activation == "same" else output_activation
-    codes = hidden_codes(W, b, inputs, act)
-    with np.errstate(all="ignore"):
-        out = activate(out_act, codes @ (W if W_dec is None else W_dec.T).astype(np.float64) + c)
+    out = reconstructions(hidden_codes(W, b, inputs, act), W, W_dec, c, out_act)
     return StoredWeights(dict(record), W, b, c, out.astype(np.float32))
 
 

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from aetui.errors import AetuiError, ConfigError, SessionError
 from aetui.model.config import TrainConfig
+from aetui.sessions.atomic import TEMP_SUFFIX
+from aetui.sessions.lock import LOCK_FILE
 from aetui.sessions.session import Session, read_session
 from aetui.sessions.store import SessionStore
 from aetui.training.launch import acquire_trainer, trainer_for
@@ -135,7 +137,7 @@ def _copy(store: SessionStore, source: str, tmp: Path) -> Session:
     problem = None
     for _ in range(COPY_ATTEMPTS):
         shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(store.path(source), tmp, ignore=shutil.ignore_patterns(".lock", "*.tmp"))
+        shutil.copytree(store.path(source), tmp, ignore=shutil.ignore_patterns(LOCK_FILE, f"*{TEMP_SUFFIX}"))
         try:
             return read_session(tmp)
         except SessionError as exc:

@@ -95,13 +95,13 @@ def scale_table(rows: list[dict]) -> "Table":  # noqa: F821
 
     table = Table(title="aetui bench --scale: one process per case, one thread; training includes its reports")
     for col in ("data", "hidden", "samples/s", "% of sgemm", "reports", "start s", "peak MB", "session MB",
-                "save s"):
+                "thin MB", "save s"):
         table.add_column(col, justify="left" if col == "data" else "right")
     for r in rows:
         table.add_row(r["data"], str(r["hidden"]), f"{r['samples_per_second']:,.0f}",
                       f"{100 * r['gflops'] / r['sgemm_gflops_1thread']:.0f}%", f"{100 * r['report_share']:.1f}%",
                       f"{r['start_seconds']:.2f}", f"{r['peak_memory_mb']:,.0f}", f"{r['session_mb']:.1f}",
-                      f"{r['save_seconds']:.2f}")
+                      f"{r['thin_mb']:.1f}", f"{r['save_seconds']:.2f}")
     return table
 
 

@@ -47,6 +47,7 @@ def measure_case(data: str, hidden: int, seconds: float) -> str:
     """One case in this (fresh) process; returns its row as JSON."""
     from aetui.model.config import TrainConfig
     from aetui.sessions.store import SessionStore
+    from aetui.sessions.weight_store import thin_bytes_on_disk
     from aetui.study.bench import Sgemm
     from aetui.training.launch import acquire_trainer, release_trainer
     from aetui.training.loop import Action, Steering, run_loop
@@ -80,13 +81,14 @@ def measure_case(data: str, hidden: int, seconds: float) -> str:
         trainer.save()
         save_seconds = time.perf_counter() - t
         size = sum(p.stat().st_size for p in trainer.session.path.rglob("*") if p.is_file())
+        thin = thin_bytes_on_disk(trainer.session)  # the history view's weights: as many as the run's length and the budget allow
         rate = samples / trained
         visible = trainer.session.state.n_visible
         row = {"data": data, "hidden": hidden, "visible": visible, "samples_per_second": rate,
                "gflops": rate * 10.0 * visible * hidden / 1e9, "sgemm_gflops_1thread": gemm.gflops,
                "report_share": trainer.budget.share_spent(), "start_seconds": start_seconds,
                "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-               "session_mb": size / 2**20, "save_seconds": save_seconds,
+               "session_mb": (size - thin) / 2**20, "thin_mb": thin / 2**20, "save_seconds": save_seconds,
                "report_points": len(trainer.session.history)}
         release_trainer(trainer, save=False)
         return json.dumps(row)

@@ -3,10 +3,14 @@ unsaved work without asking."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import pytest
 
 from aetui.sessions.session import read_session
 from aetui.training.frame import PAUSED, RUNNING
+from aetui.tui.app import STOPPED_BY_US
 from aetui.tui.screens.unsaved_quit import UnsavedQuit
 from tests.helpers.faults import FullDisk, temp_files
 from tests.helpers.tui import BIG, make_app, record_notices, status_text
@@ -21,6 +25,14 @@ async def _started(pilot, wait, state):
     app = pilot.app
     await wait(pilot, lambda: app.frame is not None and app.frame.state == state, what=state)
     await pilot.pause()
+
+
+async def _until_ended(app) -> None:
+    """Wait for the quit a dialog's button asked for: its callback stops (and saves) the training.
+    Leaving the app first (a busy machine) let the harness close it with nothing saved."""
+    deadline = time.monotonic() + 40  # a stop allows a slow disk 30 s
+    while app.ended is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
 
 
 async def test_ctrl_s_on_a_full_disk_says_so_until_a_save_works(tui_make_trainer, tui_store, tui_wait, disk):
@@ -84,7 +96,8 @@ async def test_q_on_a_full_disk_asks_and_retry_saves_everything(tui_make_trainer
         assert isinstance(app.screen, UnsavedQuit)
         disk.off()
         await pilot.click("#retry")
-    assert app.return_code == 0
+        await _until_ended(app)
+    assert app.ended == STOPPED_BY_US and app.return_code == 0
     on_disk = read_session(trainer.session.path)
     assert on_disk.step == trainer.session.step > 50
     assert [e["kind"] for e in on_disk.history.events].count("save_failed") == 2  # both refused quits
@@ -102,7 +115,8 @@ async def test_q_then_quit_without_saving_leaves_the_last_save(tui_make_trainer,
         await pilot.press("q")
         assert isinstance(app.screen, UnsavedQuit)
         await pilot.click("#discard")
-    assert app.return_code == 0
+        await _until_ended(app)
+    assert app.ended == STOPPED_BY_US and app.return_code == 0
     disk.off()
     assert read_session(trainer.session.path).step == 0
     again = tui_make_trainer()  # the lock was released

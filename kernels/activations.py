@@ -1,18 +1,20 @@
-"""Activation functions by integer code: value f(a) and derivative f'(a) given a and y = f(a).
+"""Activation functions: value f(a) and derivative f'(a) given a and y = f(a), and whole-array versions.
 
 Each activation's value and derivative is a small function of its own, which LLVM inlines into
 the loops below. Numba types each once; the earlier single `activate(code, ...)` inlined at
-Numba's level carried all ten branches into each of twenty loops, ~5 s of a cold start.
+Numba's level carried all ten branches into each of twenty loops, ~5 s of a cold start. The
+loops are typed for one activation at a time (below), so a run compiles only its own.
 """
 
 import kernels.numba_setup  # noqa: F401  (before Numba is imported)
 import numpy as np
 from numba import njit
+from numba.extending import overload
 
+from kernels.activation_type import ActivationType
 from kernels.fastmath import FASTMATH, fast_exp, log1p_unit
 
-from kernels.activation_codes import (  # noqa: F401  (re-exported: kernels name them from here)
-    ABS, ACTIVATIONS, ELU, LEAK, LEAKY_RELU, LEAKY_STEP_RELU, LINEAR, RELU, SIGMOID, SOFTPLUS, STEP_RELU, TANH)
+from kernels.activation_codes import ACTIVATIONS, LEAK
 
 
 _SCALAR = dict(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
@@ -118,79 +120,59 @@ def _d_elu(a, y, one):
     return one if a > one - one else y + one
 
 
-# Whole-array versions: the dispatch on `code` sits outside the loops so that each loop has a
-# fixed body LLVM can vectorise (a branch on code inside the loop kept it scalar, ~4x slower).
 @njit(**_SCALAR)
-def activate_all(code, a, y, one):
+def _linear(a, one):
+    return a
+
+
+# Indexed by activation code (kernels/activation_codes.py); linear has no derivative to apply.
+_VALUES = (_sigmoid, _tanh, _relu, _leaky_relu, _step_relu, _leaky_step_relu, _linear, _abs, _softplus, _elu)
+_DERIVATIVES = (_d_sigmoid, _d_tanh, _d_relu, _d_leaky_relu, _d_step_relu, _d_leaky_step_relu, None, _d_abs,
+                _d_softplus, _d_elu)
+assert len(_VALUES) == len(_DERIVATIVES) == len(ACTIVATIONS)
+
+
+# Whole-array versions, for compiled code only. The activation is an Activation
+# (kernels/activation_type.py), whose Numba type names it, so each is typed with that one
+# activation's function: a kernel compiles the activations it is called with, not all ten.
+# Each loop has a fixed body LLVM can vectorise (a branch on the activation inside the loop
+# kept it scalar, ~4x slower).
+def activate_all(act, a, y, one):
     """y = f(a) elementwise; a and y C-contiguous of one shape (may be the same array)."""
-    a = a.reshape(-1)
-    y = y.reshape(-1)
-    n = a.size
-    if code == SIGMOID:
-        for i in range(n):
-            y[i] = _sigmoid(a[i], one)
-    elif code == TANH:
-        for i in range(n):
-            y[i] = _tanh(a[i], one)
-    elif code == RELU:
-        for i in range(n):
-            y[i] = _relu(a[i], one)
-    elif code == LEAKY_RELU:
-        for i in range(n):
-            y[i] = _leaky_relu(a[i], one)
-    elif code == STEP_RELU:
-        for i in range(n):
-            y[i] = _step_relu(a[i], one)
-    elif code == LEAKY_STEP_RELU:
-        for i in range(n):
-            y[i] = _leaky_step_relu(a[i], one)
-    elif code == LINEAR:
-        for i in range(n):
-            y[i] = a[i]
-    elif code == ABS:
-        for i in range(n):
-            y[i] = _abs(a[i], one)
-    elif code == SOFTPLUS:
-        for i in range(n):
-            y[i] = _softplus(a[i], one)
-    else:  # ELU
-        for i in range(n):
-            y[i] = _elu(a[i], one)
+    raise TypeError("activate_all runs in compiled kernels only")
 
 
-@njit(**_SCALAR)
-def scale_by_derivative(code, a, y, d, one):
+def scale_by_derivative(act, a, y, d, one):
     """d *= f'(a) elementwise, given y = f(a); all C-contiguous of one shape."""
-    a = a.reshape(-1)
-    y = y.reshape(-1)
-    d = d.reshape(-1)
-    n = a.size
-    if code == SIGMOID:
-        for i in range(n):
-            d[i] *= _d_sigmoid(a[i], y[i], one)
-    elif code == TANH:
-        for i in range(n):
-            d[i] *= _d_tanh(a[i], y[i], one)
-    elif code == RELU:
-        for i in range(n):
-            d[i] *= _d_relu(a[i], y[i], one)
-    elif code == LEAKY_RELU:
-        for i in range(n):
-            d[i] *= _d_leaky_relu(a[i], y[i], one)
-    elif code == STEP_RELU:
-        for i in range(n):
-            d[i] *= _d_step_relu(a[i], y[i], one)
-    elif code == LEAKY_STEP_RELU:
-        for i in range(n):
-            d[i] *= _d_leaky_step_relu(a[i], y[i], one)
-    elif code == LINEAR:
-        pass
-    elif code == ABS:
-        for i in range(n):
-            d[i] *= _d_abs(a[i], y[i], one)
-    elif code == SOFTPLUS:
-        for i in range(n):
-            d[i] *= _d_softplus(a[i], y[i], one)
-    else:  # ELU
-        for i in range(n):
-            d[i] *= _d_elu(a[i], y[i], one)
+    raise TypeError("scale_by_derivative runs in compiled kernels only")
+
+
+@overload(activate_all, jit_options=_SCALAR)
+def _activate_all_typed(act, a, y, one):
+    if not isinstance(act, ActivationType):
+        return None
+    f = _VALUES[act.code]
+
+    def impl(act, a, y, one):
+        a = a.reshape(-1)
+        y = y.reshape(-1)
+        for i in range(a.size):
+            y[i] = f(a[i], one)
+    return impl
+
+
+@overload(scale_by_derivative, jit_options=_SCALAR)
+def _scale_by_derivative_typed(act, a, y, d, one):
+    if not isinstance(act, ActivationType):
+        return None
+    df = _DERIVATIVES[act.code]
+    if df is None:  # linear: f' = 1
+        return lambda act, a, y, d, one: None
+
+    def impl(act, a, y, d, one):
+        a = a.reshape(-1)
+        y = y.reshape(-1)
+        d = d.reshape(-1)
+        for i in range(a.size):
+            d[i] *= df(a[i], y[i], one)
+    return impl

@@ -11,13 +11,15 @@ code. (aetui/model/warm_up.py runs the shares.)
 
 Types, not sizes, select what Numba compiles: each call uses tiny arrays of the engine's types
 (float32 C-contiguous buffers, uint8 data, int64 rows and steps, uint64 seeds and thresholds,
-float64 sparsity settings) and `threads` as the engine passes it (None for one thread).
+float64 sparsity settings), `threads` as the engine passes it (None for one thread) and the
+run's hidden and output activations (kernels/activation_type.py: one compiled version each).
 tests/model/test_warm_up.py checks that after the shares train_chunk compiles only itself; a
 call whose types drift from the chunk's only costs time, never results.
 """
 
 import numpy as np
 
+from kernels.activation_type import Activation
 from kernels.chunk import all_finite
 from kernels.denormals import flush_denormals, restore_denormals
 from kernels.products import combine_rows
@@ -46,7 +48,7 @@ class _TinyStep:
         self.P, self.Q, self.Xc, self.Yb = _f32(2 * _B, _H), _f32(2, _B, _V), _f32(_B, _V), _f32(_B, _V)
 
 
-_SEED, _STEP, _CODE, _THRESHOLD = np.uint64(0), np.int64(0), np.int64(0), np.uint64(0)
+_SEED, _STEP, _THRESHOLD = np.uint64(0), np.int64(0), np.uint64(0)
 
 
 def compile_products(threads) -> None:
@@ -68,20 +70,20 @@ def compile_updates() -> None:
     restore_denormals(np.uint32(flush_denormals()))
 
 
-def compile_layers() -> None:
+def compile_layers(act: Activation, out_act: Activation) -> None:
     """Inputs, the hidden and output layers, the hidden delta and the bias sums."""
     t = _TinyStep()
     gather_inputs(t.data, t.lut, t.rows, _THRESHOLD, _SEED, _STEP, t.Q[0], t.Xc)
-    hidden_layer(t.A, t.b, _CODE, _THRESHOLD, _SEED, _STEP, t.Hh, t.M, t.Hd, _ONE)
-    output_layer(t.Q[1], t.c, t.Xc, _CODE, True, t.Yb, _ONE)
-    hidden_delta(t.dHd, t.M, t.A, t.Hh, _CODE, 0.05, 0.0, t.kl, _ONE)
+    hidden_layer(t.A, t.b, act, _THRESHOLD, _SEED, _STEP, t.Hh, t.M, t.Hd, _ONE)
+    output_layer(t.Q[1], t.c, t.Xc, out_act, True, t.Yb, _ONE)
+    hidden_delta(t.dHd, t.M, t.A, t.Hh, act, 0.05, 0.0, t.kl, _ONE)
     row_sums(t.dHd, t.gb)
     column_sums(t.Q[1], t.gc)
 
 
-def compile_forward_backward(threads) -> None:
+def compile_forward_backward(threads, act: Activation, out_act: Activation) -> None:
     """forward_backward itself: quick once the products and the layers are in the cache."""
     t = _TinyStep()
-    forward_backward(t.data, t.lut, t.rows, t.W, t.b, t.c, t.W, _CODE, _CODE, True,
+    forward_backward(t.data, t.lut, t.rows, t.W, t.b, t.c, t.W, act, out_act, True,
                      _THRESHOLD, _THRESHOLD, 0.05, 0.0, _SEED, _STEP,
                      t.A, t.Hh, t.M, t.Hd, t.dHd, t.kl, t.P, t.Q, t.Xc, t.Yb, t.gb, t.gc, _ONE, threads)

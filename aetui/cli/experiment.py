@@ -77,9 +77,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     from aetui.model.config import TrainConfig
-    from aetui.model.warm_up import warm_up
     from aetui.study.dask_executor import check_address
-    from aetui.study.transfer import TransferPlan, prepare_store, run_transfer
+    from aetui.study.transfer import TransferPlan, prepare_store, run_transfer, warm_up_plan
     from aetui.sessions.store import SessionStore
     from rich.console import Console
 
@@ -111,8 +110,8 @@ def run(args) -> int:
         executor = _executor(args, store)  # worker processes start while the kernels load here
     with executor:
         with console.status("loading the kernels...", spinner="dots") as status:
-            warm_up(lambda kernel, begun, total: status.update(
-                f"compiling kernels, first run only ({begun} of about {total}: {kernel})..."), args.threads)
+            warm_up_plan(plan, args.threads, lambda kernel, begun, total: status.update(
+                f"compiling kernels, first use only ({begun} of about {total}: {kernel})..."))
         display = UnitProgress(plan, console, not console.is_terminal and args.json, _unit_label)
         with stop, display as progress:
             result = run_transfer(store, plan, mode=mode, progress=progress, should_stop=stop,

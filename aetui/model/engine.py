@@ -11,7 +11,8 @@ import numpy as np
 from aetui.model.aligned import aligned_empty
 from aetui.model.config import TrainConfig
 from aetui.model.state import DTYPE, ModelState
-from kernels.activations import ACTIVATIONS
+from kernels.activation_codes import ACTIVATIONS
+from kernels.activation_type import activation
 from kernels.chunk import NONFINITE_LOSS, NONFINITE_WEIGHTS, OK, train_chunk
 from kernels.evaluate import dataset_loss, decode, encode
 from kernels.rng import keep_threshold
@@ -49,8 +50,8 @@ class Engine:
         self.config = config
         self.state = state
         H, V, B = state.n_hidden, state.n_visible, config.batch
-        self.act = np.int64(ACTIVATIONS.index(config.activation))
-        self.out_act = np.int64(ACTIVATIONS.index(config.out_activation))
+        self.act = activation(ACTIVATIONS.index(config.activation))
+        self.out_act = activation(ACTIVATIONS.index(config.out_activation))
         self.ce = config.loss_name == "cross_entropy"
         self.noise_t = keep_threshold(config.noise)
         self.drop_t = keep_threshold(config.dropout)

@@ -17,6 +17,7 @@ or is slow, this process compiles what is missing itself: slower, never differen
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -34,29 +35,51 @@ from aetui.model.engine import Engine, kernel_threads
 from aetui.model.state import DTYPE, ModelState
 from aetui.model.threads import compute_threads
 from kernels import compile_plan
+from kernels.activation_type import Activation, activation
 from numba.core import event
 
 HELPER_SECONDS = 600.0  # a helper still compiling after this long is stopped; this process goes on alone
 GO = b"go\n"  # what the helper waits for: this process's share is in the cache
+COMPILE_LOCK = ".aetui-compile.lock"  # in Numba's cache folder: one process warms up at a time
 
 
-def warm_up(progress: Progress | None = None, threads: int = 1) -> None:
+def warm_up(progress: Progress | None = None, threads: int = 1, config: TrainConfig | None = None) -> None:
     """Compile (or load from Numba's cache) every kernel the trainer uses with `threads` compute
-    threads (one thread and several compile apart), on a tiny problem.
+    threads and config's activations (default: the study's), on a tiny problem. One thread and
+    several compile apart, and so does each pair of hidden and output activations.
 
     Types, not sizes, select a compiled version, so this leaves nothing to compile for real runs
     while touching no real state: a quit during compilation cannot catch a session half-written.
     progress(kernel, begun, total) hears of each kernel as it starts compiling in this process.
+    A second call for kernels this process has ready returns at once.
     """
-    with compute_threads(threads):
-        _warm_up(progress, kernel_threads())
+    key = _key(config, threads)
+    if key in _READY:
+        return
+    with compute_threads(threads), _one_compiler():
+        _warm_up(progress, kernel_threads(), config or TrainConfig())
+    _READY.add(key)
 
 
-def _warm_up(progress: Progress | None, threads) -> None:
-    config = TrainConfig(hidden=2, batch=1).validated()
-    engine = Engine(config, ModelState.initial(2, 4, True, 0), max_batches=1)
+def is_warm(config: TrainConfig, threads: int) -> bool:
+    """True when this process has the kernels for config with `threads` threads ready."""
+    return _key(config, threads) in _READY
+
+
+_READY: set[tuple] = set()  # (hidden activation, output activation, one thread or several) warmed here
+
+
+def _key(config: TrainConfig | None, threads: int) -> tuple:
+    config = config or TrainConfig()
+    return config.activation, config.out_activation, threads > 1
+
+
+def _warm_up(progress: Progress | None, threads, config: TrainConfig) -> None:
+    tiny = TrainConfig(hidden=2, batch=1, activation=config.activation,
+                       output_activation=config.output_activation, loss=config.loss_name).validated()
+    engine = Engine(tiny, ModelState.initial(2, 4, True, 0), max_batches=1)
     data = np.zeros((2, 4), np.uint8)
-    helper = _Helper(threads)
+    helper = _Helper(threads, engine.act, engine.out_act)
     last = ["", 0, 0]  # the progress last reported: (kernel, begun, total)
 
     def report(kernel: str, begun: int, total: int) -> None:
@@ -66,7 +89,7 @@ def _warm_up(progress: Progress | None, threads) -> None:
 
     try:
         with compile_progress(report), _on_first_compile(helper.start):
-            compile_plan.compile_layers()
+            compile_plan.compile_layers(engine.act, engine.out_act)
             helper.go()
             engine.loss_on(data, 1 / 255)
             engine.reconstruct(np.zeros((1, 4), DTYPE))
@@ -76,6 +99,29 @@ def _warm_up(progress: Progress | None, threads) -> None:
             engine.train(data, 1 / 255, np.arange(2, dtype=np.int64), 0, 1, 0, 0)
     finally:
         helper.stop()
+
+
+@contextmanager
+def _one_compiler() -> Iterator[None]:
+    """Within the block, no other process warms up with this Numba cache folder.
+
+    Numba's cache has no lock: two processes saving two signatures of one kernel at once (say
+    train_chunk for two activations, in two study workers) could pair one's index entry with the
+    other's code. The second process waits here, then loads what the first compiled. (The helper
+    process compiles other kernels than its parent, by the plan, and takes no lock.)
+    """
+    try:
+        folder = os.environ["NUMBA_CACHE_DIR"]
+        os.makedirs(folder, exist_ok=True)
+        fd = os.open(os.path.join(folder, COMPILE_LOCK), os.O_CREAT | os.O_RDWR, 0o644)
+    except OSError:  # no cache to share (Numba then compiles in memory)
+        yield
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # drops the lock
 
 
 @contextmanager
@@ -101,8 +147,9 @@ def _on_first_compile(start) -> Iterator[None]:
 class _Helper:
     """The helper process: started at most once, told when to go on, waited for, stopped."""
 
-    def __init__(self, threads):
+    def __init__(self, threads, act: Activation, out_act: Activation):
         self.threads = 1 if threads is None else int(threads)
+        self.activations = act.code, out_act.code
         self.process: subprocess.Popen | None = None
         self.tried = False
         self.released = False  # this process's share is in the cache
@@ -117,7 +164,7 @@ class _Helper:
         self.tried = True
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "aetui.model.warm_up", str(self.threads)],
+                [sys.executable, "-m", "aetui.model.warm_up", str(self.threads), *map(str, self.activations)],
                 stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         except OSError:
             self.process = None  # compile everything here instead
@@ -163,7 +210,7 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _helper_main(threads_arg: str) -> None:
+def _helper_main(threads_arg: str, act_code: str, out_act_code: str) -> None:
     _exit_with_parent()
     n = int(threads_arg)
     threads = None if n == 1 else np.int64(n)
@@ -171,8 +218,8 @@ def _helper_main(threads_arg: str) -> None:
     compile_plan.compile_updates()
     if sys.stdin.buffer.read(len(GO)) != GO:
         return  # the parent stopped before its share was done
-    compile_plan.compile_forward_backward(threads)
+    compile_plan.compile_forward_backward(threads, activation(int(act_code)), activation(int(out_act_code)))
 
 
 if __name__ == "__main__":
-    _helper_main(sys.argv[1])
+    _helper_main(*sys.argv[1:4])

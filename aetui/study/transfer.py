@@ -158,6 +158,16 @@ class TransferPlan:
         return self.config.replace(activation=activation, seed=self.config.seed if seed is None else seed)
 
 
+def warm_up_plan(plan: TransferPlan, threads: int, progress=None) -> None:
+    """Compile (or load) the kernels of every activation the plan trains under, in one order.
+
+    Before any unit runs: each activation compiles its own kernels (kernels/activation_type.py),
+    and units running at the same time then only load them from Numba's cache.
+    """
+    for act in (plan.base, *plan.activations):
+        warm_up(progress, threads, plan.config_for(act))
+
+
 @dataclass(frozen=True)
 class Progress:
     """What the experiment is doing, for a progress display."""
@@ -299,7 +309,7 @@ def run_unit(task: UnitTask, progress: Callable[[dict], None] | None = None,
         for name, data in task.bundles.items():
             unpack_session(data, store.path(name))
         with compute_threads(task.threads):
-            warm_up(threads=task.threads)
+            warm_up_plan(task.plan, task.threads)
             out = _run_condition(store, task.plan, cond, report, stop or (lambda: False), task.threads)
         bundle = pack_session(store.path(cond.session)) if private and store.exists(cond.session) else None
     if isinstance(out, ConditionResult):
@@ -350,7 +360,7 @@ def run_transfer(store: SessionStore, plan: TransferPlan, *, mode: str = "new",
 
     units = [Unit(c.index, None if c.source is None else plan.source_of(c).index) for c in conditions]
     with compute_threads(threads):
-        warm_up(threads=threads)
+        warm_up_plan(plan, threads)
         outcomes = run_graph(units, executor, submit, finished, stop)
     results = [outcomes[c.index].result for c in conditions
                if c.index in outcomes and outcomes[c.index].result is not None]

@@ -13,7 +13,7 @@ import time
 from enum import Enum
 
 from aetui.errors import AetuiError
-from aetui.model.warm_up import warm_up
+from aetui.model.warm_up import is_warm, warm_up
 from aetui.model.threads import compute_threads
 from aetui.training.trainer import Trainer
 
@@ -37,7 +37,7 @@ class Steering:
         """The kernels are about to be compiled (or loaded from Numba's cache)."""
 
     def compile_progress(self, kernel: str, begun: int, total: int) -> None:
-        """Kernel `kernel` started compiling, the begun-th of about `total` (a first run only)."""
+        """Kernel `kernel` started compiling, the begun-th of about `total` (a first use only)."""
 
     def compiled(self) -> None:
         """The kernels are ready."""
@@ -72,11 +72,10 @@ def run_loop(trainer: Trainer, steering: Steering | None = None, *, samples: int
     steering = steering if steering is not None else Steering()
     session = trainer.session
     start = session.step
+    first_config = trainer.config
     with compute_threads(threads):
         if warm:
-            steering.compiling()
-            warm_up(steering.compile_progress, threads)
-            steering.compiled()
+            _warm_up(steering, trainer, threads)
         target = None if samples is None else session.step + math.ceil(samples / trainer.config.batch)
         last_save = time.monotonic()
         while target is None or session.step < target:
@@ -84,6 +83,10 @@ def run_loop(trainer: Trainer, steering: Steering | None = None, *, samples: int
             if action is Action.STOP:
                 break
             if action in (Action.TRAIN, Action.STEP) and not trainer.diverged:
+                # A restart under an activation this process has not compiled for: compile
+                # it before the chunk, saying so, rather than silently inside it.
+                if (warm or trainer.config != first_config) and not is_warm(trainer.config, threads):
+                    _warm_up(steering, trainer, threads)
                 trainer.train_chunk(1 if action is Action.STEP else None if target is None else target - session.step)
                 steering.after_chunk(trainer)
             else:
@@ -98,3 +101,9 @@ def run_loop(trainer: Trainer, steering: Steering | None = None, *, samples: int
                     else:
                         steering.saved(trainer)
     return session.step - start
+
+
+def _warm_up(steering: Steering, trainer: Trainer, threads: int) -> None:
+    steering.compiling()
+    warm_up(steering.compile_progress, threads, trainer.config)
+    steering.compiled()

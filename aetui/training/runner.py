@@ -44,7 +44,7 @@ class TrainingRunner:
         self._thread = threading.Thread(target=self._run, name="aetui-trainer", daemon=True)
         self.error: BaseException | None = None
         self.save_error: str | None = None  # why the last save failed; None once one works
-        self.compile_note = ""  # which kernel is compiling, how far (a first run only)
+        self.compile_note = ""  # which kernel is compiling, how far (a first use only)
         self.trained_from: float | None = None  # time.perf_counter() when training could begin
         self.frame: Frame = self._make_frame()
 
@@ -230,10 +230,13 @@ class _RunnerSteering(Steering):
         self.runner = runner
 
     def compiling(self) -> None:
+        self.runner._compiling = True  # also before a restart under activations not compiled yet
         self.runner._publish()
 
     def compile_progress(self, kernel: str, begun: int, total: int) -> None:
-        self.runner.compile_note = f"compiling kernels, first run only: {begun} of about {total} ({kernel})"
+        act = self.runner.trainer.config.activation
+        self.runner.compile_note = (f"compiling the {act} kernels, first use only: {begun} of about {total} "
+                                    f"({kernel})")
         self.runner._publish()
 
     def compiled(self) -> None:

@@ -341,7 +341,7 @@ class AetuiApp(HistoryViewActions, ViewActions, App[int]):
             self._refuse(f"{what}: the training thread stopped after an error; q quits (and saves)")
             return True
         if not compiling_ok and self.frame.state == COMPILING:
-            self._refuse(f"{what}: the kernels are still compiling (first run only), wait a moment")
+            self._refuse(f"{what}: the kernels are still compiling (first use only), wait a moment")
             return True
         if not diverged_ok and self.frame.state == DIVERGED:
             self._refuse(f"{what}: training diverged; press a to restart it (smaller weights or learning rate)")

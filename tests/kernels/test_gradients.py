@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from aetui.model import reference as ref
+from kernels.activation_type import activation
 from kernels.activations import ACTIVATIONS
 from kernels.rng import keep_threshold
 from kernels.step import RHO_EPS, batch_gradients
@@ -83,7 +84,7 @@ class Problem:
         c = self.case
         return batch_gradients(
             self.data, LUT, self.rows, p["W"], p["b"], p["c"], p["W"] if c.tied else np.ascontiguousarray(p["W_dec"].T), c.tied,
-            np.int64(ACTIVATIONS.index(c.act)), np.int64(ACTIVATIONS.index(c.out_act)), c.out == "ce",
+            activation(ACTIVATIONS.index(c.act)), activation(ACTIVATIONS.index(c.out_act)), c.out == "ce",
             keep_threshold(c.noise), keep_threshold(c.dropout), float(c.rho), float(c.beta), SEED, STEP,
             self.AT, self.HhT, self.MT, self.Hd, self.dHd, self.kl, self.P, self.Q, self.Xc, self.Yb,
             self.Gw, self.Gwd, self.gb, self.gc, ONE)

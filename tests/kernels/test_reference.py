@@ -14,6 +14,8 @@ from aetui.model.config import TrainConfig
 from aetui.data import load_dataset
 from aetui.model.engine import Engine, pixel_table
 from aetui.model.state import ModelState
+from kernels.activation_codes import SIGMOID
+from kernels.activation_type import activation
 from kernels.activations import ACTIVATIONS, activate_all, scale_by_derivative
 from kernels.chunk import NONFINITE_LOSS, NONFINITE_WEIGHTS, OK
 from kernels.fastmath import FASTMATH, fast_exp, log1p_unit
@@ -264,21 +266,36 @@ EDGES = [0.0, -0.0, 1.0, -1.0, 0.5, 1e-6, -1e-6, 0.999, 1.001, 20.0, -20.0, 88.0
 TOL = {np.float32: dict(rtol=5e-7, atol=1.2e-7), np.float64: dict(rtol=1e-15, atol=4.5e-16)}
 
 
-# The kernels call these on 2D (batch, units) arrays; calling them the same way reuses those
-# compiled specialisations instead of compiling 1D ones (~5 s each).
+# activate_all and scale_by_derivative run in compiled code only (they are typed per activation):
+# called through these, on 2D (batch, units) arrays as the kernels call them.
+@njit(cache=True)
+def _activate_all(act, a, y, one):
+    activate_all(act, a, y, one)
+
+
+@njit(cache=True)
+def _scale_by_derivative(act, a, y, d, one):
+    scale_by_derivative(act, a, y, d, one)
+
+
 def kernel_activate(name, a):
     """activate_all on a 1D array, through a (1, n) view."""
     y = np.empty_like(a)
-    activate_all(np.int64(ACTIVATIONS.index(name)), a.reshape(1, -1), y.reshape(1, -1), a.dtype.type(1))
+    _activate_all(activation(ACTIVATIONS.index(name)), a.reshape(1, -1), y.reshape(1, -1), a.dtype.type(1))
     return y
 
 
 def kernel_scaled(name, a, y, d):
     """d * f'(a) through scale_by_derivative, given y = f(a)."""
     out = d.copy()
-    scale_by_derivative(np.int64(ACTIVATIONS.index(name)), a.reshape(1, -1), y.reshape(1, -1),
-                        out.reshape(1, -1), a.dtype.type(1))
+    _scale_by_derivative(activation(ACTIVATIONS.index(name)), a.reshape(1, -1), y.reshape(1, -1),
+                         out.reshape(1, -1), a.dtype.type(1))
     return out
+
+
+def test_the_array_versions_run_in_compiled_code_only():
+    with pytest.raises(TypeError, match="compiled kernels only"):
+        activate_all(activation(0), np.zeros((1, 2)), np.zeros((1, 2)), 1.0)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
@@ -319,7 +336,7 @@ def kernel_masks(seed, step, noise, dropout):
     W = np.zeros((MH, MV))
     batch_gradients(data, np.arange(256, dtype=f) / 255, np.arange(MB, dtype=np.int64),
                     W, np.zeros(MH), np.zeros(MV), W, True,
-                    np.int64(0), np.int64(0), True, keep_threshold(noise), keep_threshold(dropout), 0.05, 0.0,
+                    activation(SIGMOID), activation(SIGMOID), True, keep_threshold(noise), keep_threshold(dropout), 0.05, 0.0,
                     np.uint64(seed), np.int64(step), A, Hh, M, Hd, dHd, np.empty(MH), P, Q,
                     np.empty((MB, MV)), np.empty((MB, MV)), np.empty((MH, MV)), np.zeros((0, 0)),
                     np.empty(MH), np.empty(MV), f(1.0))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
+import threading
 
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ import pytest
 from aetui.model import warm_up as warm_up_module
 from aetui.model.engine import kernel_threads
 from aetui.model.threads import compute_threads
+from kernels.activation_type import activation
 
 # Run in a fresh process with an empty cache: report which kernels this process compiled, and
 # whether a helper process ran and how it ended.
@@ -59,6 +62,9 @@ def test_a_cold_start_shares_the_compiling_with_a_helper_and_a_warm_start_compil
     for kernel in ("hidden_layer", "output_layer", "dataset_loss", "train_chunk"):
         assert kernel in cold["compiled"]
     assert cold["reports"][:3] == ["gather_inputs", "copy_into", "hidden_layer"]  # the layers come first
+    # only the run's activation (the study's sigmoid, with cross-entropy) is compiled
+    assert "_sigmoid" in cold["compiled"] and "_d_sigmoid" in cold["compiled"]
+    assert not {"_relu", "_tanh", "_elu", "_softplus", "_d_relu", "_d_tanh"} & set(cold["compiled"])
     warm = _run(_COLD_START, str(tmp_path))
     assert warm == {"compiled": [], "reports": [], "helper_codes": []}
 
@@ -74,7 +80,7 @@ class _FakeHelper(warm_up_module._Helper):
     """A helper whose process is a stand-in script, to test the hand-over without compiling."""
 
     def __init__(self, script: str):
-        super().__init__(None)
+        super().__init__(None, activation(0), activation(0))
         self.script = script
 
     def start(self) -> None:
@@ -118,3 +124,24 @@ def test_stopping_the_warm_up_stops_its_helper(script):
     helper.start()
     helper.stop()
     assert not helper.running
+
+
+def test_one_process_at_a_time_compiles_into_a_cache_folder(tmp_path, monkeypatch):
+    """Numba's cache has no lock: a second warm-up waits for the first, then loads its kernels."""
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    fd = os.open(tmp_path / warm_up_module.COMPILE_LOCK, os.O_CREAT | os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another process compiling
+    entered = threading.Event()
+
+    def second() -> None:
+        with warm_up_module._one_compiler():
+            entered.set()
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    try:
+        assert not entered.wait(0.5)
+    finally:
+        os.close(fd)  # the first is done
+    assert entered.wait(10)
+    thread.join()

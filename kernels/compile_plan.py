@@ -1,13 +1,13 @@
 """The kernels train_chunk calls, in shares that two processes can compile at the same time.
 
 A cold start is nearly all Numba typing and lowering kernels, one after another on one core.
-The matrix products (kernels/products.py, and BLAS for small batches) and the updates call
-nothing the layers call, so a second process can compile them into the on-disk cache while the
-first compiles the layers; forward_backward, which calls both, comes once both are cached, and
-train_chunk then finds everything below it in the cache. Shares compiled at the same time have
-no kernel in common, so two processes never save one kernel at once: Numba's cache has no lock,
-and two signatures of one kernel saved at once could pair one's index entry with the other's
-code. (aetui/model/warm_up.py runs the shares.)
+The matrix products (kernels/products.py, and BLAS for small batches) call nothing the layers
+or the updates call, so a second process can compile them into the on-disk cache while the
+first compiles the layers and the updates; train_chunk, which calls both (forward_backward is
+inlined into it), comes once both are cached and finds everything below it there. Shares
+compiled at the same time have no kernel in common, so two processes never save one kernel at
+once: Numba's cache has no lock, and two signatures of one kernel saved at once could pair one's
+index entry with the other's code. (aetui/model/warm_up.py runs the shares.)
 
 Types, not sizes, select what Numba compiles: each call uses tiny arrays of the engine's types
 (float32 C-contiguous buffers, uint8 data, int64 rows and steps, uint64 seeds and thresholds,
@@ -23,7 +23,7 @@ from kernels.activation_type import Activation
 from kernels.chunk import all_finite
 from kernels.denormals import flush_denormals, restore_denormals
 from kernels.products import combine_rows
-from kernels.step import (column_sums, forward_backward, gather_inputs, hidden_delta, hidden_layer,
+from kernels.step import (column_sums, gather_inputs, hidden_delta, hidden_layer,
                           output_layer, row_sums, times_batch_rows, weight_gradient_product)
 from kernels.update import finish_momentum_step, sgd_update
 
@@ -80,10 +80,3 @@ def compile_layers(act: Activation, out_act: Activation) -> None:
     row_sums(t.dHd, t.gb)
     column_sums(t.Q[1], t.gc)
 
-
-def compile_forward_backward(threads, act: Activation, out_act: Activation) -> None:
-    """forward_backward itself: quick once the products and the layers are in the cache."""
-    t = _TinyStep()
-    forward_backward(t.data, t.lut, t.rows, t.W, t.b, t.c, t.W, act, out_act, True,
-                     _THRESHOLD, _THRESHOLD, 0.05, 0.0, _SEED, _STEP,
-                     t.A, t.Hh, t.M, t.Hd, t.dHd, t.kl, t.P, t.Q, t.Xc, t.Yb, t.gb, t.gc, _ONE, threads)

@@ -30,11 +30,14 @@ from kernels.types import as_type_of
 # Multiply-adds below which a product runs on one thread whatever the setting: starting the
 # threads costs a few microseconds, and at batch 1 (~80k per product) threads made it slower.
 THREADED_MIN_WORK = 500_000
+# Small helpers are inlined at Numba's level: each compiled on its own would be optimised again
+# in every caller, ~0.1-0.3 s of a cold start apiece.
+_INLINED = dict(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 # combine_rows hands threads panels of this many 4-row x 4-vector blocks (at V 784, 3 per row)
 PANEL_BLOCKS = 4
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(**_INLINED)
 def _dot(x, y, zero):
     total = zero
     for v in range(x.size):
@@ -42,7 +45,7 @@ def _dot(x, y, zero):
     return total
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(**_INLINED)
 def _check_dot_shapes(L, R, C):
     if R.shape[1] != L.shape[1] or C.shape[0] != L.shape[0] or C.shape[1] != R.shape[0]:
         raise ValueError("rows_dot_rows: shapes do not match")
@@ -106,7 +109,7 @@ def _dot_block(L, R, C, i, zero):
         C[i, j], C[i + 1, j], C[i + 2, j], C[i + 3, j] = a0, a1, a2, a3
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(**_INLINED)
 def _dot_leftover_rows(L, R, C, zero):
     for i in range(L.shape[0] - L.shape[0] % 4, L.shape[0]):
         for j in range(R.shape[0]):
@@ -251,7 +254,7 @@ def _combine_4x1(alpha, L, R, beta, C, i, rows, v, zero):
         _finish(alpha, a3, beta, C, i3, v)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(**_INLINED)
 def _combine_panel(alpha, L, R, beta, C, i, first_block, stop_block, zero):
     """Rows i .. i + 3 of C, in column blocks first_block .. stop_block - 1 of 4 vectors each."""
     rows = min(4, C.shape[0] - i)
@@ -262,7 +265,7 @@ def _combine_panel(alpha, L, R, beta, C, i, first_block, stop_block, zero):
             _combine_4x4(alpha, L, R, beta, C, i, rows, 4 * lanes(C) * block, zero)
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(**_INLINED)
 def _combine_leftover_columns(alpha, L, R, beta, C, i, zero):
     """Rows i .. i + 3 of C past the last block of 4 vectors: whole vectors, then one by one."""
     M, N = C.shape
@@ -278,7 +281,7 @@ def _combine_leftover_columns(alpha, L, R, beta, C, i, zero):
             C[r, v] = alpha * total + beta * C[r, v] if beta != 0 else alpha * total
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+@njit(**_INLINED)
 def _check_combine_shapes(L, R, C):
     if L.shape[0] != R.shape[0] or L.shape[1] != C.shape[0] or R.shape[1] != C.shape[1]:
         raise ValueError("combine_rows: shapes do not match")

@@ -195,7 +195,9 @@ def row_sums(X, out):
         out[j] = total
 
 
-@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+# Inlined into its callers (train_chunk) at Numba's level: compiled on its own first, its code
+# would be optimised and compiled again inside train_chunk, about a second of a cold start.
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 def forward_backward(data, lut, rows, W, b, c, Wd, act, out_act, ce, noise_t, drop_t,
                      rho, beta, seed, step, A, Hh, M, Hd, dHd, kl, P, Q, Xc, Yb, gb, gc, one, threads):
     """Forward and backward for one batch, up to the weight gradients; Wd the decoder's rows.

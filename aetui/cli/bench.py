@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 
-from aetui.cli.options import add_threads, number
+from aetui.cli.options import add_threads, number, positive_int
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -18,7 +18,11 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="cost at scale: hidden 100-2000 on mnist5k and Fashion-MNIST (speed, memory, session size, save time)")
     p.add_argument("--attached", action="store_true",
                    help="what an attached dashboard (120x40) costs the trainer process, its traffic, time to attach")
-    p.add_argument("--rounds", type=int, default=3, help="--attached: alternating rounds (default 3)")
+    p.add_argument("--cold-start", action="store_true",
+                   help="a first start: the train command with an empty Numba cache and a warm one, "
+                        "and where the compiling time goes")
+    p.add_argument("--rounds", type=positive_int, default=3,
+                   help="--attached, --cold-start: rounds (default 3)")
     p.add_argument("--json", action="store_true")
     return p
 
@@ -39,6 +43,8 @@ def run(args) -> int:
         return _run_scale(args, console)
     if args.attached:
         return _run_attached(args, console)
+    if args.cold_start:
+        return _run_cold_start(args, console)
     with console.status("compiling kernels...") as status:
         result = run_bench(args.threads, args.quick, args.seconds,
                            on_case=lambda label: status.update(f"measuring {label} ..."))
@@ -134,3 +140,49 @@ def _run_attached(args, console) -> int:
                   style="bold")
     Console(width=max(Console().width, 110)).print(table)  # the result on stdout, as the other benches
     return 0
+
+
+def _run_cold_start(args, console) -> int:
+    from rich.console import Console
+
+    from aetui.study.cold_start import run_cold_start
+
+    with console.status("timing...") as status:
+        result = run_cold_start(args.rounds, on_run=lambda what: status.update(f"timing {what}..."))
+    if args.json:
+        print(json.dumps(result))
+        return 0
+    out = Console(width=max(Console().width, 100))
+    for table in cold_start_tables(result):
+        out.print(table)
+    return 0
+
+
+def cold_start_tables(result: dict) -> list:
+    """The runs (median and range per cache) and the kernels that took longest to compile."""
+    import statistics
+
+    from rich.table import Table
+
+    runs = Table(title=f"aetui bench --cold-start: `{result['command']}`, a fresh process each, "
+                       f"{max(r['round'] for r in result['runs'])} round(s)")
+    for col in ("Numba cache", "to the first mini-batch", "range", "whole command", "range"):
+        runs.add_column(col, justify="left" if col == "Numba cache" else "right")
+    for cache in ("empty", "warm"):
+        first = [r["to_first_batch"] for r in result["runs"] if r["cache"] == cache]
+        whole = [r["whole_command"] for r in result["runs"] if r["cache"] == cache]
+        runs.add_row(cache, f"{statistics.median(first):.2f} s", f"{min(first):.2f}-{max(first):.2f}",
+                     f"{statistics.median(whole):.2f} s", f"{min(whole):.2f}-{max(whole):.2f}")
+    kernels = Table(title="compiling with an empty cache (first round): seconds per kernel, not counting "
+                          "the kernels it calls")
+    for col in ("process", "kernel", "seconds"):
+        kernels.add_column(col, justify="right" if col == "seconds" else "left")
+    for r in result["kernels"][:KERNEL_ROWS]:
+        kernels.add_row(r["process"], r["kernel"], f"{r['seconds']:.2f}")
+    for process in sorted({r["process"] for r in result["kernels"]}):
+        mine = [r["seconds"] for r in result["kernels"] if r["process"] == process]
+        kernels.add_row(process, f"all {len(mine)} kernels", f"{sum(mine):.2f}", style="bold")
+    return [runs, kernels]
+
+
+KERNEL_ROWS = 12  # kernels listed, longest first

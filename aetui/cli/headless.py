@@ -126,6 +126,7 @@ def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: b
             display.close()
         began = server.runner.trained_from
         seconds = time.perf_counter() - began if began is not None else 0.0
+        ready_at = time.time() - seconds if began is not None else None  # the kernels were ready, training began
     finally:
         # Ctrl-C during the save must not leave a half-written session: the save is atomic, and
         # a second Ctrl-C (or a SIGTERM) is ignored until it is done.
@@ -159,6 +160,7 @@ def run_headless(trainer: Trainer, *, samples: int, threads: int = 1, as_json: b
         "interrupted": interrupted, "stopped_from_dashboard": stopped_elsewhere, "epoch": trainer.epoch,
         "heldout_samples": len(trainer.heldout_set),  # the final held-out loss is over all of them
         "report_share": round(trainer.budget.share_spent(), 4),
+        "ready_at": None if ready_at is None else round(ready_at, 3),
     }
     if session.diverged:
         console.print(f"[red]{trainer.message}[/red]")

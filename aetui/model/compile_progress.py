@@ -4,7 +4,11 @@ kernels from Numba's cache in about a second)."""
 
 from __future__ import annotations
 
+import atexit
+import json
+import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -50,3 +54,43 @@ def compile_progress(progress: Progress | None) -> Iterator[None]:
         yield
     finally:
         event.unregister("numba:compile", listener)
+
+
+COMPILE_LOG = "AETUI_COMPILE_LOG"  # a file: each process appends the seconds it spent compiling each kernel
+
+
+def log_compile_times(role: str) -> None:
+    """When $AETUI_COMPILE_LOG names a file, append to it at exit one JSON line per kernel this
+    process compiled: {"process": role, "module", "kernel", "seconds"}, seconds not counting the
+    kernels it called; Numba's own functions (np.empty...) count too (`aetui bench --cold-start`
+    reads them). Nothing otherwise."""
+    path = os.environ.get(COMPILE_LOG)
+    if not path or _logging:
+        return
+    _logging.append(role)
+    stack: list[list] = []  # [kernel, started, seconds in callees]
+    own: dict[tuple[str, str], float] = {}  # (module, kernel) -> seconds
+
+    class Listener(event.Listener):
+        def on_start(self, ev) -> None:
+            func = ev.data["dispatcher"].py_func
+            stack.append([(func.__module__, func.__qualname__), time.perf_counter(), 0.0])
+
+        def on_end(self, ev) -> None:
+            kernel, started, inner = stack.pop()
+            spent = time.perf_counter() - started
+            own[kernel] = own.get(kernel, 0.0) + spent - inner
+            if stack:
+                stack[-1][2] += spent
+
+    def write() -> None:
+        with open(path, "a") as f:
+            for (module, kernel), seconds in own.items():
+                f.write(json.dumps({"process": role, "module": module, "kernel": kernel,
+                                    "seconds": round(seconds, 4)}) + "\n")
+
+    event.register("numba:compile", Listener())
+    atexit.register(write)
+
+
+_logging: list[str] = []

@@ -14,11 +14,13 @@ from aetui.model.state import DTYPE, ModelState
 from kernels.activation_codes import ACTIVATIONS
 from kernels.activation_type import activation
 from kernels.chunk import NONFINITE_LOSS, NONFINITE_WEIGHTS, OK, train_chunk
-from kernels.evaluate import dataset_loss, decode, encode
+from kernels.evaluate import add_bias_and_activate
 from kernels.rng import keep_threshold
+from kernels.step import gather_inputs, output_layer
 
 _ONE = DTYPE(1.0)
 _EMPTY2 = np.zeros((0, 0), DTYPE)
+EVAL_BLOCK = 1000  # rows per evaluation product
 
 
 @dataclass(frozen=True)
@@ -123,21 +125,37 @@ class Engine:
             np.copyto(into_v, vWd.T)
 
     # -- evaluation (no noise, no dropout) ---------------------------------------------------
+    # BLAS products with the training step's kernels for the inputs and the loss
+    # (kernels/evaluate.py says why): nothing here compiles beyond what training does.
     def loss_on(self, data: np.ndarray, scale: float) -> float:
         """Mean reported loss per pixel over all rows of data (uint8 (n, V))."""
-        s = self.state
-        return float(dataset_loss(data, pixel_table(scale), s.W, s.b, s.c, _EMPTY2 if s.tied else s.W_dec, s.tied,
-                                  self.act, self.out_act, self.ce, np.int64(1000), _ONE))
+        n, V = data.shape
+        lut = pixel_table(scale)
+        total = 0.0
+        for start in range(0, n, EVAL_BLOCK):
+            rows = np.arange(start, min(start + EVAL_BLOCK, n), dtype=np.int64)
+            X, Xc = np.empty((rows.size, V), DTYPE), np.empty((rows.size, V), DTYPE)
+            gather_inputs(data, lut, rows, np.uint64(0), np.uint64(0), np.int64(0), X, Xc)  # no noise: X = Xc
+            Z = self._decoder_product(self._codes(Xc))
+            total += output_layer(Z, self.state.c, Xc, self.out_act, self.ce, X, _ONE)  # X: room for outputs
+        return total / (n * V)
 
     def encode(self, X: np.ndarray) -> np.ndarray:
-        """Hidden codes of inputs X (n, V) in [0, 1]."""
-        return encode(np.ascontiguousarray(X, DTYPE), self.state.W, self.state.b, self.act, _ONE)
+        """Hidden codes of inputs X (n, V)."""
+        return self._codes(np.ascontiguousarray(X, DTYPE))
 
     def reconstruct(self, X: np.ndarray) -> np.ndarray:
-        """Reconstructions of inputs X (n, V) in [0, 1]."""
+        """Reconstructions of inputs X (n, V)."""
+        return add_bias_and_activate(self._decoder_product(self.encode(X)), self.state.c, self.out_act, _ONE)
+
+    def _codes(self, X: np.ndarray) -> np.ndarray:
+        """f(X W^T + b) for float32 X (n, V)."""
+        return add_bias_and_activate(X @ self.state.W.T, self.state.b, self.act, _ONE)
+
+    def _decoder_product(self, Hc: np.ndarray) -> np.ndarray:
+        """H W_dec^T (W_dec = W^T when tied): (n, H) -> (n, V)."""
         s = self.state
-        Hc = self.encode(X)
-        return decode(Hc, s.W, s.c, _EMPTY2 if s.tied else s.W_dec, s.tied, self.out_act, _ONE)
+        return Hc @ s.W if s.tied else Hc @ s.W_dec.T
 
 
 def kernel_threads() -> np.int64 | None:

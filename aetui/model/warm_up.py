@@ -2,17 +2,15 @@
 
 A cold start is nearly all Numba compiling kernels one after another on one core; later starts
 load them from the on-disk cache in about a second. When something has to be compiled, a helper
-process takes a share on another core (the shares are in kernels/compile_plan.py):
+process compiles the matrix products (kernels/compile_plan.py) on the other core:
 
     this process                          helper process
-    layers                                matrix products, updates
-    "layers are cached" -- stdin -------> forward_backward (finds both in the cache)
-    evaluation kernels
+    layers, evaluation, updates           matrix products
     waits for it <----------------------- exits
-    train_chunk (finds everything below it in the cache)
+    train_chunk (finds everything below it in the cache; forward_backward is inlined into it)
 
-Shares that run at the same time have no kernel in common. If the helper cannot start, fails
-or is slow, this process compiles what is missing itself: slower, never different.
+The two shares have no kernel in common and neither calls the other's. If the helper cannot
+start, fails or is slow, this process compiles what is missing itself: slower, never different.
 """
 
 from __future__ import annotations
@@ -29,17 +27,15 @@ from contextlib import contextmanager
 import numpy as np
 
 import kernels.numba_setup  # noqa: F401  (Numba's set-up, before Numba is imported)
-from aetui.model.compile_progress import Progress, compile_progress
+from aetui.model.compile_progress import Progress, compile_progress, log_compile_times
 from aetui.model.config import TrainConfig
 from aetui.model.engine import Engine, kernel_threads
 from aetui.model.state import DTYPE, ModelState
 from aetui.model.threads import compute_threads
 from kernels import compile_plan
-from kernels.activation_type import Activation, activation
 from numba.core import event
 
 HELPER_SECONDS = 600.0  # a helper still compiling after this long is stopped; this process goes on alone
-GO = b"go\n"  # what the helper waits for: this process's share is in the cache
 COMPILE_LOCK = ".aetui-compile.lock"  # in Numba's cache folder: one process warms up at a time
 
 
@@ -56,6 +52,7 @@ def warm_up(progress: Progress | None = None, threads: int = 1, config: TrainCon
     key = _key(config, threads)
     if key in _READY:
         return
+    log_compile_times("trainer")
     with compute_threads(threads), _one_compiler():
         _warm_up(progress, kernel_threads(), config or TrainConfig())
     _READY.add(key)
@@ -79,7 +76,7 @@ def _warm_up(progress: Progress | None, threads, config: TrainConfig) -> None:
                        output_activation=config.output_activation, loss=config.loss_name).validated()
     engine = Engine(tiny, ModelState.initial(2, 4, True, 0), max_batches=1)
     data = np.zeros((2, 4), np.uint8)
-    helper = _Helper(threads, engine.act, engine.out_act)
+    helper = _Helper(threads)
     last = ["", 0, 0]  # the progress last reported: (kernel, begun, total)
 
     def report(kernel: str, begun: int, total: int) -> None:
@@ -90,9 +87,9 @@ def _warm_up(progress: Progress | None, threads, config: TrainConfig) -> None:
     try:
         with compile_progress(report), _on_first_compile(helper.start):
             compile_plan.compile_layers(engine.act, engine.out_act)
-            helper.go()
             engine.loss_on(data, 1 / 255)
             engine.reconstruct(np.zeros((1, 4), DTYPE))
+            compile_plan.compile_updates()
             if helper.running:
                 report("matrix products, in a second process", last[1], last[2])
             helper.wait()
@@ -145,14 +142,12 @@ def _on_first_compile(start) -> Iterator[None]:
 
 
 class _Helper:
-    """The helper process: started at most once, told when to go on, waited for, stopped."""
+    """The helper process: started at most once, waited for, stopped."""
 
-    def __init__(self, threads, act: Activation, out_act: Activation):
+    def __init__(self, threads):
         self.threads = 1 if threads is None else int(threads)
-        self.activations = act.code, out_act.code
         self.process: subprocess.Popen | None = None
         self.tried = False
-        self.released = False  # this process's share is in the cache
 
     @property
     def running(self) -> bool:
@@ -163,22 +158,11 @@ class _Helper:
             return
         self.tried = True
         try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "aetui.model.warm_up", str(self.threads), *map(str, self.activations)],
-                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self.process = subprocess.Popen([sys.executable, "-m", "aetui.model.warm_up", str(self.threads)],
+                                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                            stderr=subprocess.DEVNULL)
         except OSError:
             self.process = None  # compile everything here instead
-        if self.released:  # started late (this share came from the cache): nothing to wait for
-            self.go()
-
-    def go(self) -> None:
-        self.released = True
-        if self.process is not None and not self.process.stdin.closed:
-            try:
-                self.process.stdin.write(GO)
-                self.process.stdin.close()
-            except OSError:
-                pass  # it is gone: this process compiles its share
 
     def wait(self) -> None:
         if self.process is not None:
@@ -191,11 +175,6 @@ class _Helper:
         if self.running:
             self.process.kill()
             self.process.wait()
-        if self.process is not None and self.process.stdin and not self.process.stdin.closed:
-            try:
-                self.process.stdin.close()
-            except OSError:
-                pass
 
 
 def _exit_with_parent() -> None:
@@ -210,16 +189,12 @@ def _exit_with_parent() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _helper_main(threads_arg: str, act_code: str, out_act_code: str) -> None:
+def _helper_main(threads_arg: str) -> None:
     _exit_with_parent()
+    log_compile_times("helper")
     n = int(threads_arg)
-    threads = None if n == 1 else np.int64(n)
-    compile_plan.compile_products(threads)
-    compile_plan.compile_updates()
-    if sys.stdin.buffer.read(len(GO)) != GO:
-        return  # the parent stopped before its share was done
-    compile_plan.compile_forward_backward(threads, activation(int(act_code)), activation(int(out_act_code)))
+    compile_plan.compile_products(None if n == 1 else np.int64(n))
 
 
 if __name__ == "__main__":
-    _helper_main(*sys.argv[1:4])
+    _helper_main(sys.argv[1])

@@ -15,7 +15,6 @@ import pytest
 from aetui.model import warm_up as warm_up_module
 from aetui.model.engine import kernel_threads
 from aetui.model.threads import compute_threads
-from kernels.activation_type import activation
 
 # Run in a fresh process with an empty cache: report which kernels this process compiled, and
 # whether a helper process ran and how it ended.
@@ -54,13 +53,15 @@ def _run(code: str, cache: str) -> dict:
 def test_a_cold_start_shares_the_compiling_with_a_helper_and_a_warm_start_compiles_nothing(tmp_path):
     cold = _run(_COLD_START, str(tmp_path))
     assert cold["helper_codes"] == [0]  # started once, finished its share
-    # The products, the updates and forward_backward came from the helper through the cache:
-    for kernel in ("_combine_4x4", "_dot_block", "combine_rows", "rows_dot_rows", "sgd_update", "all_finite",
-                   "forward_backward"):
+    # The products came from the helper through the cache:
+    for kernel in ("_combine_4x4", "_dot_block", "combine_rows", "rows_dot_rows", "times_batch_rows",
+                   "weight_gradient_product"):
         assert kernel not in cold["compiled"]
     # this process compiled its own share and train_chunk, which found the rest in the cache
-    for kernel in ("hidden_layer", "output_layer", "dataset_loss", "train_chunk"):
+    for kernel in ("hidden_layer", "output_layer", "add_bias_and_activate", "sgd_update", "all_finite",
+                   "train_chunk"):
         assert kernel in cold["compiled"]
+    assert "forward_backward" not in cold["compiled"]  # inlined into train_chunk, never compiled alone
     assert cold["reports"][:3] == ["gather_inputs", "copy_into", "hidden_layer"]  # the layers come first
     # only the run's activation (the study's sigmoid, with cross-entropy) is compiled
     assert "_sigmoid" in cold["compiled"] and "_d_sigmoid" in cold["compiled"]
@@ -77,53 +78,37 @@ def test_kernel_threads_is_none_for_one_thread_so_no_threaded_loop_is_compiled()
 
 
 class _FakeHelper(warm_up_module._Helper):
-    """A helper whose process is a stand-in script, to test the hand-over without compiling."""
+    """A helper whose process is a stand-in script, to test waiting and stopping without compiling."""
 
     def __init__(self, script: str):
-        super().__init__(None, activation(0), activation(0))
+        super().__init__(None)
         self.script = script
 
     def start(self) -> None:
         if self.tried:
             return
         self.tried = True
-        self.process = subprocess.Popen([sys.executable, "-c", self.script], stdin=subprocess.PIPE,
-                                        stdout=subprocess.PIPE)
-        if self.released:
-            self.go()
-
-
-ECHO_GO = "import sys; sys.stdout.write(repr(sys.stdin.buffer.read(3)))"
-
-
-def test_the_helper_is_told_to_go_on_even_when_it_starts_after_this_share_was_done():
-    helper = _FakeHelper(ECHO_GO)
-    helper.go()  # this process's share came from the cache: nothing to wait for
-    helper.start()
-    helper.wait()
-    assert helper.process.returncode == 0 and helper.process.stdout.read() == b"b'go\\n'"
+        self.process = subprocess.Popen([sys.executable, "-c", self.script])
 
 
 def test_a_helper_that_fails_or_hangs_never_blocks_the_warm_up(monkeypatch):
     failing = _FakeHelper("import sys; sys.exit(3)")
     failing.start()
-    failing.go()  # its stdin may be closed already: no error
     failing.wait()
     assert failing.process.returncode == 3
     monkeypatch.setattr(warm_up_module, "HELPER_SECONDS", 0.5)
     hanging = _FakeHelper("import time; time.sleep(60)")
     hanging.start()
-    hanging.go()
     hanging.wait()  # stopped after HELPER_SECONDS
     assert hanging.process.returncode is not None and not hanging.running
 
 
-@pytest.mark.parametrize("script", [ECHO_GO, "import time; time.sleep(60)"])
-def test_stopping_the_warm_up_stops_its_helper(script):
-    helper = _FakeHelper(script)
+def test_stopping_the_warm_up_stops_its_helper():
+    helper = _FakeHelper("import time; time.sleep(60)")
     helper.start()
+    assert helper.running
     helper.stop()
-    assert not helper.running
+    assert not helper.running and helper.process.returncode is not None
 
 
 def test_one_process_at_a_time_compiles_into_a_cache_folder(tmp_path, monkeypatch):

@@ -115,7 +115,7 @@ async def test_keys_that_need_compiled_kernels_say_so(tui_make_trainer, tui_stor
     import aetui.training.loop
 
     release = threading.Event()
-    monkeypatch.setattr(aetui.training.loop, "warm_up", lambda progress=None, threads=1: release.wait(10))
+    monkeypatch.setattr(aetui.training.loop, "warm_up", lambda progress=None, threads=1, config=None: release.wait(10))
     trainer = tui_make_trainer()
     app = make_app(trainer, tui_store, start_paused=False)
     notes = record_notices(app)

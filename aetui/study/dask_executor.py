@@ -138,6 +138,13 @@ class DaskExecutor(RemoteExecutor):
         worker comes back as an error (KilledWorker), and that is not retried again."""
         return False
 
+    def killed(self, error: BaseException) -> str | None:
+        from distributed import KilledWorker
+
+        if isinstance(error, KilledWorker):
+            return "the Dask workers running it kept dying, and the scheduler gave up on it (KilledWorker)"
+        return None
+
     def recover(self) -> None:  # pragma: no cover - never lost (see lost)
         pass
 

@@ -50,6 +50,10 @@ class InlineExecutor:
     def lost(self, error: BaseException) -> bool:
         return False
 
+    def killed(self, error: BaseException) -> str | None:
+        """Why the unit was given up on, when `error` says its workers kept dying; else None."""
+        return None
+
     def recover(self) -> None:  # pragma: no cover - never lost
         pass
 
@@ -88,6 +92,10 @@ class RemoteExecutor:
             except queue.Empty:
                 return
             self._on_progress(message)
+
+    def killed(self, error: BaseException) -> str | None:
+        """Why the unit was given up on, when `error` says its workers kept dying; else None."""
+        return None
 
     def close(self) -> None:
         raise NotImplementedError

@@ -13,8 +13,14 @@ import queue
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
+from aetui.errors import AetuiError
+
 MAX_ATTEMPTS = 3  # a unit whose worker is lost this often is given up on (the error is raised)
 POLL_SECONDS = 0.1  # how often the coordinator looks at progress, a stop request and finished units
+
+
+class WorkerLostError(AetuiError):
+    """A unit given up on because the workers running it kept dying (the finished ones are kept)."""
 
 
 @dataclass(frozen=True)
@@ -26,12 +32,13 @@ class Unit:
 
 
 def run_graph(units: list[Unit], executor, submit: Callable[[Unit], object], finished: Callable[[Unit, object], bool],
-              should_stop: Callable[[], bool]) -> dict:
+              should_stop: Callable[[], bool], describe: Callable[[Unit], str] = lambda unit: f"unit {unit.key}") -> dict:
     """Run `units` (in their order, sources first) on `executor`; returns {key: outcome} of those run.
 
     submit(unit) starts a unit on the executor and returns its future; finished(unit, outcome)
     takes an outcome and says whether the unit is complete (its dependants may start). Once
-    should_stop() is true nothing new starts; running units finish or stop on their own.
+    should_stop() is true nothing new starts; running units finish or stop on their own. A unit
+    whose workers kept dying ends the run as a WorkerLostError naming it (`describe(unit)`).
     """
     needed = {u.needs for u in units if u.needs is not None}
     order = sorted(units, key=lambda u: u.key not in needed)  # stable: sources first, then plan order
@@ -70,11 +77,14 @@ def run_graph(units: list[Unit], executor, submit: Callable[[Unit], object], fin
         try:
             outcome = future.result()
         except BaseException as exc:  # noqa: BLE001 - sorted below: a lost worker is retried, the rest raised
-            if executor.lost(exc) and attempt < MAX_ATTEMPTS and not stopping:
+            lost = executor.lost(exc)
+            if lost and attempt < MAX_ATTEMPTS and not stopping:
                 executor.recover()
                 start(unit, attempt + 1)
             elif error is None:
-                error = exc
+                why = f"the worker process running it was lost {attempt} time(s)" if lost else executor.killed(exc)
+                error = exc if why is None else WorkerLostError(
+                    f"{describe(unit)}: {why}; the finished ones are kept, and --resume runs the rest")
             continue
         outcomes[key] = outcome
         if finished(unit, outcome):

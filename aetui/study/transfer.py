@@ -361,7 +361,8 @@ def run_transfer(store: SessionStore, plan: TransferPlan, *, mode: str = "new",
     units = [Unit(c.index, None if c.source is None else plan.source_of(c).index) for c in conditions]
     with compute_threads(threads):
         warm_up_plan(plan, threads)
-        outcomes = run_graph(units, executor, submit, finished, stop)
+        outcomes = run_graph(units, executor, submit, finished, stop,
+                             describe=lambda unit: f"condition {by_index[unit.key].session}")
     results = [outcomes[c.index].result for c in conditions
                if c.index in outcomes and outcomes[c.index].result is not None]
     done = {r.condition.index for r in results}

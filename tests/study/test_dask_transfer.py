@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 distributed = pytest.importorskip("distributed")
+import dask  # noqa: E402  (installed with distributed)
 
 import aetui.study.dask_executor as dask_executor  # noqa: E402
 from aetui.cli.main import main  # noqa: E402
@@ -84,6 +85,34 @@ def test_a_lost_dask_worker_has_its_unit_rerun_and_counted_once(inline, cluster,
     assert killed and not result.interrupted
     assert [r.condition.index for r in result.conditions] == list(range(10))
     assert_same_runs(inline[0], store, inline[1], result)
+
+
+LONG = 200_000  # samples per unit: long enough for the kill to come while it runs
+
+
+def test_a_unit_dask_gives_up_on_is_one_error_and_the_finished_ones_are_kept(tmp_path):
+    store = SessionStore(tmp_path)
+    killed = []
+    # The scheduler gives up on a task at its first lost worker; one worker, so seed 0's sigmoid
+    # run is done before seed 1's starts.
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}), \
+            distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None,
+                                     worker_dashboard_address=None) as one:
+        with DaskExecutor(one.scheduler_address, store.root) as executor:
+            def progress(p):
+                if not killed and p.condition.session == "t-sigmoid-seed1" and p.phase == "train":
+                    for nanny in one.workers.values():
+                        if nanny.pid:
+                            os.kill(nanny.pid, signal.SIGKILL)
+                            killed.append(nanny.pid)
+
+            with pytest.raises(AetuiError) as caught:
+                run_transfer(store, two_seed_plan(samples=LONG), executor=executor, progress=progress)
+    assert killed
+    assert str(caught.value) == ("condition t-sigmoid-seed1: the Dask workers running it kept dying, and the "
+                                 "scheduler gave up on it (KilledWorker); the finished ones are kept, and "
+                                 "--resume runs the rest")
+    assert read_session(store.path("t-sigmoid-seed0")).samples == LONG
 
 
 def test_unreachable_scheduler_is_one_error_in_bounded_time(tmp_path):

@@ -12,6 +12,7 @@ from aetui.cli.main import main
 from aetui.sessions.session import read_session
 from aetui.sessions.store import SessionStore
 from aetui.study.executors import PoolExecutor
+from aetui.study.task_graph import WorkerLostError
 from aetui.study.transfer import run_transfer
 from tests.helpers.study import SAMPLES, assert_same_runs, two_seed_plan
 
@@ -63,6 +64,26 @@ def test_a_lost_worker_has_its_unit_rerun_and_counted_once(inline, tmp_path):
         result = run_transfer(store, two_seed_plan(), executor=pool, progress=progress)
     assert killed and not result.interrupted
     assert_same_runs(inline[0], store, inline[1], result)
+
+
+LONG = 200_000  # samples per unit: long enough for the kill to come while it runs
+
+
+def test_a_unit_whose_worker_keeps_dying_is_one_error_and_the_finished_ones_are_kept(tmp_path):
+    store = SessionStore(tmp_path)
+    kills = []
+    with PoolExecutor(1) as pool:  # one worker: seed 0's sigmoid run is done before seed 1's starts
+        def progress(p):  # kill the process training seed 1's sigmoid run, every time it runs
+            if p.condition.session == "t-sigmoid-seed1" and p.phase == "train":
+                for pid in list(pool._pool._processes):
+                    os.kill(pid, signal.SIGKILL)
+                kills.append(p.done)
+
+        with pytest.raises(WorkerLostError) as caught:
+            run_transfer(store, two_seed_plan(samples=LONG), executor=pool, progress=progress)
+    assert str(caught.value) == ("condition t-sigmoid-seed1: the worker process running it was lost 3 time(s); "
+                                 "the finished ones are kept, and --resume runs the rest")
+    assert len(kills) >= 3 and read_session(store.path("t-sigmoid-seed0")).samples == LONG
 
 
 def test_stop_keeps_finished_units_and_resume_finishes_them_identically(inline, tmp_path):

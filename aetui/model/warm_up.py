@@ -36,7 +36,7 @@ from kernels import compile_plan
 from numba.core import event
 
 HELPER_SECONDS = 600.0  # a helper still compiling after this long is stopped; this process goes on alone
-COMPILE_LOCK = ".aetui-compile.lock"  # in Numba's cache folder: one process warms up at a time
+COMPILE_LOCK = ".aetui-compile.lock"  # in Numba's cache folder: one process compiles at a time
 
 
 def warm_up(progress: Progress | None = None, threads: int = 1, config: TrainConfig | None = None) -> None:
@@ -53,7 +53,7 @@ def warm_up(progress: Progress | None = None, threads: int = 1, config: TrainCon
     if key in _READY:
         return
     log_compile_times("trainer")
-    with compute_threads(threads), _one_compiler():
+    with compute_threads(threads):
         _warm_up(progress, kernel_threads(), config or TrainConfig())
     _READY.add(key)
 
@@ -84,8 +84,14 @@ def _warm_up(progress: Progress | None, threads, config: TrainConfig) -> None:
         if progress is not None:
             progress(kernel, begun, total)
 
+    lock = _CompileLock()
+
+    def first_compile() -> None:
+        lock.acquire()  # before the helper starts: two helpers must not compile the products at once
+        helper.start()
+
     try:
-        with compile_progress(report), _on_first_compile(helper.start):
+        with compile_progress(report), _on_first_compile(first_compile):
             compile_plan.compile_layers(engine.act, engine.out_act)
             engine.loss_on(data, 1 / 255)
             engine.reconstruct(np.zeros((1, 4), DTYPE))
@@ -96,29 +102,39 @@ def _warm_up(progress: Progress | None, threads, config: TrainConfig) -> None:
             engine.train(data, 1 / 255, np.arange(2, dtype=np.int64), 0, 1, 0, 0)
     finally:
         helper.stop()
+        lock.release()
 
 
-@contextmanager
-def _one_compiler() -> Iterator[None]:
-    """Within the block, no other process warms up with this Numba cache folder.
+class _CompileLock:
+    """One process at a time compiles into a Numba cache folder: an flock on a file in it, taken
+    when something has to be compiled (loading needs none) and dropped when the warm-up ends.
 
     Numba's cache has no lock: two processes saving two signatures of one kernel at once (say
     train_chunk for two activations, in two study workers) could pair one's index entry with the
-    other's code. The second process waits here, then loads what the first compiled. (The helper
-    process compiles other kernels than its parent, by the plan, and takes no lock.)
+    other's code. A second process that has to compile waits here, then finds most of what it
+    needs in the cache. (The helper process compiles other kernels than its parent, by the plan,
+    and is started only once its parent holds the lock.)
     """
-    try:
-        folder = os.environ["NUMBA_CACHE_DIR"]
-        os.makedirs(folder, exist_ok=True)
-        fd = os.open(os.path.join(folder, COMPILE_LOCK), os.O_CREAT | os.O_RDWR, 0o644)
-    except OSError:  # no cache to share (Numba then compiles in memory)
-        yield
-        return
-    try:
+
+    def __init__(self):
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        if self._fd is not None:
+            return
+        try:
+            folder = os.environ["NUMBA_CACHE_DIR"]
+            os.makedirs(folder, exist_ok=True)
+            fd = os.open(os.path.join(folder, COMPILE_LOCK), os.O_CREAT | os.O_RDWR, 0o644)
+        except OSError:  # no cache to share (Numba then compiles in memory)
+            return
         fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # drops the lock
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # drops the lock
+            self._fd = None
 
 
 @contextmanager

@@ -112,17 +112,18 @@ def test_stopping_the_warm_up_stops_its_helper():
 
 
 def test_one_process_at_a_time_compiles_into_a_cache_folder(tmp_path, monkeypatch):
-    """Numba's cache has no lock: a second warm-up waits for the first, then loads its kernels."""
+    """Numba's cache has no lock: a second process that has to compile waits for the first."""
     monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
     fd = os.open(tmp_path / warm_up_module.COMPILE_LOCK, os.O_CREAT | os.O_RDWR)
     fcntl.flock(fd, fcntl.LOCK_EX)  # another process compiling
     entered = threading.Event()
+    second = warm_up_module._CompileLock()
 
-    def second() -> None:
-        with warm_up_module._one_compiler():
-            entered.set()
+    def compile_next() -> None:
+        second.acquire()
+        entered.set()
 
-    thread = threading.Thread(target=second)
+    thread = threading.Thread(target=compile_next)
     thread.start()
     try:
         assert not entered.wait(0.5)
@@ -130,3 +131,19 @@ def test_one_process_at_a_time_compiles_into_a_cache_folder(tmp_path, monkeypatc
         os.close(fd)  # the first is done
     assert entered.wait(10)
     thread.join()
+    second.release()
+
+
+def test_a_warm_start_loads_its_kernels_while_another_process_compiles(tmp_path):
+    """Loading from the cache takes no lock: a process compiling other kernels does not hold it up."""
+    cache = str(tmp_path)
+    assert _run(_COLD_START, cache)["helper_codes"] == [0]  # fills the cache
+    folder = os.path.join(cache, os.path.basename(os.environ["NUMBA_CACHE_DIR"]))  # kernels/numba_setup.py's
+    lock_file = os.path.join(folder, warm_up_module.COMPILE_LOCK)
+    assert os.path.isfile(lock_file)  # the cold start compiled under it
+    fd = os.open(lock_file, os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # held for the whole warm start below
+    try:
+        assert _run(_COLD_START, cache) == {"compiled": [], "reports": [], "helper_codes": []}
+    finally:
+        os.close(fd)

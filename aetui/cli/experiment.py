@@ -107,7 +107,7 @@ def run(args) -> int:
     stop = _StopOnInterrupt(console)
     with console.status(f"connecting to the Dask scheduler at {args.scheduler}..." if args.scheduler
                         else "starting...", spinner="dots"):
-        executor = _executor(args, store)  # worker processes start while the kernels load here
+        executor = _executor(args, store, plan)  # worker processes start (and load kernels) while this one does
     with executor:
         with console.status("loading the kernels...", spinner="dots") as status:
             warm_up_plan(plan, args.threads, lambda kernel, begun, total: status.update(
@@ -143,16 +143,19 @@ def run(args) -> int:
     return 0
 
 
-def _executor(args, store):
+def _executor(args, store, plan):
     """Where the units run: here one after another, in --workers processes, or on the --scheduler's cluster."""
+    from functools import partial
+
     from aetui.study.executors import InlineExecutor, PoolExecutor
+    from aetui.study.transfer import warm_up_plan
 
     if args.scheduler:
         from aetui.study.dask_executor import DaskExecutor
 
         return DaskExecutor(args.scheduler, store.root)
     if args.workers > 1:
-        return PoolExecutor(args.workers)
+        return PoolExecutor(args.workers, prepare=partial(warm_up_plan, plan, 1))
     return InlineExecutor()
 
 

@@ -112,16 +112,19 @@ _progress_queue = None
 _stop_event = None
 
 
-def _start_worker(progress_queue, stop_event) -> None:
+def _start_worker(progress_queue, stop_event, prepare) -> None:
     """In each worker process: Ctrl-C is the coordinator's to handle (it asks the units to stop).
 
-    The engine's modules are imported now (0.5 s), while the coordinator loads its kernels,
-    rather than when the first unit arrives.
+    The engine's modules are imported now (0.5 s), and prepare() runs (the study loads its
+    kernels), while the coordinator loads its own, rather than when the first unit arrives.
     """
     global _progress_queue, _stop_event
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _progress_queue, _stop_event = progress_queue, stop_event
     import aetui.model.warm_up  # noqa: F401
+
+    if prepare is not None:
+        prepare()
 
 
 def _started() -> None:
@@ -150,8 +153,10 @@ class PoolExecutor(RemoteExecutor):
 
     shares_store = True
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, prepare: Callable[[], None] | None = None):
+        """prepare() runs in each worker process as it starts (picklable: say, loading kernels)."""
         self.slots = workers
+        self._prepare = prepare
         self._on_progress: OnProgress = lambda message: None
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["aetui.model.warm_up"])  # imported once, in the server
@@ -163,7 +168,7 @@ class PoolExecutor(RemoteExecutor):
 
     def _new_pool(self) -> ProcessPoolExecutor:
         pool = ProcessPoolExecutor(self.slots, mp_context=self._context, initializer=_start_worker,
-                                   initargs=(self._messages, self._stop))
+                                   initargs=(self._messages, self._stop, self._prepare))
         for _ in range(self.slots):  # the processes start now, not one by one as units arrive
             pool.submit(_started)
         return pool

@@ -4,6 +4,8 @@ worker's unit rerun (never counted twice), a stop kept and finished with resume.
 import json
 import os
 import signal
+import time
+from functools import partial
 
 import numpy as np
 import pytest
@@ -176,3 +178,19 @@ def test_progress_display_keeps_every_running_unit_in_view():
     many(Progress(units[10], "done", SAMPLES, SAMPLES, 0.2))  # a complete unit of a resumed run
     shown = {t.description: t for t in many.bar.tasks}
     assert set(shown) == {"15 conditions x seeds", "sigmoid (seed 1)"} and shown["15 conditions x seeds"].completed == 2
+
+
+def test_worker_processes_prepare_as_they_start(tmp_path):
+    with PoolExecutor(2, prepare=partial(_mark_worker, str(tmp_path))):
+        deadline = time.monotonic() + 30
+        while len(list(tmp_path.glob("worker-*"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    pids = {p.read_text() for p in tmp_path.glob("worker-*")}
+    assert len(pids) == 2 and str(os.getpid()) not in pids
+
+
+def _mark_worker(folder: str) -> None:
+    """A worker's prepare(): one file per worker process, holding its pid."""
+    from pathlib import Path
+
+    Path(folder, f"worker-{os.getpid()}").write_text(str(os.getpid()))

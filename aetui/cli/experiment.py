@@ -110,8 +110,8 @@ def run(args) -> int:
         executor = _executor(args, store, plan)  # worker processes start (and load kernels) while this one does
     with executor:
         with console.status("loading the kernels...", spinner="dots") as status:
-            warm_up_plan(plan, args.threads, lambda kernel, begun, total: status.update(
-                f"compiling kernels, first use only ({begun} of about {total}: {kernel})..."))
+            warm_up_plan(plan, args.threads, lambda what, part, parts: status.update(
+                f"compiling kernels, first use only (part {part} of {parts}, {what})..."))
         display = UnitProgress(plan, console, not console.is_terminal and args.json, _unit_label)
         with stop, display as progress:
             result = run_transfer(store, plan, mode=mode, progress=progress, should_stop=stop,

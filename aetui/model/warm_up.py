@@ -36,6 +36,8 @@ from kernels import compile_plan
 from numba.core import event
 
 HELPER_SECONDS = 600.0  # a helper still compiling after this long is stopped; this process goes on alone
+# What a cold warm-up goes through, in order, for progress reports ("part 2 of 5: evaluation: ...").
+PARTS = ("the layers", "evaluation", "the updates", "the matrix products, in a second process", "train_chunk")
 COMPILE_LOCK = ".aetui-compile.lock"  # in Numba's cache folder: one process compiles at a time
 
 
@@ -46,7 +48,8 @@ def warm_up(progress: Progress | None = None, threads: int = 1, config: TrainCon
 
     Types, not sizes, select a compiled version, so this leaves nothing to compile for real runs
     while touching no real state: a quit during compilation cannot catch a session half-written.
-    progress(kernel, begun, total) hears of each kernel as it starts compiling in this process.
+    progress(what, part, parts) hears of each kernel as it starts compiling in this process, with
+    the part of the warm-up it belongs to (PARTS), e.g. ("the layers: hidden_layer", 1, 5).
     A second call for kernels this process has ready returns at once.
     """
     key = _key(config, threads)
@@ -77,12 +80,11 @@ def _warm_up(progress: Progress | None, threads, config: TrainConfig) -> None:
     engine = Engine(tiny, ModelState.initial(2, 4, True, 0), max_batches=1)
     data = np.zeros((2, 4), np.uint8)
     helper = _Helper(threads)
-    last = ["", 0, 0]  # the progress last reported: (kernel, begun, total)
+    part = [0]  # which of PARTS this process is at (1-based; 0 before the first)
 
     def report(kernel: str, begun: int, total: int) -> None:
-        last[:] = kernel, begun, total
         if progress is not None:
-            progress(kernel, begun, total)
+            progress(f"{PARTS[part[0] - 1]}: {kernel}", part[0], len(PARTS))
 
     lock = _CompileLock()
 
@@ -92,13 +94,18 @@ def _warm_up(progress: Progress | None, threads, config: TrainConfig) -> None:
 
     try:
         with compile_progress(report), _on_first_compile(first_compile):
+            part[0] = 1
             compile_plan.compile_layers(engine.act, engine.out_act)
+            part[0] = 2
             engine.loss_on(data, 1 / 255)
             engine.reconstruct(np.zeros((1, 4), DTYPE))
+            part[0] = 3
             compile_plan.compile_updates()
-            if helper.running:
-                report("matrix products, in a second process", last[1], last[2])
+            part[0] = 4
+            if helper.running and progress is not None:
+                progress(PARTS[3], 4, len(PARTS))
             helper.wait()
+            part[0] = 5
             engine.train(data, 1 / 255, np.arange(2, dtype=np.int64), 0, 1, 0, 0)
     finally:
         helper.stop()

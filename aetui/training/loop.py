@@ -13,6 +13,7 @@ import time
 from enum import Enum
 
 from aetui.errors import AetuiError
+from aetui.model.config import TrainConfig
 from aetui.model.warm_up import is_warm, warm_up
 from aetui.model.threads import compute_threads
 from aetui.training.trainer import Trainer
@@ -36,8 +37,9 @@ class Steering:
     def compiling(self) -> None:
         """The kernels are about to be compiled (or loaded from Numba's cache)."""
 
-    def compile_progress(self, kernel: str, begun: int, total: int) -> None:
-        """Kernel `kernel` started compiling, the begun-th of about `total` (a first use only)."""
+    def compile_progress(self, what: str, part: int, parts: int) -> None:
+        """A kernel started compiling (a first use only): `what` names it and the part of the
+        warm-up it is in, the part-th of `parts` (aetui/model/warm_up.py)."""
 
     def compiled(self) -> None:
         """The kernels are ready."""
@@ -75,7 +77,7 @@ def run_loop(trainer: Trainer, steering: Steering | None = None, *, samples: int
     first_config = trainer.config
     with compute_threads(threads):
         if warm:
-            _warm_up(steering, trainer, threads)
+            _warm_up(steering, trainer.config, threads)
         target = None if samples is None else session.step + math.ceil(samples / trainer.config.batch)
         last_save = time.monotonic()
         while target is None or session.step < target:
@@ -85,8 +87,8 @@ def run_loop(trainer: Trainer, steering: Steering | None = None, *, samples: int
             if action in (Action.TRAIN, Action.STEP) and not trainer.diverged:
                 # A restart under an activation this process has not compiled for: compile
                 # it before the chunk, saying so, rather than silently inside it.
-                if (warm or trainer.config != first_config) and not is_warm(trainer.config, threads):
-                    _warm_up(steering, trainer, threads)
+                if warm or trainer.config != first_config:
+                    warm_up_for(trainer.config, steering, threads)
                 trainer.train_chunk(1 if action is Action.STEP else None if target is None else target - session.step)
                 steering.after_chunk(trainer)
             else:
@@ -103,7 +105,14 @@ def run_loop(trainer: Trainer, steering: Steering | None = None, *, samples: int
     return session.step - start
 
 
-def _warm_up(steering: Steering, trainer: Trainer, threads: int) -> None:
+def warm_up_for(config: TrainConfig, steering: Steering, threads: int) -> None:
+    """Compile (or load) config's kernels, saying so through the steering, unless this process
+    has them: before training or evaluating under an activation not used here yet (a restart)."""
+    if not is_warm(config, threads):
+        _warm_up(steering, config, threads)
+
+
+def _warm_up(steering: Steering, config: TrainConfig, threads: int) -> None:
     steering.compiling()
-    warm_up(steering.compile_progress, threads, trainer.config)
+    warm_up(steering.compile_progress, threads, config)
     steering.compiled()

@@ -15,7 +15,7 @@ from collections import deque
 
 from aetui.errors import AetuiError
 from aetui.training.frame import COMPILING, PAUSED, RUNNING, STOPPED, Frame, Notice
-from aetui.training.loop import AUTOSAVE_SECONDS, Action, Steering, run_loop
+from aetui.training.loop import AUTOSAVE_SECONDS, Action, Steering, run_loop, warm_up_for
 from aetui.training.trainer import Trainer
 
 RECONSTRUCT_EVERY = 0.25  # seconds between reconstruction refreshes in frames
@@ -164,11 +164,21 @@ class TrainingRunner:
                 if rec:
                     self._notices.append(Notice(f"snapshot {rec['name']} at sample {rec['samples']:,}", origin=origin))
             elif name == "restart":
+                self._warm_up_for(args[0])
                 if self._guarded(origin, t.restart, *args):
                     self._notices.append(Notice(t.message, origin=origin))
             elif name == "save":
                 self._save(origin)
             self._publish()
+
+    def _warm_up_for(self, activation: str) -> None:
+        """The kernels of a restart's activation, compiled (COMPILING, with progress) before the
+        restart evaluates its first held-out loss under it."""
+        try:
+            config = self.trainer.config.replace(activation=activation)
+        except AetuiError:
+            return  # not an activation: the restart itself says so
+        warm_up_for(config, _RunnerSteering(self), self.threads)
 
     def _save(self, origin=None) -> None:
         """Save now (ctrl+s); a failure is a notice, an event and the frame's save_error."""
@@ -233,10 +243,9 @@ class _RunnerSteering(Steering):
         self.runner._compiling = True  # also before a restart under activations not compiled yet
         self.runner._publish()
 
-    def compile_progress(self, kernel: str, begun: int, total: int) -> None:
+    def compile_progress(self, what: str, part: int, parts: int) -> None:
         act = self.runner.trainer.config.activation
-        self.runner.compile_note = (f"compiling the {act} kernels, first use only: {begun} of about {total} "
-                                    f"({kernel})")
+        self.runner.compile_note = f"compiling the {act} kernels, first use only: part {part} of {parts}, {what}"
         self.runner._publish()
 
     def compiled(self) -> None:

@@ -37,7 +37,7 @@ def recorded_start(self):
         helpers.append(self)
 w._Helper.start = recorded_start
 reports = []
-w.warm_up(lambda kernel, begun, total: reports.append(kernel))
+w.warm_up(lambda what, part, parts: reports.append([what, part, parts]))
 print(json.dumps({"compiled": compiled, "reports": reports,
                   "helper_codes": [h.process.returncode if h.process else None for h in helpers]}))
 """
@@ -62,7 +62,11 @@ def test_a_cold_start_shares_the_compiling_with_a_helper_and_a_warm_start_compil
                    "train_chunk"):
         assert kernel in cold["compiled"]
     assert "forward_backward" not in cold["compiled"]  # inlined into train_chunk, never compiled alone
-    assert cold["reports"][:3] == ["gather_inputs", "copy_into", "hidden_layer"]  # the layers come first
+    # progress names the part of the warm-up and the kernel: the layers first, train_chunk last
+    assert cold["reports"][:3] == [["the layers: gather_inputs", 1, 5], ["the layers: copy_into", 1, 5],
+                                   ["the layers: hidden_layer", 1, 5]]
+    assert cold["reports"][-1] == ["train_chunk: train_chunk", 5, 5]
+    assert [part for _, part, _ in cold["reports"]] == sorted(part for _, part, _ in cold["reports"])
     # only the run's activation (the study's sigmoid, with cross-entropy) is compiled
     assert "_sigmoid" in cold["compiled"] and "_d_sigmoid" in cold["compiled"]
     assert not {"_relu", "_tanh", "_elu", "_softplus", "_d_relu", "_d_tanh"} & set(cold["compiled"])

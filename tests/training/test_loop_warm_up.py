@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from aetui.model import warm_up as warm_up_module
 from aetui.model.warm_up import is_warm
+from aetui.training.frame import COMPILING
 from aetui.training.loop import Action, Steering, run_loop
+from aetui.training.runner import TrainingRunner
 
 
 class _Recording(Steering):
@@ -54,3 +58,31 @@ def test_the_first_warm_up_covers_the_first_activation_and_a_later_one_only_what
     run_loop(trainer, steering, samples=2 * trainer.config.batch, autosave_seconds=None)
     assert steering.calls == [("compiling", "sigmoid", 4), ("compiled", "sigmoid", 4)]
     assert trainer.session.step == 6
+
+
+def test_a_restart_from_the_dashboard_compiles_before_the_restart_evaluates_under_it(
+        tui_make_trainer, monkeypatch):
+    import aetui.training.loop as loop
+
+    monkeypatch.setattr(warm_up_module, "_READY", set())
+    trainer = tui_make_trainer("run")
+    calls = []
+
+    def recording_warm_up(progress=None, threads=1, config=None):
+        calls.append((config.activation, trainer.config.activation))  # (compiled for, training under)
+        warm_up_module.warm_up(progress, threads, config)
+
+    monkeypatch.setattr(loop, "warm_up", recording_warm_up)
+    runner = TrainingRunner(trainer, paused=True, compile_first=False)
+    runner.start()
+    try:
+        runner.restart("elu")
+        deadline = time.monotonic() + 60
+        while trainer.config.activation != "elu" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert trainer.config.activation == "elu"
+        # compiled for elu while the session still trained under sigmoid: before the restart
+        assert calls == [("elu", "sigmoid")]
+        assert runner.frame.state != COMPILING
+    finally:
+        runner.stop(timeout=2.0, save=False)

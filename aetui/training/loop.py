@@ -34,8 +34,8 @@ class Action(Enum):
 class Steering:
     """The default: train without pause until the target, a divergence or a stop request."""
 
-    def compiling(self) -> None:
-        """The kernels are about to be compiled (or loaded from Numba's cache)."""
+    def compiling(self, config: TrainConfig) -> None:
+        """config's kernels are about to be compiled (or loaded from Numba's cache)."""
 
     def compile_progress(self, what: str, part: int, parts: int) -> None:
         """A kernel started compiling (a first use only): `what` names it and the part of the
@@ -113,6 +113,6 @@ def warm_up_for(config: TrainConfig, steering: Steering, threads: int) -> None:
 
 
 def _warm_up(steering: Steering, config: TrainConfig, threads: int) -> None:
-    steering.compiling()
+    steering.compiling(config)
     warm_up(steering.compile_progress, threads, config)
     steering.compiled()

@@ -238,14 +238,15 @@ class _RunnerSteering(Steering):
 
     def __init__(self, runner: TrainingRunner):
         self.runner = runner
+        self._activation = runner.trainer.config.activation  # whose kernels compile (see compiling)
 
-    def compiling(self) -> None:
+    def compiling(self, config) -> None:
         self.runner._compiling = True  # also before a restart under activations not compiled yet
+        self._activation = config.activation
         self.runner._publish()
 
     def compile_progress(self, what: str, part: int, parts: int) -> None:
-        act = self.runner.trainer.config.activation
-        self.runner.compile_note = f"compiling the {act} kernels, first use only: part {part} of {parts}, {what}"
+        self.runner.compile_note = f"compiling {self._activation} kernels (first use) {part}/{parts}: {what}"
         self.runner._publish()
 
     def compiled(self) -> None:

@@ -19,8 +19,9 @@ class _Recording(Steering):
         self.restart_to = restart_to
         self.calls: list[tuple[str, str, int]] = []
 
-    def compiling(self) -> None:
-        self.calls.append(("compiling", self.trainer.config.activation, self.trainer.session.step))
+    def compiling(self, config) -> None:
+        assert config == self.trainer.config
+        self.calls.append(("compiling", config.activation, self.trainer.session.step))
 
     def compiled(self) -> None:
         self.calls.append(("compiled", self.trainer.config.activation, self.trainer.session.step))

@@ -1,54 +1,46 @@
 """What the kernels' compilation is doing, from Numba's compile events: for a display that says
-which part and how far (a first run compiles for about 15 s on 2 cores; later runs load the
-kernels from Numba's cache in about a second)."""
+which part and how far (aetui/model/warm_up.py), and for `aetui bench --cold-start`'s log of
+where the time goes. A first start compiles for about 10 s on 2 cores; later ones load the
+kernels from Numba's cache in about a second."""
 
 from __future__ import annotations
 
 import atexit
 import json
 import os
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import kernels.numba_setup  # noqa: F401  (Numba's set-up, before Numba is imported)
 from numba.core import event
-from numba.core.registry import CPUDispatcher
 
-Progress = Callable[[str, int, int], None]  # (kernel being compiled, kernels begun, kernels in all)
-
-
-def kernel_count() -> int:
-    """How many kernels (jitted functions of the kernels package) there are."""
-    return len({id(obj) for name, module in list(sys.modules.items()) if name.startswith("kernels.")
-                for obj in vars(module).values() if isinstance(obj, CPUDispatcher)})
+Progress = Callable[[str, int, int], None]  # a warm-up's: (what is compiling, part, parts)
 
 
 class _Listener(event.Listener):
-    def __init__(self, progress: Progress, total: int):
-        self.progress = progress
-        self.total = total
+    def __init__(self, on_kernel: Callable[[str], None]):
+        self.on_kernel = on_kernel
         self.begun: set[str] = set()
 
     def on_start(self, ev) -> None:
         func = ev.data["dispatcher"].py_func
         if func.__module__.startswith("kernels.") and func.__qualname__ not in self.begun:
             self.begun.add(func.__qualname__)
-            self.progress(func.__qualname__, len(self.begun), max(self.total, len(self.begun)))
+            self.on_kernel(func.__qualname__)
 
     def on_end(self, ev) -> None:
         pass
 
 
 @contextmanager
-def compile_progress(progress: Progress | None) -> Iterator[None]:
-    """Within the block, progress(kernel, begun, total) is called as each kernel starts compiling
-    (kernels loaded from the cache are not compiled and not reported)."""
-    if progress is None:
+def compile_progress(on_kernel: Callable[[str], None] | None) -> Iterator[None]:
+    """Within the block, on_kernel(name) is called as each kernel of the kernels package starts
+    compiling, once per kernel (kernels loaded from the cache are not compiled, not reported)."""
+    if on_kernel is None:
         yield
         return
-    listener = _Listener(progress, kernel_count())
+    listener = _Listener(on_kernel)
     event.register("numba:compile", listener)
     try:
         yield

@@ -82,7 +82,7 @@ def _warm_up(progress: Progress | None, threads, config: TrainConfig) -> None:
     helper = _Helper(threads)
     part = [0]  # which of PARTS this process is at (1-based; 0 before the first)
 
-    def report(kernel: str, begun: int, total: int) -> None:
+    def report(kernel: str) -> None:
         if progress is not None:
             progress(f"{PARTS[part[0] - 1]}: {kernel}", part[0], len(PARTS))
 

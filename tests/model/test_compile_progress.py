@@ -1,11 +1,11 @@
-"""Compilation says which kernel and how far."""
+"""Compilation says which kernel is compiling (warm_up says how far: tests/model/test_warm_up.py)."""
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
 
-from aetui.model.compile_progress import compile_progress, kernel_count
+from aetui.model.compile_progress import compile_progress
 
 
 def _fake_kernel(module: str):
@@ -18,16 +18,12 @@ def _fake_kernel(module: str):
 
 
 def test_each_kernel_is_reported_once_as_it_starts_compiling():
-    import kernels.chunk  # noqa: F401  (the kernels are imported, so they can be counted)
-
-    total = kernel_count()
-    assert total > 20
     seen = []
     kernel, other = _fake_kernel("kernels.fake"), _fake_kernel("somewhere.else")
-    with compile_progress(lambda name, begun, of: seen.append((name, begun, of))):
+    with compile_progress(seen.append):
         kernel(np.ones(3))
         kernel(np.ones(3, np.float32))  # a second specialisation of the same kernel: not counted again
         other(np.ones(3))  # not a kernel of aetui
-    assert seen == [("double_kernels_fake", 1, total)]
+    assert seen == ["double_kernels_fake"]
     kernel(np.ones(3, np.int64))  # outside the block: nobody is told
     assert len(seen) == 1

@@ -17,7 +17,7 @@ from aetui.data import Dataset
 from aetui.model.engine import Engine
 from aetui.errors import ConfigError, SessionError
 from aetui.training.frame import DIVERGED, RUNNING, Frame, HistoryView
-from aetui.training.report_budget import HELDOUT_SUBSET, ReportBudget
+from aetui.training.report_budget import HELDOUT_SUBSET, ReportBudget, budget_clock
 from aetui.model.state import ModelState
 from aetui.sessions.lineage import new_segment, now_iso
 from aetui.sessions.session import Session
@@ -78,11 +78,11 @@ class Trainer:
         """Train one chunk (~30 ms); returns batches done (0 once diverged)."""
         if self.session.diverged:
             return 0
-        begin, spent = time.perf_counter(), self.budget.spent
+        begin, spent = budget_clock(), self.budget.spent
         try:
             return self._train_chunk(max_batches)
-        finally:  # the chunk's wall time, less its report work, is what pays for reports
-            self.budget.add_training(time.perf_counter() - begin - (self.budget.spent - spent))
+        finally:  # the chunk's time, less its report work, is what pays for reports
+            self.budget.add_training(budget_clock() - begin - (self.budget.spent - spent))
 
     def _train_chunk(self, max_batches: int | None) -> int:
         s = self.session
@@ -160,11 +160,11 @@ class Trainer:
         self._next_report = self._next_report_after(s.step)
         if not self.budget.affords_point(first):
             return
-        start = time.perf_counter()
+        start = budget_clock()
         n = self.budget.heldout_size(len(self.heldout_set), len(self.heldout_subset), first)
         held = self.heldout_set if n == len(self.heldout_set) else self.heldout_subset
         heldout_loss = self.engine.loss_on(held.images, held.scale) if n else None
-        eval_seconds = time.perf_counter() - start
+        eval_seconds = budget_clock() - start
         now = time.perf_counter()
         t_prev, n_prev = self._throughput
         if now > t_prev and s.samples > n_prev:
@@ -179,12 +179,12 @@ class Trainer:
             b_max=float(b.max()), w_min=float(W.min()), w_mean=float(W.mean()), w_max=float(W.max()), lr=self.lr,
             samples_per_second=self.samples_per_second, time=now_iso())
         store_weights(s)  # the history view's weights near this point (thinned within a disk budget)
-        self.budget.add_point(time.perf_counter() - start, n, eval_seconds, first)
+        self.budget.add_point(budget_clock() - start, n, eval_seconds, first)
 
     def _period(self) -> None:
         """The study's milestone after 2^n mini-batches of a segment: stats plus a weight snapshot."""
         s = self.session
-        start = time.perf_counter()
+        start = budget_clock()
         batches = s.step - self._segment_start()
         W, b = s.state.W, s.state.b
         record = {"segment": s.segment, "batches": batches, "samples": s.samples,
@@ -195,7 +195,7 @@ class Trainer:
         name = f"seg{s.segment}-period{batches.bit_length() - 1:02d}"
         if not any(snap["name"] == name for snap in s.snapshots):
             s.write_snapshot(name, "period", s.state, {"batches": batches}, deferred=True)
-        self.budget.add_other(time.perf_counter() - start)
+        self.budget.add_other(budget_clock() - start)
 
     # -- controls ----------------------------------------------------------------------------------------
     def set_lr(self, lr: float) -> None:

@@ -34,7 +34,7 @@ from aetui.study.pictures import (
 from aetui.training.launch import release_trainer, acquire_trainer
 from aetui.sessions.session import read_session
 from aetui.sessions.store import SessionStore
-from tests.helpers.training import train
+from tests.helpers.training import every_point, train
 
 SHAPE = (28, 28)
 
@@ -139,7 +139,7 @@ def test_bias_chart_size_and_colours():
 
 def _trained(tmp_path, name="e", restart=None):
     store = SessionStore(tmp_path)
-    t = acquire_trainer(store, name, TrainConfig(data="bars8", hidden=9, batch=10).validated(), {})
+    t = every_point(acquire_trainer(store, name, TrainConfig(data="bars8", hidden=9, batch=10).validated(), {}))
     train(t, 2_000)
     if restart:
         t.restart(restart, weight_scale=0.1)

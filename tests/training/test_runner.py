@@ -141,12 +141,16 @@ def test_autosave_writes_the_session_while_it_trains(start, tui_store):
     assert runner.alive
 
 
-def test_save_command_reports_and_compiling_comes_first(start):
-    runner = start(compile_first=True)
-    assert runner.frame.state == COMPILING
-    wait_for(lambda: runner.frame.state == PAUSED, what="the kernels")
-    runner.step()
-    wait_for(lambda: runner.frame.step > 0)
-    runner.save()
-    notices_until(runner, lambda n: n.text == "saved session run")
-    wait_for(lambda: runner.frame.saved, what="a saved frame")
+def test_save_command_reports_and_compiling_comes_first(tui_make_trainer):
+    runner = TrainingRunner(tui_make_trainer("run"), paused=True, compile_first=True)
+    assert runner.frame.state == COMPILING  # (once started, a warm process is past it in a moment)
+    runner.start()
+    try:
+        wait_for(lambda: runner.frame.state == PAUSED, what="the kernels")
+        runner.step()
+        wait_for(lambda: runner.frame.step > 0)
+        runner.save()
+        notices_until(runner, lambda n: n.text == "saved session run")
+        wait_for(lambda: runner.frame.saved, what="a saved frame")
+    finally:
+        runner.stop(timeout=2.0, save=False)

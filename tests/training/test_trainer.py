@@ -8,7 +8,7 @@ from aetui.data import bar_patterns
 from aetui.training.launch import release_trainer, acquire_trainer
 from aetui.sessions.store import SessionStore
 from aetui.model.threads import compute_threads
-from tests.helpers.training import train
+from tests.helpers.training import every_point, train
 
 
 def small(**kw) -> TrainConfig:
@@ -72,7 +72,7 @@ def test_resume_exact_untied_balanced(tmp_path):
 
 
 def test_history_periods_and_heldout(tmp_path):
-    t = acquire_trainer(SessionStore(tmp_path), "h", small(), {})
+    t = every_point(acquire_trainer(SessionStore(tmp_path), "h", small(), {}))
     train(t, 5_000)
     h = t.session.history
     samples = h.column("samples")
@@ -161,7 +161,7 @@ def test_second_process_cannot_open_a_locked_session(tmp_path):
 
 def test_lr_changes_are_events_and_the_lineage_keeps_the_starting_lr(tmp_path):
     store = SessionStore(tmp_path)
-    t = acquire_trainer(store, "lr", small(), {})
+    t = every_point(acquire_trainer(store, "lr", small(), {}))
     train(t, 500)
     t.set_lr(0.5)
     train(t, 500)

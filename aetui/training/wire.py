@@ -25,6 +25,7 @@ MAX_COMMAND = 64 << 10  # bytes in all of a message to the trainer (commands car
 MAX_FRAME = 256 << 20  # bytes in all of a message from the trainer (weights of large models)
 DTYPES = {"<f4": np.float32, "<f8": np.float64, "<i8": np.int64, "|u1": np.uint8}
 MAX_DIMS = 4
+MAX_DIM = MAX_FRAME  # the longest axis an array may have (an empty one, say (16, 0), is in no body)
 
 
 class ProtocolError(AetuiError):
@@ -91,7 +92,7 @@ def _layout(described, body_len: int) -> list[tuple[str, str, tuple[int, ...], i
     for item in described:
         if not (isinstance(item, list) and len(item) == 3 and isinstance(item[0], str) and item[1] in DTYPES
                 and isinstance(item[2], list) and len(item[2]) <= MAX_DIMS
-                and all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= body_len for n in item[2])):
+                and all(isinstance(n, int) and not isinstance(n, bool) and 0 <= n <= MAX_DIM for n in item[2])):
             raise ProtocolError(f"bad array description {str(item)[:80]}")
         name, dtype, shape = item[0], item[1], tuple(item[2])
         if name in names:

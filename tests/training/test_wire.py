@@ -38,6 +38,13 @@ def test_round_trip_keeps_values_dtypes_and_shapes():
     assert got["big"].dtype == np.float64 and got["big"].dtype.byteorder in ("=", "<")
 
 
+def test_a_message_whose_only_arrays_are_empty_has_no_body_and_is_read():
+    """A history update with no new point: (units, 0) arrays, nothing else (it was refused once,
+    its 16 units longer than its empty body)."""
+    header, got = _through(wire.encode({"op": "frame"}, {"h_bias": np.zeros((16, 0), np.float32)}))
+    assert header == {"op": "frame"} and got["h_bias"].shape == (16, 0)
+
+
 def test_a_dtype_the_channel_does_not_carry_is_refused_when_sending():
     with pytest.raises(ValueError, match="complex"):
         wire.encode({}, {"z": np.zeros(2, np.complex64)})

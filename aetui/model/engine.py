@@ -148,14 +148,19 @@ class Engine:
         """Reconstructions of inputs X (n, V)."""
         return add_bias_and_activate(self._decoder_product(self.encode(X)), self.state.c, self.out_act, _ONE)
 
+    # Weights that diverged overflow here; the loss then says so (inf or nan), as the kernels
+    # did, without NumPy's RuntimeWarning on the user's terminal.
     def _codes(self, X: np.ndarray) -> np.ndarray:
         """f(X W^T + b) for float32 X (n, V)."""
-        return add_bias_and_activate(X @ self.state.W.T, self.state.b, self.act, _ONE)
+        with np.errstate(over="ignore", invalid="ignore"):
+            A = X @ self.state.W.T
+        return add_bias_and_activate(A, self.state.b, self.act, _ONE)
 
     def _decoder_product(self, Hc: np.ndarray) -> np.ndarray:
         """H W_dec^T (W_dec = W^T when tied): (n, H) -> (n, V)."""
         s = self.state
-        return Hc @ s.W if s.tied else Hc @ s.W_dec.T
+        with np.errstate(over="ignore", invalid="ignore"):
+            return Hc @ s.W if s.tied else Hc @ s.W_dec.T
 
 
 def kernel_threads() -> np.int64 | None:

@@ -48,11 +48,24 @@ def run(args) -> int:
     with console.status("compiling kernels...") as status:
         result = run_bench(args.threads, args.quick, args.seconds,
                            on_case=lambda label: status.update(f"measuring {label} ..."))
+    _show(args, result, lambda: [result_table(result["cases"])])
+    return 0
+
+
+def _show(args, result: dict, tables) -> None:
+    """The result on stdout: one JSON object with --json, else the tables tables() makes, on a
+    console at least WIDE columns wide."""
     if args.json:
         print(json.dumps(result))
-    else:
-        Console(width=max(Console().width, 110)).print(result_table(result["cases"]))
-    return 0
+        return
+    from rich.console import Console
+
+    out = Console(width=max(Console().width, WIDE))
+    for table in tables():
+        out.print(table)
+
+
+WIDE = 110  # columns the benches' tables are drawn in, at least
 
 
 def result_table(rows: list[dict]) -> "Table":  # noqa: F821
@@ -80,18 +93,14 @@ def result_table(rows: list[dict]) -> "Table":  # noqa: F821
 
 
 def _run_scale(args, console) -> int:
-    from rich.console import Console
-
     from aetui.study.scale import run_scale
 
     with console.status("measuring...") as status:
         result = run_scale(args.seconds, on_case=lambda label: status.update(f"measuring {label} (a process each)..."))
-    if args.json:
-        print(json.dumps(result))
-        return 0
-    Console(width=max(Console().width, 110)).print(scale_table(result["cases"]))
-    for data, why in result["skipped"].items():
-        console.print(f"{data} skipped: {why}")
+    _show(args, result, lambda: [scale_table(result["cases"])])
+    if not args.json:
+        for data, why in result["skipped"].items():
+            console.print(f"{data} skipped: {why}")
     return 0
 
 
@@ -112,20 +121,22 @@ def scale_table(rows: list[dict]) -> "Table":  # noqa: F821
 
 
 def _run_attached(args, console) -> int:
-    import statistics
-
-    from rich.console import Console
-    from rich.table import Table
-
     from aetui.cli.bench_attached import run_attached_bench
 
     with console.status("starting a trainer...") as status:
         result = run_attached_bench(args.seconds, args.rounds, on_round=status.update)
-    if args.json:
-        print(json.dumps(result))
-        return 0
+    _show(args, result, lambda: [attached_table(result, args.seconds)])
+    return 0
+
+
+def attached_table(result: dict, seconds: float) -> "Table":  # noqa: F821
+    """One row per round (alone and watched), then their medians."""
+    import statistics
+
+    from rich.table import Table
+
     table = Table(title=f"aetui bench --attached: the default configuration, one trainer process, rounds of "
-                        f"{args.seconds:g} s alternating")
+                        f"{seconds:g} s alternating")
     for col in ("round", "alone samples/s", "watched samples/s", "watched / alone", "KB/s to the dashboard",
                 "attach to first frame"):
         table.add_column(col, justify="right")
@@ -138,23 +149,15 @@ def _run_attached(args, console) -> int:
                   f"{median(result['watched_samples_per_second']):,.0f}", f"{100 * median(result['watched_over_alone']):.1f}%",
                   f"{median(result['bytes_per_second_watched']) / 1000:,.0f}", f"{median(result['first_frame_seconds']):.2f} s",
                   style="bold")
-    Console(width=max(Console().width, 110)).print(table)  # the result on stdout, as the other benches
-    return 0
+    return table
 
 
 def _run_cold_start(args, console) -> int:
-    from rich.console import Console
-
     from aetui.study.cold_start import run_cold_start
 
     with console.status("timing...") as status:
         result = run_cold_start(args.rounds, on_run=lambda what: status.update(f"timing {what}..."))
-    if args.json:
-        print(json.dumps(result))
-        return 0
-    out = Console(width=max(Console().width, 100))
-    for table in cold_start_tables(result):
-        out.print(table)
+    _show(args, result, lambda: cold_start_tables(result))
     return 0
 
 

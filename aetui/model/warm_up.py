@@ -21,8 +21,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -33,7 +31,6 @@ from aetui.model.engine import Engine, kernel_threads
 from aetui.model.state import DTYPE, ModelState
 from aetui.model.threads import compute_threads
 from kernels import compile_plan
-from numba.core import event
 
 HELPER_SECONDS = 600.0  # a helper still compiling after this long is stopped; this process goes on alone
 # What a cold warm-up goes through, in order, for progress reports ("part 2 of 5: evaluation: ...").
@@ -82,18 +79,18 @@ def _warm_up(progress: Progress | None, threads, config: TrainConfig) -> None:
     helper = _Helper(threads)
     part = [0]  # which of PARTS this process is at (1-based; 0 before the first)
 
-    def report(kernel: str) -> None:
+    lock = _CompileLock()
+
+    def compiling(kernel: str) -> None:
+        """A kernel has to be compiled (not loaded): the first one takes the lock, then starts the
+        helper (two helpers must not compile the products at once); each is reported."""
+        lock.acquire()
+        helper.start()
         if progress is not None:
             progress(f"{PARTS[part[0] - 1]}: {kernel}", part[0], len(PARTS))
 
-    lock = _CompileLock()
-
-    def first_compile() -> None:
-        lock.acquire()  # before the helper starts: two helpers must not compile the products at once
-        helper.start()
-
     try:
-        with compile_progress(report), _on_first_compile(first_compile):
+        with compile_progress(compiling):
             part[0] = 1
             compile_plan.compile_layers(engine.act, engine.out_act)
             part[0] = 2
@@ -142,26 +139,6 @@ class _CompileLock:
         if self._fd is not None:
             os.close(self._fd)  # drops the lock
             self._fd = None
-
-
-@contextmanager
-def _on_first_compile(start) -> Iterator[None]:
-    """Within the block, call start() when a kernel first has to be compiled (not loaded)."""
-
-    class Listener(event.Listener):
-        def on_start(self, ev) -> None:
-            if ev.data["dispatcher"].py_func.__module__.startswith("kernels."):
-                start()
-
-        def on_end(self, ev) -> None:
-            pass
-
-    listener = Listener()
-    event.register("numba:compile", listener)
-    try:
-        yield
-    finally:
-        event.unregister("numba:compile", listener)
 
 
 class _Helper:

@@ -34,7 +34,7 @@ from kernels import compile_plan
 
 HELPER_SECONDS = 600.0  # a helper still compiling after this long is stopped; this process goes on alone
 # What a cold warm-up goes through, in order, for progress reports ("part 2 of 5: evaluation: ...").
-PARTS = ("the layers", "evaluation", "the updates", "the matrix products, in a second process", "train_chunk")
+PARTS = ("the layers", "evaluation", "the updates", "the products, in a second process", "train_chunk")
 COMPILE_LOCK = ".aetui-compile.lock"  # in Numba's cache folder: one process compiles at a time
 
 

@@ -26,8 +26,8 @@ def run(args) -> int:
 
 def show_comparison(store, names: list[str], *, force_ascii: bool = False, note: str = "") -> int:
     """Open the comparison of `names` on this terminal until it is left; the exit code."""
-    from aetui.tui.compare_app import CompareApp
-    from aetui.tui.compare_state import CompareState, open_runs
+    from aetui.tui.compare.compare_app import CompareApp
+    from aetui.tui.compare.compare_state import CompareState, open_runs
 
     store.check_root()
     runs = open_runs(store, list(names))  # refusals before the screen is taken

@@ -8,8 +8,8 @@ import sys
 from aetui.errors import EXIT_FAILURE, EXIT_OK, ConfigError
 
 
-# aetui.tui.graphics_mode.REQUESTS, spelled out: the CLI must not import the dashboard's modules to
-# parse its options (tests/tui/test_graphics_mode.py holds the two equal).
+# aetui.tui.graphics.graphics_mode.REQUESTS, spelled out: the CLI must not import the dashboard's
+# modules to parse its options (tests/tui/test_graphics_mode.py holds the two equal).
 GRAPHICS_REQUESTS = ("auto", "kitty", "sixel", "cells", "ascii")
 
 

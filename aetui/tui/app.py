@@ -28,29 +28,29 @@ from aetui.sessions.atomic import why, write_bytes
 from aetui.sessions.store import SessionStore
 from aetui.tui import keys, refresh_rates as rates
 from aetui.training.origin import Origin
-from aetui.tui.compare_state import CompareState, RunSource, open_runs
-from aetui.tui.fork import HALF_SPEED_NOTE, fork
-from aetui.tui.screens.compare_picker import ComparePicker
-from aetui.tui.screens.compare_screen import CompareScreen
-from aetui.tui.screens.divergence_offer import ADJUST, DivergenceOffer, suggest_recovery
-from aetui.tui.history_actions import HISTORY, HistoryViewActions
-from aetui.tui.screens.help_screen import HelpScreen
-from aetui.tui.screens.session_picker import SessionPicker
-from aetui.tui.screens.restart_dialog import RestartDialog, RestartRequest
-from aetui.tui.screens.trainer_gone import RESUME, TrainerGone
-from aetui.tui.screens.unsaved_quit import DISCARD, RETRY, UnsavedQuit
-from aetui.tui.terminal import display_mode, use_ascii_widgets
+from aetui.tui.compare.compare_state import CompareState, RunSource, open_runs
+from aetui.tui.compare.fork import HALF_SPEED_NOTE, fork
+from aetui.tui.compare.compare_picker import ComparePicker
+from aetui.tui.compare.compare_screen import CompareScreen
+from aetui.tui.restart.divergence_offer import ADJUST, DivergenceOffer, suggest_recovery
+from aetui.tui.history.history_actions import HISTORY, HistoryViewActions
+from aetui.tui.help_screen import HelpScreen
+from aetui.tui.session.session_picker import SessionPicker
+from aetui.tui.restart.restart_dialog import RestartDialog, RestartRequest
+from aetui.tui.session.trainer_gone import RESUME, TrainerGone
+from aetui.tui.session.unsaved_quit import DISCARD, RETRY, UnsavedQuit
+from aetui.tui.graphics.terminal import display_mode, use_ascii_widgets
 from aetui.tui.view_actions import ViewActions
 from aetui.tui.graphics_setup import GraphicsSetup, setup_graphics
-from aetui.tui.widgets.bias_pane import BiasPane
-from aetui.tui.widgets.filters_pane import Comparison, FiltersPane
-from aetui.tui.widgets.key_bar import KeyBar
-from aetui.tui.widgets.loss_pane import LossPane
-from aetui.tui.widgets.pane_area import PaneArea
-from aetui.tui.widgets.pane_tabs import PaneTabs
-from aetui.tui.widgets.recon_pane import ReconPane
-from aetui.tui.widgets.snapshots_pane import SnapshotsPane
-from aetui.tui.widgets.status_bar import StatusBar
+from aetui.tui.panes.bias_pane import BiasPane
+from aetui.tui.panes.filters_pane import Comparison, FiltersPane
+from aetui.tui.panes.key_bar import KeyBar
+from aetui.tui.panes.loss_pane import LossPane
+from aetui.tui.panes.pane_area import PaneArea
+from aetui.tui.panes.pane_tabs import PaneTabs
+from aetui.tui.panes.recon_pane import ReconPane
+from aetui.tui.panes.snapshots_pane import SnapshotsPane
+from aetui.tui.panes.status_bar import StatusBar
 
 # How the dashboard ended, for the command to say what became of the training.
 STOPPED_BY_US = "stopped"  # q: training stopped and saved (or the user chose to lose it)
@@ -395,7 +395,7 @@ class AetuiApp(HistoryViewActions, ViewActions, App[int]):
                             request.lr)
         self._lr_target = None
 
-    # -- comparing runs (tui/compare_state.py, tui/fork.py) ------------------------------------------------
+    # -- comparing runs (tui/compare/compare_state.py, tui/compare/fork.py) --------------------------------
     def action_compare(self) -> None:
         if self._busy("compare", compiling_ok=True):
             return

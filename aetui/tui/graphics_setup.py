@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aetui.render import DisplayMode
-from aetui.tui.graphics_mode import GraphicsChoice, Graphics, choose_graphics, in_multiplexer, worth_asking
+from aetui.tui.graphics.graphics_mode import GraphicsChoice, Graphics, choose_graphics, in_multiplexer, worth_asking
 from aetui.tui.settings_file import load_settings, settings_path
-from aetui.tui.terminal import display_mode, terminal_env
+from aetui.tui.graphics.terminal import display_mode, terminal_env
 
 
 def effective_request(request: str, given: bool, force_ascii: bool, env: Mapping[str, str],
@@ -47,13 +47,13 @@ def setup_graphics(request: str | None, force_ascii: bool = False) -> GraphicsSe
     asked = effective_request(request, given, force_ascii, env, mode)
     answers = None
     if worth_asking(asked, env, mode):
-        from aetui.tui.terminal_query import ask_terminal
+        from aetui.tui.graphics.terminal_query import ask_terminal
 
         answers = ask_terminal()
     choice = choose_graphics(asked, env, mode, answers)
     painter = None
     if choice.graphics.images:
-        from aetui.tui.image_painter import ImagePainter
+        from aetui.tui.graphics.image_painter import ImagePainter
 
         painter = ImagePainter(choice.graphics)
     if choice.graphics is Graphics.ASCII:

@@ -18,7 +18,7 @@ from pathlib import Path
 from aetui.render.chart_modes import ChartModes
 from aetui.render.heat_scale import HEAT_SCALES
 from aetui.sessions.atomic import why, write_bytes
-from aetui.tui.graphics_mode import REQUESTS as GRAPHICS_REQUESTS
+from aetui.tui.graphics.graphics_mode import REQUESTS as GRAPHICS_REQUESTS
 
 NORMALIZATIONS = ("tile", "global")
 PANE_NAMES = ("loss", "bias", "filters", "recon", "snapshots")

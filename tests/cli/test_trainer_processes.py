@@ -349,8 +349,8 @@ async def test_fork_starts_a_second_trainer_from_the_current_weights_and_compare
     from aetui.sessions.lineage import branch_parent
     from aetui.training.process import start_trainer
     from aetui.tui.app import AetuiApp
-    from aetui.tui.screens.compare_screen import CompareScreen
-    from aetui.tui.screens.restart_dialog import RestartDialog
+    from aetui.tui.compare.compare_screen import CompareScreen
+    from aetui.tui.restart.restart_dialog import RestartDialog
     from kernels.activation_codes import ACTIVATIONS
 
     config = TrainConfig(data="bars8", hidden=16, batch=10).validated()

@@ -12,7 +12,7 @@ from aetui.training.client import TrainerClient
 from aetui.training.launch import acquire_trainer
 from aetui.training.server import TrainerServer
 from aetui.tui.app import AetuiApp
-from aetui.tui.widgets.status_bar import StatusBar
+from aetui.tui.panes.status_bar import StatusBar
 
 BIG = (120, 40)
 SMALL = (80, 24)

@@ -67,7 +67,7 @@ def test_the_subset_is_fixed_and_stratified():
 
 
 def test_the_loss_chart_names_subset_points_apart(tmp_path, monkeypatch):
-    from aetui.tui.widgets.loss_pane import loss_series
+    from aetui.tui.panes.loss_pane import loss_series
 
     monkeypatch.setattr("aetui.training.trainer.HELDOUT_SUBSET", 50)
     t = acquire_trainer(SessionStore(tmp_path), "mix", TrainConfig(data="bars16", hidden=16, batch=10).validated(), {})

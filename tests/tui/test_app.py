@@ -12,10 +12,10 @@ import pytest
 from aetui.training.frame import PAUSED, RUNNING
 from aetui.render import DisplayMode
 from aetui.tui.keys import LR_FACTOR
-from aetui.tui.screens.help_screen import HelpScreen
-from aetui.tui.screens.restart_dialog import RestartDialog
-from aetui.tui.widgets.filters_pane import FiltersPane
-from aetui.tui.widgets.status_bar import StatusBar
+from aetui.tui.help_screen import HelpScreen
+from aetui.tui.restart.restart_dialog import RestartDialog
+from aetui.tui.panes.filters_pane import FiltersPane
+from aetui.tui.panes.status_bar import StatusBar
 from textual.widgets import Input, OptionList
 
 from aetui.tui.app import STOPPED_BY_US
@@ -291,7 +291,7 @@ async def test_help_lists_every_key(tui_make_trainer, tui_store, tui_wait):
         assert isinstance(app.screen, HelpScreen)
         from rich.console import Console
 
-        from aetui.tui.screens.help_screen import help_text
+        from aetui.tui.help_screen import help_text
 
         console = Console(width=300, record=True, file=open("/dev/null", "w"))
         console.print(help_text(DisplayMode.COLOR))

@@ -11,13 +11,13 @@ from aetui.study.comparison import heldout_inputs, pair_units, run_metrics, run_
 from aetui.training.branch import branch_session
 from aetui.training.launch import release_trainer
 from aetui.training.origin import Origin
-from aetui.tui.compare_app import CompareApp
-from aetui.tui.compare_state import CompareState, open_runs
-from aetui.tui.screens.compare_picker import ComparePicker
-from aetui.tui.screens.compare_screen import CompareScreen
-from aetui.tui.widgets.compare_filters_pane import CompareFiltersPane
-from aetui.tui.widgets.compare_loss_pane import CompareLossPane
-from aetui.tui.widgets.compare_metrics_pane import CompareMetricsPane
+from aetui.tui.compare.compare_app import CompareApp
+from aetui.tui.compare.compare_state import CompareState, open_runs
+from aetui.tui.compare.compare_picker import ComparePicker
+from aetui.tui.compare.compare_screen import CompareScreen
+from aetui.tui.compare.compare_filters_pane import CompareFiltersPane
+from aetui.tui.compare.compare_loss_pane import CompareLossPane
+from aetui.tui.compare.compare_metrics_pane import CompareMetricsPane
 from textual.widgets import SelectionList
 
 from tests.helpers.training import train

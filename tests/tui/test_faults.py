@@ -11,7 +11,7 @@ import pytest
 from aetui.sessions.session import read_session
 from aetui.training.frame import PAUSED, RUNNING
 from aetui.tui.app import STOPPED_BY_US
-from aetui.tui.screens.unsaved_quit import UnsavedQuit
+from aetui.tui.session.unsaved_quit import UnsavedQuit
 from tests.helpers.faults import FullDisk, temp_files
 from tests.helpers.tui import BIG, make_app, record_notices, status_text
 
@@ -141,7 +141,7 @@ def test_a_damaged_snapshot_is_marked_in_the_snapshots_pane():
     from rich.text import Text
 
     from aetui.render import DisplayMode
-    from aetui.tui.widgets.snapshots_pane import snapshot_label
+    from aetui.tui.panes.snapshots_pane import snapshot_label
 
     snap = {"name": "snap1", "kind": "user", "samples": 700, "activation": "sigmoid", "segment": 0,
             "problem": "snapshots/snap1.npz is not a readable NumPy .npz file"}

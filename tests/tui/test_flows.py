@@ -11,9 +11,9 @@ import pytest
 
 from aetui.training.frame import COMPILING, DIVERGED, PAUSED, RUNNING
 from aetui.training.launch import release_trainer, acquire_trainer
-from aetui.tui.screens.divergence_offer import DivergenceOffer
-from aetui.tui.screens.session_picker import SessionPicker
-from aetui.tui.widgets.filters_pane import FiltersPane
+from aetui.tui.restart.divergence_offer import DivergenceOffer
+from aetui.tui.session.session_picker import SessionPicker
+from aetui.tui.panes.filters_pane import FiltersPane
 from textual.widgets import OptionList
 
 from tests.helpers.tui import BIG, make_app, record_notices, status_text
@@ -184,7 +184,7 @@ async def test_quit_while_training_returns_fast(tui_make_trainer, tui_store, tui
 
 
 async def test_session_round_trip_through_the_dashboard(tui_make_trainer, tui_store, tui_wait):
-    from aetui.tui.screens.restart_dialog import RestartRequest
+    from aetui.tui.restart.restart_dialog import RestartRequest
 
     trainer = tui_make_trainer()
     app = make_app(trainer, tui_store)
@@ -212,7 +212,7 @@ async def test_session_round_trip_through_the_dashboard(tui_make_trainer, tui_st
 
 
 async def test_key_bar_responds_to_the_mouse(tui_make_trainer, tui_store, tui_wait):
-    from aetui.tui.widgets.key_bar import KeyBar
+    from aetui.tui.panes.key_bar import KeyBar
 
     trainer = tui_make_trainer()
     app = make_app(trainer, tui_store)

@@ -9,8 +9,8 @@ import pytest
 
 from aetui.cli.dashboard import GRAPHICS_REQUESTS
 from aetui.render import DisplayMode
-from aetui.tui.graphics_mode import REQUESTS, Graphics, TerminalAnswers, choose_graphics, worth_asking
-from aetui.tui.terminal_query import DA1_QUERY, KITTY_QUERY, parse_answers
+from aetui.tui.graphics.graphics_mode import REQUESTS, Graphics, TerminalAnswers, choose_graphics, worth_asking
+from aetui.tui.graphics.terminal_query import DA1_QUERY, KITTY_QUERY, parse_answers
 
 COLOR, SHADE, ASCII = DisplayMode.COLOR, DisplayMode.SHADE, DisplayMode.ASCII
 KITTY = {"TERM": "xterm-kitty", "LANG": "en_US.UTF-8"}

@@ -3,7 +3,7 @@
 import numpy as np
 
 from aetui.training.frame import HistoryView
-from aetui.tui.history_view import HistoryCursor, weights_note
+from aetui.tui.history.history_view import HistoryCursor, weights_note
 
 
 def _view(samples, segments=((0, "sigmoid"),), events=()):
@@ -57,7 +57,7 @@ def test_the_note_says_whose_weights_and_how_far():
 def test_the_bias_pointer_sits_on_the_points_heatmap_column():
     from aetui.render import DisplayMode
     from aetui.render.time_column import time_column
-    from aetui.tui.widgets.bias_pane import point_line
+    from aetui.tui.panes.bias_pane import point_line
 
     view = _view(range(0, 1000, 10))
     point = HistoryCursor(700).point(view, None)

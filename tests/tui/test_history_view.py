@@ -10,8 +10,8 @@ import pytest
 
 from aetui.training.frame import PAUSED
 from aetui.training.report_budget import ReportBudget
-from aetui.tui.history_view import stored_weights, weights_note
-from aetui.tui.widgets.loss_pane import LossPane
+from aetui.tui.history.history_view import stored_weights, weights_note
+from aetui.tui.panes.loss_pane import LossPane
 from tests.helpers.training import train
 from tests.helpers.tui import BIG, SMALL, make_app, record_notices, status_text
 
@@ -222,7 +222,7 @@ async def test_the_history_view_at_80x24(lived, tui_store, tui_wait):
 async def test_the_keys_are_in_the_key_bar_and_the_help(lived, tui_store, tui_wait):
     """t is in the bar; the view's own keys join it while the view is open, t then saying live."""
     from aetui.tui.keys import KEYS
-    from aetui.tui.widgets.key_bar import KeyBar
+    from aetui.tui.panes.key_bar import KeyBar
 
     actions = {k.action for k in KEYS}
     assert {"toggle_history", "history_back", "history_forward", "history_first", "history_last",

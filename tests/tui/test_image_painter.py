@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from aetui.tui.graphics_mode import Graphics
-from aetui.tui.image_painter import ImagePainter, upscale
+from aetui.tui.graphics.graphics_mode import Graphics
+from aetui.tui.graphics.image_painter import ImagePainter, upscale
 
 
 def picture() -> np.ndarray:
@@ -149,7 +149,7 @@ def test_sixel_draws_the_picture_from_the_last_line_up(terminal):
 
 
 def test_colours_first_moves_definitions_up_unless_a_register_changes():
-    from aetui.tui.image_painter import colours_first
+    from aetui.tui.graphics.image_painter import colours_first
 
     data = '\x1bP0;0;0q"1;1;4;6#2;2;0;0;78!4~-#0;2;100;100;100!4~$#2!4B\x1b\\'
     assert colours_first(data) == '\x1bP0;0;0q"1;1;4;6#2;2;0;0;78#0;2;100;100;100#2!4~-#0!4~$#2!4B\x1b\\'
@@ -182,7 +182,7 @@ def test_cells_modes_make_no_painter():
 async def test_filters_zoom_and_reconstructions_are_images(graphics, terminal, tui_make_trainer, tui_store, tui_wait):
     from aetui.render import DisplayMode
     from aetui.training.frame import PAUSED
-    from aetui.tui.graphics_mode import GraphicsChoice
+    from aetui.tui.graphics.graphics_mode import GraphicsChoice
     from aetui.tui.graphics_setup import GraphicsSetup
     from tests.helpers.training import train
     from tests.helpers.tui import BIG, make_app
@@ -227,7 +227,7 @@ async def test_filters_zoom_and_reconstructions_are_images(graphics, terminal, t
             filters.show(Block(tuple(lines), filters.block.width))
             assert calls == [()]
             del filters.refresh
-        from aetui.tui.widgets.filters_pane import Comparison
+        from aetui.tui.panes.filters_pane import Comparison
 
         app._set_comparison(Comparison("snap", 0, "sigmoid", app.frame.session, app.frame.W * 0.5, app.frame.b))
         await pilot.pause()
@@ -242,7 +242,7 @@ async def test_filters_zoom_and_reconstructions_are_images(graphics, terminal, t
         rows = sorted(filters._control_rows)
         assert (len(rows) > 0) is (graphics is Graphics.SIXEL)
         await pilot.press("question_mark")
-        from aetui.tui.screens.help_screen import HelpScreen, help_text
+        from aetui.tui.help_screen import HelpScreen, help_text
 
         # Under a dialog the sixel data is left out: it would draw over the dialog.
         assert all(not seg.control for y in rows for seg in filters.render_line(y))

@@ -9,11 +9,11 @@ from rich.text import Text
 from aetui.training.frame import PAUSED
 from aetui.render import DisplayMode
 from aetui.tui.blocks import block, hstack, vstack
-from aetui.tui.terminal import display_mode, terminal_env
+from aetui.tui.graphics.terminal import display_mode, terminal_env
 from aetui.render.fit import fit_image, pool
 from aetui.model.numpy_pass import hidden_codes
-from aetui.tui.unit_marks import unit_marks
-from aetui.tui.widgets.status_bar import Field, flow
+from aetui.tui.panes.unit_marks import unit_marks
+from aetui.tui.panes.status_bar import Field, flow
 from tests.helpers.training import train
 from tests.helpers.tui import make_app
 

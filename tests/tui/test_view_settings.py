@@ -183,8 +183,8 @@ async def test_a_settings_folder_that_cannot_be_written_is_said_once(tui_make_tr
 
 
 async def test_the_chart_keys_share_one_key_bar_entry_that_opens_the_help(tui_make_trainer, tui_store, tui_wait):
-    from aetui.tui.screens.help_screen import HelpScreen
-    from aetui.tui.widgets.key_bar import KeyBar
+    from aetui.tui.help_screen import HelpScreen
+    from aetui.tui.panes.key_bar import KeyBar
 
     app = make_app(tui_make_trainer(), tui_store)
     async with app.run_test(size=SMALL) as pilot:
@@ -202,7 +202,7 @@ async def test_the_chart_keys_share_one_key_bar_entry_that_opens_the_help(tui_ma
 
 def test_the_graphics_request_comes_from_the_settings_file_unless_given(settings_file):
     from aetui.render import DisplayMode
-    from aetui.tui.graphics_mode import Graphics
+    from aetui.tui.graphics.graphics_mode import Graphics
     from aetui.tui.graphics_setup import setup_graphics
 
     save_settings(settings_file, ViewSettings(graphics="ascii"))

@@ -12,7 +12,7 @@ from textual.widgets import Button, Static
 from aetui.training.frame import Frame
 from aetui.render import format_si
 from aetui.model.config import restart_weight_scale
-from aetui.tui.screens.restart_dialog import RestartRequest
+from aetui.tui.restart.restart_dialog import RestartRequest
 
 SHRINK = 0.5  # the suggested restart halves the weight scale and the learning rate
 

@@ -17,7 +17,7 @@ from textual.widgets.option_list import Option
 from aetui.model.config import DEFAULT_LR
 from aetui.render import DisplayMode, format_si
 from aetui.model.config import restart_weight_scale
-from aetui.tui.widgets.snapshots_pane import listed
+from aetui.tui.panes.snapshots_pane import listed
 from kernels.activation_codes import ACTIVATIONS
 
 CURRENT = "current"
@@ -32,7 +32,7 @@ class RestartRequest:
     weight_scale: float
     reset_biases: bool
     lr: float
-    fork: bool = False  # the run goes on; a new session starts from these weights (tui/fork.py)
+    fork: bool = False  # the run goes on; a new session starts from these weights (tui/compare/fork.py)
 
     def describe(self) -> str:
         src = "current weights" if self.source is None else self.source

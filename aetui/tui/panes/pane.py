@@ -7,7 +7,7 @@ from textual.geometry import Size
 from aetui.render import DisplayMode
 from aetui.training.frame import Frame
 from aetui.tui.blocks import Block
-from aetui.tui.widgets.canvas import Canvas
+from aetui.tui.panes.canvas import Canvas
 
 
 class Pane(Canvas):

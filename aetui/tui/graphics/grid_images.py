@@ -14,7 +14,7 @@ from rich.segment import Segment
 from aetui.render.colormaps import to_rgb
 from aetui.render.grid import GAP
 from aetui.tui.blocks import Block
-from aetui.tui.image_painter import ImagePainter, upscale
+from aetui.tui.graphics.image_painter import ImagePainter, upscale
 
 GAP_RGB = (0, 0, 0)  # between tiles: darker than any filter (zero is dark grey), so tiles stand apart
 

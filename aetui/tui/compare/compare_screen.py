@@ -19,12 +19,12 @@ from textual.widgets import Static
 from aetui.errors import AetuiError
 from aetui.render import DisplayMode
 from aetui.study.comparison import run_metrics, snapshot_mse
-from aetui.tui.compare_state import CompareState
+from aetui.tui.compare.compare_state import CompareState
 from aetui.tui.keys import COMPARE_KEYS
-from aetui.tui.widgets.compare_bias_pane import CompareBiasPane
-from aetui.tui.widgets.compare_filters_pane import CompareFiltersPane
-from aetui.tui.widgets.compare_loss_pane import CompareLossPane
-from aetui.tui.widgets.compare_metrics_pane import CompareMetricsPane
+from aetui.tui.compare.compare_bias_pane import CompareBiasPane
+from aetui.tui.compare.compare_filters_pane import CompareFiltersPane
+from aetui.tui.compare.compare_loss_pane import CompareLossPane
+from aetui.tui.compare.compare_metrics_pane import CompareMetricsPane
 
 PANES = ("loss", "filters", "biases", "metrics")  # tabs and keys 1-4
 WIDE = (100, 36)  # at least this many columns and lines show the four panes at once

@@ -7,8 +7,8 @@ from textual.geometry import Size
 
 from aetui.render.palette import style_for
 from aetui.tui.blocks import Block, block, vstack
-from aetui.tui.compare_state import RUN_MARKERS, RUN_STYLES, CompareState
-from aetui.tui.widgets.pane import Pane
+from aetui.tui.compare.compare_state import RUN_MARKERS, RUN_STYLES, CompareState
+from aetui.tui.panes.pane import Pane
 
 LABEL_W = 17
 # (label, metrics key or view attribute, format); the definitions are study/metrics.py's.

@@ -9,8 +9,8 @@ from textual.geometry import Size
 from aetui.render import DisplayMode, Series, line_chart
 from aetui.render.palette import style_for
 from aetui.tui.blocks import Block, block, vstack
-from aetui.tui.compare_state import RUN_MARKERS, RUN_STYLES, CompareState
-from aetui.tui.widgets.pane import Pane
+from aetui.tui.compare.compare_state import RUN_MARKERS, RUN_STYLES, CompareState
+from aetui.tui.panes.pane import Pane
 
 
 def chart_mode(mode: DisplayMode) -> DisplayMode:

@@ -7,15 +7,15 @@ from pathlib import Path
 from textual.app import App
 
 from aetui.render import DisplayMode
-from aetui.tui.compare_state import CompareState
-from aetui.tui.screens.compare_screen import CompareScreen
-from aetui.tui.terminal import display_mode, use_ascii_widgets
+from aetui.tui.compare.compare_state import CompareState
+from aetui.tui.compare.compare_screen import CompareScreen
+from aetui.tui.graphics.terminal import display_mode, use_ascii_widgets
 
 
 class CompareApp(App[int]):
     """Shows one CompareState until the comparison is left."""
 
-    CSS_PATH = Path(__file__).with_name("app.tcss")
+    CSS_PATH = Path(__file__).parent.parent / "app.tcss"
     TITLE = "aetui compare"
     ENABLE_COMMAND_PALETTE = False
 

@@ -17,7 +17,7 @@ from aetui.render import DisplayMode, format_si, glyphs
 from aetui.render.palette import style_for
 from aetui.tui import theme
 from aetui.tui.blocks import Block, block, vstack
-from aetui.tui.widgets.pane import Pane
+from aetui.tui.panes.pane import Pane
 
 
 def snapshot_label(snap: dict, mode: DisplayMode, width: int, *, cursor: bool = False,

@@ -15,7 +15,7 @@ from aetui.tui import theme
 from aetui.tui.blocks import Block, block, hstack, vstack
 from aetui.render.fit import fit_image
 from aetui.render.time_column import time_column
-from aetui.tui.widgets.pane import Pane
+from aetui.tui.panes.pane import Pane
 
 
 def _span(a: np.ndarray) -> float:

@@ -15,7 +15,7 @@ import select
 import sys
 import time
 
-from aetui.tui.graphics_mode import TerminalAnswers
+from aetui.tui.graphics.graphics_mode import TerminalAnswers
 
 # U=1 (a Unicode-placeholder placement, the way textual-image places images) makes terminals that
 # speak the protocol but predate placeholders (kitty < 0.28: "invalid key character: 0x55") refuse

@@ -11,9 +11,9 @@ from aetui.render.fit import pool, pool_factors
 from aetui.render.palette import style_for
 from aetui.study.comparison import pair_units
 from aetui.tui.blocks import Block, block, crop, hstack, vstack
-from aetui.tui.compare_state import CompareState
-from aetui.tui.widgets.compare_loss_pane import run_label
-from aetui.tui.widgets.pane import Pane
+from aetui.tui.compare.compare_state import CompareState
+from aetui.tui.compare.compare_loss_pane import run_label
+from aetui.tui.panes.pane import Pane
 
 GAP = 2
 MIN_TILES = 4  # pool the tiles (2x2, ...) rather than show fewer units than this per side

@@ -8,9 +8,9 @@ from textual.geometry import Size
 from aetui.render import Series, heatmap_text, line_chart
 from aetui.render.heat_scale import fit_heat_scale
 from aetui.tui.blocks import Block, block, crop, hstack, vstack
-from aetui.tui.compare_state import RUN_MARKERS, RUN_STYLES, CompareState
-from aetui.tui.widgets.compare_loss_pane import chart_mode, run_label
-from aetui.tui.widgets.pane import Pane
+from aetui.tui.compare.compare_state import RUN_MARKERS, RUN_STYLES, CompareState
+from aetui.tui.compare.compare_loss_pane import chart_mode, run_label
+from aetui.tui.panes.pane import Pane
 
 GAP = 2
 

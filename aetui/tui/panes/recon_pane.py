@@ -14,7 +14,7 @@ from aetui.render.palette import style_for
 from aetui.tui import theme
 from aetui.tui.blocks import Block, block, hstack, vstack
 from aetui.render.fit import pool, pool_factors
-from aetui.tui.widgets.pane import Pane
+from aetui.tui.panes.pane import Pane
 
 GAP = 1  # between tiles whose output is below the input
 SIDE_GAP = 3  # between input|output pairs side by side, so pairs read as pairs

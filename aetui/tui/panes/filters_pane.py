@@ -17,9 +17,9 @@ from aetui.tui.blocks import Block, block, crop, hstack, lines, vstack
 from aetui.tui.keys import FILTER_KEYS, bindings
 from aetui.render.fit import fit_image, pool, pool_factors
 from aetui.model.numpy_pass import hidden_codes
-from aetui.tui.unit_marks import unit_marks
-from aetui.tui.widgets.pane import Pane
-from aetui.tui.grid_images import grid_images
+from aetui.tui.panes.unit_marks import unit_marks
+from aetui.tui.panes.pane import Pane
+from aetui.tui.graphics.grid_images import grid_images
 from aetui.render.colormaps import to_rgb
 
 MIN_TILES = 12  # shrink tiles (2x2, 3x3, ... block means) until at least this many fit a page

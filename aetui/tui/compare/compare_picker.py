@@ -12,7 +12,7 @@ from textual.widgets.selection_list import Selection
 
 from aetui.sessions.store import SessionSummary
 from aetui.study.comparison import MAX_RUNS
-from aetui.tui.screens.session_picker import summary_label
+from aetui.tui.session.session_picker import summary_label
 
 
 class ComparePicker(ModalScreen[list[str] | None]):

@@ -15,7 +15,7 @@ from aetui.render import PlotArea, Series, line_chart, smooth
 from aetui.render.chart_modes import ChartModes
 from aetui.tui import theme
 from aetui.tui.blocks import Block, block
-from aetui.tui.widgets.pane import Pane
+from aetui.tui.panes.pane import Pane
 
 
 def loss_markers(frame: Frame) -> list[tuple[float, str]]:

@@ -10,9 +10,9 @@ from textual import work
 from aetui.errors import AetuiError
 from aetui.training.client import TrainerClient
 from aetui.training.frame import COMPILING, RUNNING, Frame
-from aetui.tui.history_view import HistoryCursor, StoredWeights, ViewedPoint, stored_weights, viewed_frame
-from aetui.tui.widgets.key_bar import KeyBar
-from aetui.tui.widgets.status_bar import StatusBar
+from aetui.tui.history.history_view import HistoryCursor, StoredWeights, ViewedPoint, stored_weights, viewed_frame
+from aetui.tui.panes.key_bar import KeyBar
+from aetui.tui.panes.status_bar import StatusBar
 
 HISTORY = "HISTORY"  # the state word while a past point is in view
 

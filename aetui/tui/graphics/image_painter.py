@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.segment import ControlType, Segment
 
 from aetui.tui.blocks import Block
-from aetui.tui.graphics_mode import Graphics
+from aetui.tui.graphics.graphics_mode import Graphics
 
 SAVE_CURSOR, RESTORE_CURSOR = "\x1b7", "\x1b8"
 _ZERO_WIDTH = ((ControlType.CURSOR_FORWARD, 0),)  # marks a segment as control: no cells, passed as is

@@ -11,7 +11,7 @@ from aetui.render import DisplayMode, format_si
 from aetui.render.palette import style_for
 from aetui.tui import theme
 from aetui.tui.blocks import block
-from aetui.tui.widgets.canvas import Canvas
+from aetui.tui.panes.canvas import Canvas
 
 SEPARATOR = "  "
 

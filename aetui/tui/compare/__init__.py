@@ -1,0 +1,1 @@
+"""Comparing runs: `aetui compare`, the c picker and screen with their panes, and the live fork."""

@@ -1,0 +1,1 @@
+"""The dashboard's panes (loss, biases, filters, reconstructions, snapshots) and the bars around them."""

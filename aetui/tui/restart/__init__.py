@@ -1,0 +1,1 @@
+"""Restarting the training: the a dialog and the offer after a divergence."""

@@ -1,1 +1,0 @@
-"""Modal screens: help, restart, open session, divergence offer."""

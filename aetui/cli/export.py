@@ -1,4 +1,5 @@
-"""`aetui export NAME --png DIR`: a session's filters.png, bias.png and loss.png."""
+"""`aetui export NAME`: a session's pictures (--png), tables (--csv, --parquet) and TensorBoard
+event files (--tensorboard); `--study PREFIX` does the same for every run of an experiment."""
 
 from __future__ import annotations
 
@@ -6,25 +7,94 @@ import argparse
 import json
 
 from aetui.cli.options import add_sessions_dir
+from aetui.errors import ConfigError
+
+TARGETS = ("png", "csv", "parquet", "tensorboard")
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser("export", help="write a session's pictures: filters.png, bias.png, loss.png")
-    p.add_argument("name", metavar="NAME", help="session name")
-    p.add_argument("--png", metavar="DIR", required=True, help="folder to write the PNG files into")
+    p = subparsers.add_parser(
+        "export", help="write a session's (or a study's) record out: PNG pictures, CSV or Parquet tables, TensorBoard",
+        description="Write what a session recorded into folders: --png filters.png, bias.png, loss.png; --csv / "
+                    "--parquet history, events, snapshots and lineage.json; --tensorboard an event file per "
+                    "session (step: samples seen). With --study PREFIX: every run of the experiment PREFIX "
+                    "(results, conditions, claims and one long history with run, condition and seed columns; "
+                    "one TensorBoard run folder per session). Read-only: safe on a running session (its last "
+                    "save). Each folder is written whole or not at all.")
+    p.add_argument("name", metavar="NAME", nargs="?", help="session name (or --study PREFIX)")
+    p.add_argument("--study", metavar="PREFIX", help="the experiment whose sessions are PREFIX-... (aetui experiment transfer --name)")
+    p.add_argument("--png", metavar="DIR", help="folder to write the PNG files into (a study: DIR/SESSION/)")
+    p.add_argument("--csv", metavar="DIR", help="folder to write the CSV tables and lineage.json into")
+    p.add_argument("--parquet", metavar="DIR", help="folder to write the Parquet tables into (pip install 'aetui[data]')")
+    p.add_argument("--tensorboard", metavar="DIR", help="TensorBoard log folder: one run folder per session "
+                   "(pip install 'aetui[tensorboard]')")
     add_sessions_dir(p)
     p.add_argument("--json", action="store_true", help="print the written paths as a JSON list")
     return p
 
 
 def run(args) -> int:
-    from aetui.sessions.store import SessionStore
-    from aetui.study.pictures import export_named
-
-    paths = export_named(SessionStore(args.sessions_dir), args.name, args.png)
+    targets = {t: getattr(args, t) for t in TARGETS if getattr(args, t)}
+    if not targets:
+        raise ConfigError("aetui export needs at least one of --png, --csv, --parquet, --tensorboard DIR")
+    if (args.name is None) == (args.study is None):
+        raise ConfigError("aetui export takes a session NAME or --study PREFIX (one of them)")
+    paths = export_study(args.study, args.sessions_dir, targets) if args.study else \
+        export_one(args.name, args.sessions_dir, targets)
     if args.json:
         print(json.dumps([str(p) for p in paths]))
     else:
         for path in paths:
             print(path)
     return 0
+
+
+def export_one(name: str, sessions_dir, targets: dict[str, str]) -> list:
+    from aetui.sessions.reading import open_session
+
+    record = open_session(name, sessions_dir)
+    paths = []
+    for target, folder in targets.items():
+        if target == "png":
+            from aetui.study.pictures import export_record
+
+            paths += export_record(record, folder)
+        elif target == "tensorboard":
+            from aetui.exports.tensorboard import export_tensorboard
+
+            paths += export_tensorboard([record], folder)
+        else:
+            from aetui.exports.tables import export_session_tables
+
+            paths += export_session_tables(record, folder, target)
+    return paths
+
+
+def export_study(prefix: str, sessions_dir, targets: dict[str, str]) -> list:
+    from pathlib import Path
+
+    from aetui.sessions.optional import require
+
+    if "parquet" in targets:  # before the study is measured
+        require("pyarrow.parquet", "Parquet export")
+    if "tensorboard" in targets:
+        require("tensorboardX", "TensorBoard export")
+    from aetui.study.reading import open_study
+
+    study = open_study(prefix, sessions_dir)
+    paths = []
+    for target, folder in targets.items():
+        if target == "png":
+            from aetui.study.pictures import export_record
+
+            for name, record in study.runs.items():
+                paths += export_record(record, Path(folder) / name)
+        elif target == "tensorboard":
+            from aetui.exports.tensorboard import export_tensorboard
+
+            paths += export_tensorboard(list(study.runs.values()), folder)
+        else:
+            from aetui.exports.tables import export_study_tables
+
+            paths += export_study_tables(study, folder, target)
+    return paths

@@ -404,13 +404,21 @@ def export_frame(frame, out_dir: str | Path) -> list[Path]:
                             f"{frame.session}: {frame.lineage}, {frame.samples:,} samples")
 
 
+def export_record(record, out_dir: str | Path) -> list[Path]:
+    """The same pictures from a SessionRecord (aetui.open_session: what the session's last save holds)."""
+    h = record.history
+    events = tuple((e["samples"], e["kind"]) for e in record.events if e["kind"] == "diverged")
+    return _export_pictures(
+        out_dir, record.weights()["W"], record.image_shape, h["b"].T, h["samples"].astype(np.float64),
+        h["train_loss"], h["heldout_loss"], segment_starts(record.lineage), events,
+        f"{record.name}: {record.lineage_label}, {record.samples:,} samples")
+
+
 def export_named(store, name: str, out_dir: str | Path) -> list[Path]:
     """Export session NAME of a SessionStore (read-only: the session may be training elsewhere)."""
-    from aetui.sessions.session import read_session
+    from aetui.sessions.reading import open_session
 
-    if not store.exists(name):
-        raise SessionError(f"no session named {name} in {store.root}")
-    return export_session(read_session(store.path(name)), out_dir)
+    return export_record(open_session(name, store.root), out_dir)
 
 
 def write_png(img: Image.Image, path: str | Path) -> Path:

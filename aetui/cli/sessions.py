@@ -24,7 +24,7 @@ def run(args) -> int:
     from rich.table import Table
 
     from aetui.sessions.store import SessionStore
-    from aetui.sessions.weight_store import WEIGHT_BUDGET_MB, thin_bytes_on_disk, thin_records
+    from aetui.sessions.weight_store import THIN, WEIGHT_BUDGET_MB
     from aetui.training.process import running
 
     store = SessionStore(args.sessions_dir)
@@ -64,18 +64,25 @@ def run(args) -> int:
         raise ConfigError("`aetui sessions show` needs a session NAME")
     if args.tree:
         raise ConfigError("--tree goes with `aetui sessions` (the list)")
-    session = store.load(args.name)
-    damaged = session.snapshot_problems()
+    from aetui.sessions.reading import open_session
+
+    record = open_session(args.name, store.root)  # read-only, as every reader of a session
+    damaged = record.snapshot_problems()
+    events = [recorded_event(e) for e in record.events]
     if args.json:
-        print(json.dumps(session.to_json()["config"] | {
-            "name": session.name, "samples": session.samples, "lineage": session.lineage,
-            "events": session.history.events, "damaged_snapshots": damaged, "record_gap": session.record_gap}))
+        print(json.dumps(record.config | {
+            "name": record.name, "samples": record.samples, "lineage": record.lineage,
+            "events": events, "damaged_snapshots": damaged, "record_gap": record.record_gap,
+            "running": record.running}))
         return 0
-    cfg = session.config
-    console.print(f"[bold]{session.name}[/bold]  {session.path}")
-    console.print(f"  lineage   {session.lineage_label()}   samples {session.samples:,}   "
-                  f"{'DIVERGED' if session.diverged else ''}")
-    console.print(f"  model     {session.image_shape[0]}x{session.image_shape[1]} -> {cfg.hidden} hidden, "
+    cfg = record.train_config
+    shape = record.image_shape
+    console.print(f"[bold]{record.name}[/bold]  {record.path}")
+    console.print(f"  lineage   {record.lineage_label}   samples {record.samples:,}   "
+                  f"{'DIVERGED' if record.diverged else ''}")
+    if record.running:
+        console.print(f"  running   in process {record.pid}: what follows is its last save")
+    console.print(f"  model     {shape[0]}x{shape[1]} -> {cfg.hidden} hidden, "
                   f"{'tied' if cfg.tied else 'untied'}, output {cfg.out_activation}, loss {cfg.loss_name}")
     console.print(f"  training  data {cfg.data}, batch {cfg.batch}{' balanced' if cfg.balanced else ''}, lr {cfg.learning_rate:g} "
                   f"(bias {cfg.bias_learning_rate:g}), momentum {cfg.momentum:g}, weight decay {cfg.weight_decay:g}, "
@@ -83,40 +90,47 @@ def run(args) -> int:
     table = Table(title="segments")
     for col in ("#", "activation", "from", "scale", "biases", "lr", "start sample"):
         table.add_column(col)
-    for seg in session.lineage:
+    for seg in record.lineage:
         src = seg["source"]
         origin = segment_origin(src)
         table.add_row(str(seg["index"]), seg["activation"], origin, f"{seg['weight_scale']:g}",
                       "reset" if seg["reset_biases"] else "kept", f"{seg['lr']:g}", f"{seg['start_samples']:,}")
     console.print(table)
-    h = session.history
-    held, over = h.column("heldout_loss"), h.column("heldout_n")
+    h = record.history
+    held, over = h["heldout_loss"], h["heldout_n"]
     measured = np.isfinite(held)
     held, over = held[measured], over[measured]
-    if len(h):
+    if len(record):
         last = "-" if not held.size else f"{held[-1]:.4f}" + ("" if np.isnan(over[-1]) else f" (over {int(over[-1]):,} samples)")
-        console.print(f"  history   {len(h)} report points; last held-out loss {last}; "
-                      f"{len(h.periods)} periods; {len(h.events)} events")
-    if h.events:
-        events = Table(title="events")
+        console.print(f"  history   {len(record)} report points; last held-out loss {last}; "
+                      f"{len(record.periods)} periods; {len(events)} events")
+    if events:
+        shown = Table(title="events")
         for col in ("sample", "step", "segment", "event", "details"):
-            events.add_column(col, justify="right" if col in ("sample", "step", "segment") else "left")
-        for e in h.events:
-            events.add_row(f"{e['samples']:,}", f"{e['step']:,}", str(e["segment"]),
-                           f"[red]{e['kind']}[/red]" if e["kind"] in ("diverged", "save_failed") else e["kind"],
-                           event_details(e))
-        console.print(events)
-    if session.record_gap:
-        console.print(f"  record    incomplete: {session.record_gap}; `aetui replay` refuses it")
-    user = [s for s in session.snapshots if s["kind"] == "user"]
-    named = f" ({', '.join(s['name'] for s in user)})" if user else ""
-    thin = thin_records(session.snapshots)
-    periods = len(session.snapshots) - len(user) - len(thin)
+            shown.add_column(col, justify="right" if col in ("sample", "step", "segment") else "left")
+        for e in events:
+            shown.add_row(f"{e['samples']:,}", f"{e['step']:,}", str(e["segment"]),
+                          f"[red]{e['kind']}[/red]" if e["kind"] in ("diverged", "save_failed") else e["kind"],
+                          event_details(e))
+        console.print(shown)
+    if record.record_gap:
+        console.print(f"  record    incomplete: {record.record_gap}; `aetui replay` refuses it")
+    snapshots = record.snapshots
+    user = [s for s in snapshots if s.kind == "user"]
+    named = f" ({', '.join(s.name for s in user)})" if user else ""
+    thin = [s for s in snapshots if s.kind == THIN]
+    periods = len(snapshots) - len(user) - len(thin)
     console.print(f"  snapshots {len(user)} named{named}, {periods} period snapshots, {len(thin)} thin-stored "
-                  f"({thin_bytes_on_disk(session) / (1 << 20):.1f} MB of {WEIGHT_BUDGET_MB} MB)")
+                  f"({record.thin_bytes() / (1 << 20):.1f} MB of {WEIGHT_BUDGET_MB} MB)")
     for name, problem in damaged.items():
         console.print(f"  [red]damaged snapshot {name}[/red]: {problem}")
     return 0
+
+
+def recorded_event(e: dict) -> dict:
+    """An event of open_session as session.json keeps it: its fields and details side by side."""
+    fields = {k: e[k] for k in ("kind", "step", "samples", "segment", "time") if k != "time" or e[k] is not None}
+    return fields | e["details"]
 
 
 def segment_origin(src: dict) -> str:

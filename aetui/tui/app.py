@@ -1,16 +1,15 @@
 """The dashboard app: a client of the session's trainer, which trains in a process of its own.
 
 The UI thread never waits for the trainer: it reads `link.frame` (replaced whole by the
-client's polling thread) and `link.notices()` on a timer and queues commands. Only stopping
-(q, opening another session) waits for the trainer's answer, because it saves the session.
-`d` (or a hang-up of the terminal) detaches: the dashboard goes, training goes on.
+client's polling thread) and `link.notices()` on a timer and queues commands. The app lays out
+the panes, polls the link and routes the keys; each feature's actions are a mixin in that
+feature's folder: opening, quitting and detaching (session/), restarting (restart/), comparing
+and forking (compare/), the history view (history/), the export (export_actions.py) and the
+view settings (view_actions.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
 import time
 from pathlib import Path
 from typing import Callable
@@ -21,24 +20,16 @@ from textual.screen import ModalScreen
 
 from aetui.errors import AetuiError
 from aetui.training.client import TrainerClient
-from aetui.training.process import trainer_log
 from aetui.training.frame import COMPILING, DIVERGED, STOPPED, Frame
 from aetui.render import DisplayMode
-from aetui.sessions.atomic import why, write_bytes
 from aetui.sessions.store import SessionStore
 from aetui.tui import keys, refresh_rates as rates
-from aetui.training.origin import Origin
-from aetui.tui.compare.compare_state import CompareState, RunSource, open_runs
-from aetui.tui.compare.fork import HALF_SPEED_NOTE, fork
-from aetui.tui.compare.compare_picker import ComparePicker
-from aetui.tui.compare.compare_screen import CompareScreen
-from aetui.tui.restart.divergence_offer import ADJUST, DivergenceOffer, suggest_recovery
+from aetui.tui.compare.compare_actions import CompareActions
+from aetui.tui.export_actions import ExportActions
 from aetui.tui.history.history_actions import HISTORY, HistoryViewActions
 from aetui.tui.help_screen import HelpScreen
-from aetui.tui.session.session_picker import SessionPicker
-from aetui.tui.restart.restart_dialog import RestartDialog, RestartRequest
-from aetui.tui.session.trainer_gone import RESUME, TrainerGone
-from aetui.tui.session.unsaved_quit import DISCARD, RETRY, UnsavedQuit
+from aetui.tui.restart.restart_actions import RestartActions
+from aetui.tui.session.session_actions import DETACHED, GONE, STOPPED_BY_US, SessionActions
 from aetui.tui.graphics.terminal import display_mode, use_ascii_widgets
 from aetui.tui.view_actions import ViewActions
 from aetui.tui.graphics_setup import GraphicsSetup, setup_graphics
@@ -52,11 +43,6 @@ from aetui.tui.panes.recon_pane import ReconPane
 from aetui.tui.panes.snapshots_pane import SnapshotsPane
 from aetui.tui.panes.status_bar import StatusBar
 
-# How the dashboard ended, for the command to say what became of the training.
-STOPPED_BY_US = "stopped"  # q: training stopped and saved (or the user chose to lose it)
-DETACHED = "detached"  # d or a hang-up: training goes on
-GONE = "gone"  # the trainer was already gone (killed, crashed or stopped elsewhere)
-
 PANES = ("loss", "bias", "filters", "recon", "snapshots")  # order of the tabs and of keys 1-5
 PANE_TITLES = ("loss", "biases", "filters", "reconstructions", "snapshots")
 WIDE = (100, 36)  # at least this many columns and lines show all panes at once; else tabs
@@ -66,7 +52,8 @@ WIDE = (100, 36)  # at least this many columns and lines show all panes at once;
 DASHBOARD_ACTIONS = {k.action.split("(")[0] for k in keys.KEYS} | {"show_pane", "next_page", "prev_page"}
 
 
-class AetuiApp(HistoryViewActions, ViewActions, App[int]):
+class AetuiApp(SessionActions, RestartActions, CompareActions, ExportActions, HistoryViewActions, ViewActions,
+               App[int]):
     """The dashboard for one trainer at a time (`o` switches to another session of `store`)."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
@@ -86,23 +73,16 @@ class AetuiApp(HistoryViewActions, ViewActions, App[int]):
         self.stop_on_hangup = stop_on_hangup
         self.session = link.session
         self.trainer_pid = link.hello.pid
-        self.ended: str | None = None  # STOPPED_BY_US, DETACHED or GONE once the app exits
-        self.stopped_at: int | None = None  # samples of the session q stopped, and whether it was saved
-        self.stopped_saved = False
         self.frame: Frame | None = None
         self.narrow = False
         self.active_pane = PANES.index("filters")
-        self.switching: str | None = None  # name of the session being opened
         self._pane_map: dict = {}
         self._tick_timers: list = []
         self._ticks = 0
         self._zoom_enlarged = False  # the zoom made the filters pane the only one shown
         self.solo: str | None = None  # large terminals: the one pane shown enlarged (keys 1-5)
         self._drawn_at: dict[str, float] = {}  # pane -> time.monotonic() of its last redraw
-        self._offered = 0  # divergences offered so far (count of "diverged" events)
-        self._gone_shown = False  # the trainer-gone dialog was offered for this link
         self._lr_target: tuple[float, float] | None = None  # (lr, time requested)
-        self.training_error: str | None = None  # the training thread's failure, as the trainer said
         if not self.mode.unicode:
             self.add_class("-ascii")
             use_ascii_widgets()
@@ -134,15 +114,6 @@ class AetuiApp(HistoryViewActions, ViewActions, App[int]):
         self._catch_hangup()
         self._poll()
         self._draw_all()
-
-    def _catch_hangup(self) -> None:
-        """A closed terminal or SSH link (SIGHUP) or a kill (SIGTERM): detach (or stop, if asked)."""
-        try:
-            loop = asyncio.get_running_loop()
-            loop.add_signal_handler(signal.SIGHUP, self._hang_up, True)
-            loop.add_signal_handler(signal.SIGTERM, self._hang_up, False)
-        except (NotImplementedError, RuntimeError, ValueError, AttributeError):
-            pass  # not the main thread, or a platform without these signals
 
     def on_pane_area_resized(self) -> None:
         self._apply_layout()
@@ -212,24 +183,6 @@ class AetuiApp(HistoryViewActions, ViewActions, App[int]):
         if not self._tick_timers:
             self._tick_timers = [self.set_interval(1 / rates.TICK_HZ, self._tick)]
 
-    def stop_training(self, save: bool = True) -> dict | None:
-        """Ask the trainer to stop and save; its outcome, or None when it is gone already.
-
-        Once it stopped, the dashboard is detached from it; when the save failed, training goes
-        on and the outcome says why.
-        """
-        link = self.link
-        if link is None:
-            return None
-        try:
-            outcome = link.stop(save=save)
-        except AetuiError as exc:  # gone meanwhile: the last save on disk is what there is
-            self.notify(str(exc), severity="error")
-            return None
-        if outcome["stopped"]:
-            self._detach()
-        return outcome
-
     def _detach(self) -> None:
         link, self.link = self.link, None
         if link is not None:
@@ -264,58 +217,6 @@ class AetuiApp(HistoryViewActions, ViewActions, App[int]):
             self._show_status(frame)
         self._offer_divergence(frame)
         self._offer_resume(link)
-
-    def _offer_resume(self, link: TrainerClient) -> None:
-        """The trainer is gone (killed, crashed, stopped elsewhere): say so, offer to resume."""
-        if self._gone_shown or self.switching or (link.gone is None and link.stopped is None):
-            return
-        if isinstance(self.screen, ModalScreen):
-            return
-        self._gone_shown = True
-        self._show_status()
-        if link.stopped is not None:
-            title, message = "Training was stopped", f"Session {self.session} was stopped from another dashboard."
-            saved = link.stopped.get("saved_samples")
-        else:
-            title = "The trainer is gone"
-            trained = f" after {self.frame.samples:,} samples" if self.frame is not None else ""
-            message = (f"The trainer of session {self.session} (pid {link.hello.pid}) ended unexpectedly{trained}: "
-                       f"killed, or a bug (its log: {trainer_log()}).")
-            saved = self._saved_on_disk()
-        self.push_screen(TrainerGone(title, message, saved), self._gone_choice)
-
-    def _saved_on_disk(self) -> int | None:
-        try:
-            summary = next((s for s in self.store.summaries() if s.name == self.session), None)
-        except OSError:
-            return None
-        return None if summary is None or summary.problem else summary.samples
-
-    def _gone_choice(self, choice: str | None) -> None:
-        if choice == RESUME:
-            self._open_chosen(self.session, stop_current=False)
-        else:
-            self.ended = GONE
-            self._detach()
-            self.exit(0)
-
-    def _offer_divergence(self, frame: Frame) -> None:
-        if frame.state != DIVERGED or self.switching or isinstance(self.screen, ModalScreen):
-            return
-        count = sum(1 for _, label in frame.history.events if label == "diverged")
-        if count <= self._offered:
-            return
-        self._offered = count
-        self._draw_all()  # the marker on the loss chart shows at once
-        self.push_screen(DivergenceOffer(frame), self._divergence_choice)
-
-    def _divergence_choice(self, choice: RestartRequest | str | None) -> None:
-        if isinstance(choice, RestartRequest):
-            self._restart(choice)
-        elif choice == ADJUST and self.frame is not None:
-            s = suggest_recovery(self.frame)
-            self._open_restart_dialog(title="Restart after divergence", note=self.frame.message,
-                                      choose_source=s.source, weight_scale=s.weight_scale, lr=s.lr)
 
     # -- guards ----------------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -374,71 +275,6 @@ class AetuiApp(HistoryViewActions, ViewActions, App[int]):
             return
         self.link.snapshot()
 
-    def action_restart(self) -> None:
-        if self._busy("restart"):
-            return
-        self._open_restart_dialog()
-
-    def _open_restart_dialog(self, **kwargs) -> None:
-        f = self.frame
-        dialog = RestartDialog(activation=f.config.activation, samples=f.samples, snapshots=f.snapshots,
-                               mode=self.mode, can_fork=True, **kwargs)
-        self.push_screen(dialog, self._restart)
-
-    def _restart(self, request: RestartRequest | None) -> None:
-        if request is None or self.link is None:
-            return
-        if request.fork:
-            self._fork(request)
-            return
-        self.link.restart(request.activation, request.source, request.weight_scale, request.reset_biases,
-                            request.lr)
-        self._lr_target = None
-
-    # -- comparing runs (tui/compare/compare_state.py, tui/compare/fork.py) --------------------------------
-    def action_compare(self) -> None:
-        if self._busy("compare", compiling_ok=True):
-            return
-        try:
-            summaries = self.store.summaries()
-        except (AetuiError, OSError) as exc:
-            self.notify(f"compare: cannot list sessions in {self.store.root}: {exc}", severity="error")
-            return
-        self.push_screen(ComparePicker(summaries, self.session, str(self.store.root)), self._compare_chosen)
-
-    def _compare_chosen(self, names: list[str] | None) -> None:
-        if names:
-            self._show_comparison(names)
-
-    @work(thread=True, exclusive=True, group="compare")
-    def _show_comparison(self, names: list[str]) -> None:
-        """Open the runs (connecting to running ones takes a moment) and show their comparison."""
-        try:
-            runs = open_runs(self.store, names, {self.session: self.link})
-        except AetuiError as exc:
-            self.call_from_thread(self.notify, f"compare: {exc}", severity="error")
-            return
-        self.call_from_thread(self.push_screen, CompareScreen(CompareState(runs), self.mode))
-
-    @work(thread=True, exclusive=True, group="compare")
-    def _fork(self, request: RestartRequest) -> None:
-        origin = Origin(self.session, request.source, request.activation, request.weight_scale,
-                        request.reset_biases, request.lr)
-        self.call_from_thread(self.notify, f"fork: saving {self.session}, then starting a session from it")
-        try:
-            client = fork(self.link, self.store, origin)
-        except AetuiError as exc:
-            self.call_from_thread(self.notify, str(exc), severity="error")
-            return
-        new = client.session
-        self.call_from_thread(self.notify, f"{new} trains in a process of its own: {HALF_SPEED_NOTE}; "
-                              f"{self.store.command('attach', new)} to watch it alone", timeout=10)
-        runs = [RunSource(self.session, self.store, self.link), RunSource(new, self.store, client, owned=True)]
-        for run in runs:
-            run.refresh()
-        note = f"{new} forked from {self.session}; {HALF_SPEED_NOTE}"
-        self.call_from_thread(self.push_screen, CompareScreen(CompareState(runs), self.mode, note))
-
     def _change_lr(self, factor: float) -> None:
         if self._busy("learning rate", diverged_ok=False):
             return
@@ -455,46 +291,10 @@ class AetuiApp(HistoryViewActions, ViewActions, App[int]):
     def action_lr_down(self) -> None:
         self._change_lr(1 / keys.LR_FACTOR)
 
-    def action_detach(self) -> None:
-        """Leave the dashboard; training goes on in its own process."""
-        if self.link is None or self.link.gone is not None or self.link.stopped is not None:
-            self.action_quit()
-            return
-        self.ended = DETACHED
-        self._detach()
-        self.exit(0)
-
     def action_save(self) -> None:
         if self._busy("save", compiling_ok=True):
             return
         self.link.save()
-
-    def action_export(self) -> None:
-        if self._busy("export", compiling_ok=True):
-            return
-        frame = self.frame
-        out_dir = Path(frame.path) / "exports" / f"{frame.samples}"
-        try:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            write_bytes(out_dir / "screen.svg", self.export_screenshot().encode())
-        except OSError as exc:
-            self.notify(f"export: cannot write {out_dir}: {why(exc)}", severity="error")
-            return
-        screen = str(out_dir / "screen.svg")
-        self._export_pictures(frame, out_dir, screen)
-
-    @work(thread=True, exclusive=True, group="export")
-    def _export_pictures(self, frame: Frame, out_dir, screen: str) -> None:
-        # Pillow work off the UI thread; the frame holds copies, so training may go on meanwhile.
-        from aetui.study.pictures import export_frame
-
-        try:
-            paths = export_frame(frame, out_dir)
-        except (AetuiError, OSError) as exc:
-            self.call_from_thread(self.notify, f"export failed: {exc}", severity="error")
-            return
-        names = ", ".join(p.name for p in paths) + ", screen.svg"
-        self.call_from_thread(self.notify, f"exported {names} to {out_dir}", timeout=6)
 
     # -- actions: view ------------------------------------------------------------------------------------
     def action_toggle_normalization(self) -> None:
@@ -598,125 +398,6 @@ class AetuiApp(HistoryViewActions, ViewActions, App[int]):
         if cmp is not None:
             self._show_filters()
             self.notify(f"filters: now (left) beside {cmp.name} (right); esc or pick it again to stop", timeout=3)
-
-    # -- sessions ---------------------------------------------------------------------------------------------
-    def action_open_session(self) -> None:
-        if self._busy("open", compiling_ok=True):
-            return
-        try:
-            summaries = self.store.summaries()
-        except OSError as exc:
-            self.notify(f"cannot list sessions in {self.store.root}: {exc}", severity="error")
-            return
-        self.push_screen(SessionPicker(summaries, self.session, str(self.store.root)), self._open_chosen)
-
-    def _open_chosen(self, name: str | None, stop_current: bool = True) -> None:
-        if not name or (stop_current and name == self.session):
-            return
-        self.switching = name
-        if self.frame is not None:
-            self._show_status()
-        self._switch_session(name, stop_current)
-
-    @work(thread=True, exclusive=True, group="switch")
-    def _switch_session(self, name: str, stop_current: bool) -> None:
-        # The other session's trainer first: when it cannot start, the current one goes on.
-        try:
-            link = self.open_trainer(name)
-        except (AetuiError, OSError) as exc:
-            self.call_from_thread(self._switch_failed, f"cannot open {name}: {exc}")
-            return
-        link.wait_frame()
-        self.call_from_thread(self._switched, link, stop_current)
-
-    def _switch_failed(self, message: str) -> None:
-        self.switching = None
-        self.notify(message, severity="error", timeout=8)
-
-    def _switched(self, link: TrainerClient, stop_current: bool) -> None:
-        self.switching = None
-        if self.ended is not None:  # the user quit while the session was opening
-            link.close()
-            return
-        if stop_current and self.link is not None and self.link.gone is None:
-            outcome = self.stop_training(save=True)
-            if outcome is not None and not outcome["stopped"]:  # this one stays; the other goes on alone
-                link.close()
-                self.notify(f"cannot leave {self.session}: {outcome['error']}; session {link.session} trains in the "
-                            f"background ({self.store.command('attach', link.session)})", severity="error", timeout=10)
-                return
-        self._detach()
-        self.leave_history()
-        self._offered = 0
-        self._lr_target = None
-        self.filters.set_comparison(None)
-        self.filters.zoom = False
-        self.filters.selected = 0
-        self.pane("snapshots").set_compared(None)
-        self._attach(link)
-        if link.frame is not None:
-            self.notify(f"opened session {link.session} ({link.frame.lineage})", timeout=4)
-        self._poll()
-        self._draw_all()
-
-    # -- quitting ----------------------------------------------------------------------------------------------
-    def action_quit(self) -> None:
-        """Stop training (saved) and quit; when the save fails, ask what to do."""
-        if self.switching:
-            self._refuse(f"quit: opening session {self.switching}, wait a moment")
-            return
-        link = self.link
-        if link is None or link.gone is not None:
-            self.ended = GONE
-            self._detach()
-            self.exit(0)
-            return
-        self.training_error = link.error
-        outcome = self.stop_training(save=True)
-        if outcome is not None and not outcome["stopped"]:
-            unsaved = (outcome["samples"] or 0) - (outcome["saved_samples"] or 0)
-            self.push_screen(UnsavedQuit(str(outcome["error"]), max(unsaved, 0)), self._unsaved_choice)
-            return
-        self.ended = STOPPED_BY_US if outcome is not None else GONE
-        if outcome is not None:
-            self.stopped_at, self.stopped_saved = outcome["samples"], True
-        self._detach()
-        self.exit(0)
-
-    def _unsaved_choice(self, choice: str | None) -> None:
-        if choice == RETRY:
-            self.action_quit()
-        elif choice == DISCARD:
-            outcome = self.stop_training(save=False)
-            self.ended = STOPPED_BY_US
-            if outcome is not None:
-                self.stopped_at, self.stopped_saved = outcome["samples"], False
-            self._detach()
-            self.exit(0)
-        else:  # the trainer went on training when its save failed
-            self.notify("training goes on; aetui retries the save at every autosave and on ctrl+s", timeout=6)
-
-    def _hang_up(self, terminal_gone: bool) -> None:
-        """A closed terminal or SSH link (terminal_gone), or a kill: detach (training goes on), or
-        stop if asked to.
-
-        Without a terminal the process leaves at once: nothing can be drawn or restored, and
-        Textual's output thread dies at its first failed write, after which its queue fills and
-        the app's own shutdown writes wait for it forever (seen as a dashboard that outlived its
-        terminal).
-        """
-        if self.stop_on_hangup and self.link is not None and self.link.gone is None:
-            outcome = self.stop_training(save=True)
-            self.ended = STOPPED_BY_US if outcome is not None and outcome["stopped"] else DETACHED
-        else:
-            self.ended = DETACHED
-        self._detach()
-        if terminal_gone:
-            os._exit(0)
-        self.exit(0)
-
-    def action_force_quit(self) -> None:
-        self.action_quit()
 
 
 def one_blas_thread() -> None:

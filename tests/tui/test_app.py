@@ -42,7 +42,14 @@ async def test_status_line_shows_state_settings_and_session(tui_make_trainer, tu
         for piece in ("PAUSED", "sigmoid", "hidden 16", "batch 10", "lr 0.26", "noise 0.3", "dropout 0.4",
                       "data bars8", "samples 0", "epoch 0", "samples/s", "snapshots: 0", "session tui"):
             assert piece in text, piece
-        assert "saved" in text
+        # a new session is on disk as it is: "saved", the word, not a part of "unsaved"
+        assert generation(trainer) >= 1 and not trainer.session.dirty
+        assert "saved" in text.split() and "unsaved" not in text.split()
+        await pilot.press("n")  # one step: the session now differs from its save
+        await tui_wait(pilot, lambda: app.link.frame.step == 1, what="the step")
+        app._poll()
+        words = status_text(app).split()
+        assert "unsaved" in words and "saved" not in words
         app.stop_training()
 
 
@@ -73,9 +80,12 @@ async def test_n_steps_one_mini_batch_only_while_paused(tui_make_trainer, tui_st
         await pilot.press("n")
         await tui_wait(pilot, lambda: app.link.frame.samples > before, what="one step")
         stepped = app.link.frame.samples
-        await pilot.pause(0.3)
-        assert app.link.frame.samples == stepped  # one mini-batch, then paused again
-        assert stepped - before == trainer.config.batch
+        assert stepped - before == trainer.config.batch and app.link.frame.state == PAUSED
+        # one mini-batch, then paused again: the next n (applied after anything the trainer did
+        # meanwhile) adds exactly one more
+        await pilot.press("n")
+        await tui_wait(pilot, lambda: app.link.frame.samples > stepped, what="a second step")
+        assert app.link.frame.samples - stepped == trainer.config.batch and app.link.frame.state == PAUSED
         # While running, n only explains itself.
         await pilot.press("space")
         await tui_wait(pilot, lambda: not app.link.paused, what="running")
@@ -327,6 +337,7 @@ async def test_e_exports_pictures_and_a_screenshot(tui_make_trainer, tui_store, 
         app.stop_training()
 
 
+@pytest.mark.slow  # a Python process of its own
 def test_the_dashboard_keeps_blas_to_one_thread():
     # A second BLAS thread in the dashboard fights the trainer for a core (37 ms for a tiny product).
     code = ("import json, numpy, threadpoolctl\n"

@@ -62,7 +62,17 @@ async def test_saved_runs_overlaid_with_metrics_of_each(study, tui_wait):
             expected = run_metrics(run_of_session(read_session(study.path(name))))["heldout_mse"]
             assert f"{expected:.4f}" in shown["metrics"]
         assert "> relu x0.1" in shown["metrics"]  # lineages, cut from the left where narrow
-        assert "0.0" in shown["metrics"] and "saved" in shown["metrics"]
+        # a line per run: saved, at the samples the fixture trained; then each run's own held-out
+        # loss, the last one its history recorded
+        lines = shown["metrics"].splitlines()
+        for line, name, samples in zip(lines, NAMES, (2000, 3000, 3000)):
+            assert line.split()[1] == name and f"  saved {samples:,}" in line, line
+        held = []
+        for name in NAMES:
+            losses = read_session(study.path(name)).history.column("heldout_loss")
+            held.append(f"{losses[np.isfinite(losses)][-1]:.4f}")
+        (row,) = [line for line in lines if line.startswith("held-out (own)")]
+        assert row.split()[2:] == held
         # all four panes at once at 120x40
         assert all(app.screen.query_one(f"#cmp-{n}").display for n in ("loss", "filters", "biases", "metrics"))
         # p: pairing by cosine; ]: the next pair
@@ -117,10 +127,13 @@ def test_pairing_by_cosine_finds_the_permuted_units():
     rng = np.random.default_rng(0)
     A = rng.standard_normal((12, 64)).astype(np.float32)
     perm = rng.permutation(12)
-    B = A[perm] * 0.5 + 0.01 * rng.standard_normal((12, 64)).astype(np.float32)
+    noise = 0.01 * rng.standard_normal((12, 64)).astype(np.float32)
+    B = A[perm] * 0.5 + noise
     order, cos = pair_units(A, B, by_cosine=True)
-    np.testing.assert_array_equal(B[order] / 0.5, B[order] * 2)  # (shape check)
     assert np.array_equal(perm[order], np.arange(12))  # unit j of A beside its scaled copy in B
+    np.testing.assert_allclose(B[order], A * 0.5 + noise[order], rtol=0, atol=1e-6)
+    want = (A * B[order]).sum(1) / (np.linalg.norm(A, axis=1) * np.linalg.norm(B[order], axis=1))
+    np.testing.assert_allclose(cos, want, rtol=1e-5)
     assert cos.min() > 0.99
     order, cos = pair_units(A, B, by_cosine=False)
     assert np.array_equal(order, np.arange(12)) and cos.mean() < 0.5
@@ -153,6 +166,7 @@ async def test_small_terminal_tabs_and_runs_told_apart_without_colour(study, tui
                 assert screen.query_one(f"#cmp-{name}").text.isascii(), name
 
 
+@pytest.mark.slow  # trains live for seconds
 async def test_running_runs_update_live(study, tui_make_trainer, tui_store, tui_wait):
     trainer = tui_make_trainer("base-relu")
     serve(trainer, start_paused=False)  # trains, on a socket, as a trainer process would
@@ -168,8 +182,9 @@ async def test_running_runs_update_live(study, tui_make_trainer, tui_store, tui_
         await tui_wait(pilot, lambda: state.views[1].samples > first + 1000, timeout=30, what="live samples")
         await tui_wait(pilot, lambda: "base-relu" in state.metrics, timeout=20, what="its metrics")
         app.screen.draw()
-        assert f"{state.views[1].samples:,}"[:2] in app.screen.query_one(CompareMetricsPane).text
-        assert "running" in app.screen.query_one(CompareMetricsPane).text
+        # the live run's line: its state and the samples of the frame drawn (nothing ran in between)
+        (line,) = [ln for ln in app.screen.query_one(CompareMetricsPane).text.splitlines() if " base-relu (se)" in ln]
+        assert line.rstrip().endswith(f"  running {state.views[1].samples:,}"), line
         assert "1 training" in str(app.screen.query_one("#cmp-head").render())
         await pilot.press("q")
         await pilot.pause()

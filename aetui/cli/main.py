@@ -20,6 +20,7 @@ COMMANDS = {
     "export": "aetui.cli.export",
     "replay": "aetui.cli.replay",
     "compare": "aetui.cli.compare",
+    "serve": "aetui.cli.serve",
 }
 
 

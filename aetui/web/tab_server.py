@@ -60,6 +60,12 @@ class TabService(AppService):
         self._processes.add(process)
         return process
 
+    async def run(self) -> None:
+        await super().run()
+        # The app ended (q, or a tab that could not start: its one line is on the server's console):
+        # close the page's socket, so that the page says the session ended instead of waiting.
+        await self.remote_close()
+
     async def finish(self) -> None:
         """Stop the tab's app (it detaches) and wait for its process; kill it if it hangs."""
         try:

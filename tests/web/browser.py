@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -139,6 +140,12 @@ class Serve:
         self.url = re.search(r"http://\S+\?token=\S+", self.stdout).group(0)
         self.token = self.url.split("?token=", 1)[1]
         self.base = self.url.split("?", 1)[0].rstrip("/")
+        self.output: list[bytes] = []  # what it prints later (a tab's stderr goes there): read, so it never blocks
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        for chunk in iter(lambda: os.read(self.process.stdout.fileno(), 65536), b""):
+            self.output.append(chunk)
 
     def _read_until(self, pattern: re.Pattern, seconds: float) -> str:
         data = b""
@@ -159,11 +166,12 @@ class Serve:
         """SIGTERM (as Ctrl-C); its exit code and the rest of its stdout and stderr."""
         self.process.send_signal(signal.SIGTERM)
         try:
-            out, err = self.process.communicate(timeout=seconds)
+            self.process.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
             self.kill()
             pytest.fail(f"aetui serve did not end within {seconds:g} s of SIGTERM")
-        return self.process.returncode, out.decode(), err.decode()
+        time.sleep(0.2)  # the drain's last read
+        return self.process.returncode, b"".join(self.output).decode(), self.process.stderr.read().decode()
 
     def kill(self) -> None:
         if self.process.poll() is None:

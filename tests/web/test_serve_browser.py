@@ -191,6 +191,13 @@ def test_q_in_the_page_stops_the_trainer_saved(served, browser, sessions_dir):
     assert not state["running"] and state["samples"] >= shown  # saved: the folder holds what it trained
     wait(lambda: page.evaluate("document.body.classList.contains('-closed')"), 10, "the page to say the session ended")
     assert page.locator(".closed-dialog .message").inner_text() == "Session ended."
+    # The page's Restart opens it again: the session resumes from its save, in a trainer of its own.
+    page.click("text=Restart")
+    wait_screen(page, re.compile(rf"RUNNING[\s\S]*session {NAME}\b"), 30, "the session resumed by Restart")
+    again = sessions_json(sessions_dir)[NAME]
+    assert again["running"] and again["pid"] != pid and again["samples"] >= state["samples"]
+    press(page, "q")
+    wait(lambda: process_ended(again["pid"]), 20, f"the resumed trainer (pid {again['pid']}) to end after q")
     page.close()
     wait(lambda: not tab_processes(sessions_dir), 15, "the tab's process to end")
 
@@ -207,7 +214,7 @@ def test_without_a_name_the_page_lists_the_sessions_and_a_stopped_server_leaves_
         picker_dir, browser, tmp_path):
     done = aetui("train", "--detach", "--session", "p1", *TINY, "--sessions-dir", str(picker_dir))
     assert done.returncode == 0, done.stderr
-    serve = Serve(picker_dir, env=dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config")))
+    serve = Serve(picker_dir, *TINY, env=dict(os.environ, XDG_CONFIG_HOME=str(tmp_path / "config")))
     try:
         page = browser.open(serve.url)
         wait(lambda: "p1" in page.locator("table").inner_text(), 10, "session p1 listed")
@@ -216,6 +223,12 @@ def test_without_a_name_the_page_lists_the_sessions_and_a_stopped_server_leaves_
         page.click("text=p1")
         wait_screen(page, re.compile(r"RUNNING[\s\S]*session p1\b"), SHOWN_WITHIN, "session p1's dashboard")
         assert sessions_json(picker_dir)["p1"]["dashboards"] == 1
+        # `a new session`: one more session, with the options aetui serve was given.
+        other = browser.open(serve.base + "/")
+        other.click("text=a new session")
+        rows = wait_screen(other, re.compile(r"RUNNING[\s\S]*session (?!p1\b)\S+"), 30, "a new session's dashboard")
+        assert "hidden 16" in rows and "data bars8" in rows
+        assert len(sessions_json(picker_dir)) == 2
         code, out, err = serve.stop()
     finally:
         serve.kill()
@@ -225,3 +238,4 @@ def test_without_a_name_the_page_lists_the_sessions_and_a_stopped_server_leaves_
     state = sessions_json(picker_dir)["p1"]
     assert state["running"] and state["dashboards"] == 0  # it detached: training goes on
     page.close()
+    other.close()

@@ -130,25 +130,35 @@ def _run_attached(args, console) -> int:
 
 
 def attached_table(result: dict, seconds: float) -> "Table":  # noqa: F821
-    """One row per round (alone and watched), then their medians."""
+    """One row per round (alone and watched), then their medians; the stop in the caption."""
     import statistics
 
     from rich.table import Table
 
+    median = statistics.median
     table = Table(title=f"aetui bench --attached: the default configuration, one trainer process, rounds of "
                         f"{seconds:g} s alternating")
     for col in ("round", "alone samples/s", "watched samples/s", "watched / alone", "KB/s to the dashboard",
-                "attach to first frame"):
+                "attach to first frame", f"{result['timer_hz']:g} Hz ticks", "key handled in (median, max)"):
         table.add_column(col, justify="right")
-    for i, (a, w, r, b, f) in enumerate(zip(result["alone_samples_per_second"], result["watched_samples_per_second"],
-                                            result["watched_over_alone"], result["bytes_per_second_watched"],
-                                            result["first_frame_seconds"]), 1):
-        table.add_row(str(i), f"{a:,.0f}", f"{w:,.0f}", f"{100 * r:.1f}%", f"{b / 1000:,.0f}", f"{f:.2f} s")
-    median = statistics.median
+    every_key = [k for keys in result["key_seconds"] for k in keys]
+
+    def keys_cell(keys: list[float]) -> str:
+        return f"{1000 * median(keys):.0f} ms, {1000 * max(keys):.0f} ms" if keys else "-"
+
+    for i, (a, w, r, b, f, t, k) in enumerate(zip(result["alone_samples_per_second"], result["watched_samples_per_second"],
+                                                  result["watched_over_alone"], result["bytes_per_second_watched"],
+                                                  result["first_frame_seconds"], result["ticks_share"],
+                                                  result["key_seconds"]), 1):
+        table.add_row(str(i), f"{a:,.0f}", f"{w:,.0f}", f"{100 * r:.1f}%", f"{b / 1000:,.0f}", f"{f:.2f} s",
+                      f"{100 * t:.0f}%", keys_cell(k))
     table.add_row("median", f"{median(result['alone_samples_per_second']):,.0f}",
                   f"{median(result['watched_samples_per_second']):,.0f}", f"{100 * median(result['watched_over_alone']):.1f}%",
                   f"{median(result['bytes_per_second_watched']) / 1000:,.0f}", f"{median(result['first_frame_seconds']):.2f} s",
-                  style="bold")
+                  f"{100 * median(result['ticks_share']):.0f}%", keys_cell(every_key), style="bold")
+    table.caption = (f"ticks: the share a {result['timer_hz']:g} Hz timer of the dashboard got while the trainer "
+                     f"trained; keys: press (f) to its action; then stopping the training trainer, its save "
+                     f"included (what q waits for): {result['stop_seconds']:.2f} s")
     return table
 
 
@@ -169,13 +179,18 @@ def cold_start_tables(result: dict) -> list:
 
     runs = Table(title=f"aetui bench --cold-start: `{result['command']}`, a fresh process each, "
                        f"{max(r['round'] for r in result['runs'])} round(s)")
-    for col in ("Numba cache", "to the first mini-batch", "range", "whole command", "range"):
+    for col in ("Numba cache", "to the first mini-batch", "range", "whole command", "range", "kernels compiled"):
         runs.add_column(col, justify="left" if col == "Numba cache" else "right")
+    to_first = {}
     for cache in ("empty", "warm"):
         first = [r["to_first_batch"] for r in result["runs"] if r["cache"] == cache]
         whole = [r["whole_command"] for r in result["runs"] if r["cache"] == cache]
-        runs.add_row(cache, f"{statistics.median(first):.2f} s", f"{min(first):.2f}-{max(first):.2f}",
-                     f"{statistics.median(whole):.2f} s", f"{min(whole):.2f}-{max(whole):.2f}")
+        compiled = sorted({r["kernels_compiled"] for r in result["runs"] if r["cache"] == cache})
+        to_first[cache] = statistics.median(first)
+        runs.add_row(cache, f"{to_first[cache]:.2f} s", f"{min(first):.2f}-{max(first):.2f}",
+                     f"{statistics.median(whole):.2f} s", f"{min(whole):.2f}-{max(whole):.2f}",
+                     str(compiled[0]) if len(compiled) == 1 else f"{compiled[0]}-{compiled[-1]}")
+    runs.caption = f"warm / empty cache, to the first mini-batch (medians): {to_first['warm'] / to_first['empty']:.2f}"
     kernels = Table(title="compiling with an empty cache (first round): seconds per kernel, not counting "
                           "the kernels it calls")
     for col in ("process", "kernel", "seconds"):

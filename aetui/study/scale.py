@@ -86,7 +86,8 @@ def measure_case(data: str, hidden: int, seconds: float) -> str:
         visible = trainer.session.state.n_visible
         row = {"data": data, "hidden": hidden, "visible": visible, "samples_per_second": rate,
                "gflops": rate * 10.0 * visible * hidden / 1e9, "sgemm_gflops_1thread": gemm.gflops,
-               "report_share": trainer.budget.share_spent(), "start_seconds": start_seconds,
+               "report_share": trainer.budget.share_spent(), "report_seconds": trainer.budget.spent,
+               "trained_seconds": trainer.budget.trained, "start_seconds": start_seconds,
                "peak_memory_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                "session_mb": (size - thin) / 2**20, "thin_mb": thin / 2**20, "save_seconds": save_seconds,
                "report_points": len(trainer.session.history)}

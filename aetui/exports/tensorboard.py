@@ -17,6 +17,7 @@ EventsWriter, so a failed write is an error here, not a lost background thread.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import math
 from pathlib import Path
@@ -75,8 +76,7 @@ def write_run(tbx, record: SessionRecord, folder: Path) -> None:
         for snap in record.snapshots:
             weights = snap.weights()
             wall = wall_time(snap.created, created)
-            put(snap.samples, wall, summary.image(IMAGE_TAG, filter_grid(weights["W"], record.image_shape),
-                                                  dataformats="HWC"))
+            put(snap.samples, wall, image_summary(summary, IMAGE_TAG, filter_grid(weights["W"], record.image_shape)))
             for tag in HISTOGRAMS:
                 put(snap.samples, wall, summary.histogram(tag, weights[tag].astype(np.float64), "auto"))
         for tag, text in texts(record).items():
@@ -92,6 +92,19 @@ def filter_grid(W: np.ndarray, image_shape: tuple[int, int]) -> np.ndarray:
 
     zoom = 2 if W.shape[0] <= 256 else 1
     return np.asarray(filter_image(W, image_shape, zoom=zoom).convert("RGB"))
+
+
+def image_summary(summary, tag: str, rgb: np.ndarray):
+    """An image summary as tensorboardX's `summary.image` makes it, its PNG encoded fast: at zlib
+    level 6 (Pillow's default, which tensorboardX uses) the encoding took 19 of a hidden-100
+    session's 28 s (178 snapshots); level 1 takes a fifth of that for files about 1.3x larger."""
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG", compress_level=1)
+    height, width, channels = rgb.shape
+    image = summary.Summary.Image(height=height, width=width, colorspace=channels, encoded_image_string=buf.getvalue())
+    return summary.Summary(value=[summary.Summary.Value(tag=tag, image=image)])
 
 
 def texts(record: SessionRecord) -> dict[str, str]:

@@ -123,6 +123,7 @@ def test_missing_session_for_show(tmp_path, capsys):
     assert code == 1 and "no session named ghost" in err
 
 
+@pytest.mark.slow
 def test_python_dash_m_entry_point(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "aetui", "train", "--headless", "--json", "--samples", "200",
                            "--data", "bars8", "--hidden", "4", "--sessions-dir", str(tmp_path), "--session", "m"],
@@ -132,27 +133,52 @@ def test_python_dash_m_entry_point(tmp_path):
     assert (tmp_path / "m" / "state.npz").is_file()
 
 
+def _training(folder, proc, timeout: float = 120.0):
+    """Wait until the trainer of the session in `folder` says it has trained (its socket's hello:
+    RUNNING, samples > 0), failing if `proc` ends first or it never does; the hello."""
+    import time
+
+    from aetui.errors import AetuiError
+    from aetui.training.client import connect
+    from aetui.training.sockets import socket_path
+
+    deadline = time.monotonic() + timeout
+    while True:
+        assert proc.poll() is None, f"the command ended (exit code {proc.returncode}) before it trained"
+        try:
+            sock, hello = connect(socket_path(folder), kind="probe")
+            sock.close()
+            if hello.state == "RUNNING" and hello.samples > 0:
+                return hello
+        except (AetuiError, OSError):
+            pass  # not listening yet
+        assert time.monotonic() < deadline, f"no training in {folder.name} within {timeout:.0f} s"
+        time.sleep(0.05)
+
+
+@pytest.mark.slow
 def test_ctrl_c_saves_and_exits(tmp_path):
     import signal
-    import time
 
     proc = subprocess.Popen([sys.executable, "-m", "aetui", "train", "--headless", "--json", "--samples", "100000000",
                              "--data", "bars8", "--hidden", "8", "--sessions-dir", str(tmp_path), "--session", "c"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 120
-    # Wait until training has visibly started (the session exists and has been saved once).
-    while not (tmp_path / "c" / "session.json").exists() and time.time() < deadline:
-        time.sleep(0.1)
-    time.sleep(2.0)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    try:
+        seen = _training(tmp_path / "c", proc)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:  # never leave a trainer running: it holds the session and a core
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 130, err
     summary = json.loads(out)
-    assert summary["interrupted"] is True and summary["samples"] > 0
+    assert summary["interrupted"] is True and summary["samples"] >= seen.samples > 0
     saved = json.loads((tmp_path / "c" / "session.json").read_text())
-    assert saved["samples"] == summary["total_samples"]
+    assert saved["samples"] == summary["total_samples"] == summary["samples"]
 
 
+@pytest.mark.slow  # measures for seconds
 def test_bench_reports_every_implementation_and_the_sgemm_yardstick(capsys):
     code, out, _ = run(capsys, "bench", "--quick", "--seconds", "0.2", "--json")
     assert code == 0
@@ -164,6 +190,29 @@ def test_bench_reports_every_implementation_and_the_sgemm_yardstick(capsys):
     assert case["sgemm_gflops_1thread"] > 0
     eng = case["samples_per_second"]["engine"]
     assert case["gflops"]["engine"] == pytest.approx(eng * 10 * 784 * 100 / 1e9)
+
+
+@pytest.mark.slow
+def test_bench_attached_reports_ticks_keys_and_the_stop_while_training(capsys):
+    """The dashboard's pace while its trainer trains and the time q waits for are this bench's
+    figures (not a test's bounds): each is there, measured."""
+    import math
+
+    from aetui.cli.bench import attached_table
+
+    code, out, err = run(capsys, "bench", "--attached", "--seconds", "1", "--rounds", "1", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["timer_hz"] == 40
+    (share,), (keys,) = result["ticks_share"], result["key_seconds"]
+    assert 0 < share < 1.5  # ticks the dashboard's 40 Hz timer got, of those due, while watching
+    assert keys and all(0 < k < 30 for k in keys)  # each f pressed was handled
+    assert math.isfinite(result["stop_seconds"]) and result["stop_seconds"] > 0
+    assert result["watched_samples_per_second"][0] > 0 and result["first_frame_seconds"][0] > 0
+    table = attached_table(result, 1.0)
+    assert table.row_count == 2  # the round, then the medians
+    assert list(table.columns[6].cells) == [f"{100 * share:.0f}%"] * 2
+    assert f"(what q waits for): {result['stop_seconds']:.2f} s" in table.caption
 
 
 def test_sessions_show_lists_the_events(tmp_path, capsys):

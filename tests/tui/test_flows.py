@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import threading
 import time
@@ -14,6 +15,7 @@ from aetui.training.launch import release_trainer, acquire_trainer
 from aetui.tui.restart.divergence_offer import DivergenceOffer
 from aetui.tui.session.session_picker import SessionPicker
 from aetui.tui.panes.filters_pane import FiltersPane
+from aetui.tui.app import STOPPED_BY_US
 from textual.widgets import OptionList
 
 from tests.helpers.tui import BIG, make_app, record_notices, status_text
@@ -41,7 +43,8 @@ async def test_divergence_marks_the_chart_and_offers_a_restart_once(tui_make_tra
         assert offer.suggestion.lr == pytest.approx(5e3) and offer.suggestion.activation == "relu"
         await pilot.click("#cancel")
         assert not isinstance(app.screen, DivergenceOffer)
-        await pilot.pause(0.4)  # several polls: not offered again for the same divergence
+        polled = app._ticks  # several polls of the diverged frame: not offered again for it
+        await tui_wait(pilot, lambda: app._ticks >= polled + 5, what="five more polls")
         assert not isinstance(app.screen, DivergenceOffer)
         # Keys that need training say why they do nothing.
         await pilot.press("n")
@@ -163,24 +166,36 @@ async def test_picking_a_snapshot_shows_its_filters_beside(tui_make_trainer, tui
         app.stop_training()
 
 
-async def test_quit_while_training_returns_fast(tui_make_trainer, tui_store, tui_wait):
+async def test_quit_while_training_stops_the_trainer_and_saves(tui_make_trainer, tui_store, tui_wait):
+    """How long the quit takes is `aetui bench --attached`'s figure ("stop while training")."""
     trainer = tui_make_trainer(hidden=64)
     app = make_app(trainer, tui_store, start_paused=False)
-    stopped = []
+    outcomes = []
     original = app.stop_training
 
-    def timed_stop(*args, **kwargs):
-        t0 = time.perf_counter()
-        original(*args, **kwargs)
-        stopped.append(time.perf_counter() - t0)
+    def recorded_stop(*args, **kwargs):
+        outcomes.append(original(*args, **kwargs))
+        return outcomes[-1]
 
-    app.stop_training = timed_stop
+    app.stop_training = recorded_stop
     async with app.run_test(size=BIG) as pilot:
         await tui_wait(pilot, lambda: app.frame.state == RUNNING and app.frame.samples > 0)
         await pilot.press("q")
-    assert stopped and stopped[0] < 0.5
+        # Pilot's wait for idle can end before the key is handled on a busy machine; leaving
+        # the app then would close it without a quit
+        deadline = time.monotonic() + 30
+        while app.ended is None:
+            assert time.monotonic() < deadline, "q did not end the app within 30 s"
+            await asyncio.sleep(0.02)
+    assert app.ended == STOPPED_BY_US and app.return_code == 0 and app.link is None
+    (outcome,) = outcomes
+    # stopped: the training thread ended (a save is never made under a running chunk), and saved
+    assert outcome["stopped"] and outcome["error"] is None
+    assert outcome["samples"] == outcome["saved_samples"] == trainer.session.samples > 0
     saved = json.loads((trainer.session.path / "session.json").read_text())
-    assert saved["samples"] == trainer.session.samples > 0
+    assert saved["samples"] == trainer.session.samples
+    again = tui_make_trainer()  # the trainer let go of the session's lock
+    assert again.session.samples == trainer.session.samples
 
 
 async def test_session_round_trip_through_the_dashboard(tui_make_trainer, tui_store, tui_wait):

@@ -63,8 +63,6 @@ def run(args) -> int:
     store = SessionStore(args.sessions_dir)
     store.check_root()
     name = args.name
-    if name is not None:
-        name = _start_once(store, name, config, explicit)
     root = store.root.resolve()
     token = new_token()
 
@@ -79,6 +77,12 @@ def run(args) -> int:
             port = await server.start()
         except OSError as exc:
             raise AetuiError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
+        if name is not None:
+            try:  # once the port is ours, so that a port in use leaves no trainer behind; no tab can
+                _start_once(store, name, config, explicit)  # come in before the token is printed
+            except BaseException:
+                await server.stop()
+                raise
         host = f"[{args.host}]" if ":" in args.host else args.host
         # The one place the token is written: this terminal (never a log or the session folder).
         print(f"aetui serves {'session ' + name if name else 'the sessions in ' + str(root)} at\n"

@@ -205,7 +205,7 @@ class DashboardServer(Server):
         """Listen (no access log: its request lines would hold the token); returns the port."""
         self.runner = web.AppRunner(await self._make_app(), access_log=None, shutdown_timeout=SHUTDOWN_SECONDS)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, self.host, self.port, shutdown_timeout=SHUTDOWN_SECONDS)
+        site = web.TCPSite(self.runner, self.host, self.port)
         await site.start()
         return int(self.runner.addresses[0][1])
 

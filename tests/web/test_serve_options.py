@@ -43,3 +43,17 @@ def test_without_chromium_the_browser_tests_name_the_package_to_install(monkeypa
 
     monkeypatch.setattr(browser, "CHROMIUM", "/nowhere/chromium")
     assert browser.missing_browser() == "the browser tests need Debian's chromium: apt-get install chromium"
+
+
+def test_a_port_in_use_is_one_line_and_starts_no_trainer(tmp_path, capsys):
+    import socket
+
+    pytest.importorskip("textual_serve", reason="aetui serve needs textual-serve: pip install -e '.[test]'")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code = main(["serve", "web1", "--data", "bars8", "--port", str(port), "--sessions-dir", str(tmp_path / "s")])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count("\n") == 1 and f"cannot listen on 127.0.0.1:{port}" in err
+    assert not (tmp_path / "s").exists()  # the port is taken before the session's trainer is started

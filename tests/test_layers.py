@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ("data", "model", "sessions", "training", "study", "render")
 
@@ -24,6 +26,7 @@ def test_import_contracts_are_kept():
     assert "5 kept, 0 broken" in out.stdout
 
 
+@pytest.mark.slow
 def test_every_core_module_imports_without_textual_the_dashboard_or_the_cli():
     # Import every module of the core packages in a fresh interpreter and look at sys.modules:
     # the contracts see static imports, this sees what really loads (lazy imports included).
@@ -42,6 +45,7 @@ def test_every_core_module_imports_without_textual_the_dashboard_or_the_cli():
     assert json.loads(out.stdout) == []
 
 
+@pytest.mark.slow
 def test_the_dashboard_loads_neither_numba_nor_llvmlite():
     # The dashboard is a client of a trainer process: it must come up at once, without the
     # kernels' machinery (llvmlite alone is ~50 ms of every start).

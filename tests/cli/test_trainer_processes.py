@@ -28,6 +28,8 @@ from aetui.training.frame import PAUSED, RUNNING
 from aetui.errors import SessionError
 from aetui.training.process import attach, running
 
+pytestmark = pytest.mark.slow  # every test here starts trainer processes
+
 TINY = ["--data", "bars8", "--hidden", "16", "--batch", "10"]
 
 

@@ -9,12 +9,15 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from aetui.data import load_dataset
 from aetui.errors import DataError
 from tests.data.test_datasets import idx_pair
+
+pytestmark = pytest.mark.slow  # 150 damaged IDX files read: seconds
 
 FUZZ = settings(max_examples=int(os.environ.get("AETUI_FUZZ_EXAMPLES", "150")), deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture],

@@ -50,6 +50,7 @@ def _run(code: str, cache: str) -> dict:
     return json.loads(out.stdout.splitlines()[-1])
 
 
+@pytest.mark.slow
 def test_a_cold_start_shares_the_compiling_with_a_helper_and_a_warm_start_compiles_nothing(tmp_path):
     cold = _run(_COLD_START, str(tmp_path))
     assert cold["helper_codes"] == [0]  # started once, finished its share
@@ -138,6 +139,7 @@ def test_one_process_at_a_time_compiles_into_a_cache_folder(tmp_path, monkeypatc
     second.release()
 
 
+@pytest.mark.slow
 def test_a_warm_start_loads_its_kernels_while_another_process_compiles(tmp_path):
     """Loading from the cache takes no lock: a process compiling other kernels does not hold it up."""
     cache = str(tmp_path)

@@ -24,6 +24,8 @@ from aetui.training.launch import acquire_trainer, release_trainer, trainer_for
 from tests.helpers.faults import file_bytes
 from tests.helpers.training import train
 
+pytestmark = pytest.mark.slow  # hundreds of damaged sessions, each read, trained and shown: seconds
+
 FUZZ = settings(max_examples=int(os.environ.get("AETUI_FUZZ_EXAMPLES", "100")), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture],
                 derandomize=os.environ.get("AETUI_FUZZ_EXAMPLES") is None)
 

@@ -25,6 +25,8 @@ from aetui.study.dask_executor import DaskExecutor  # noqa: E402
 from aetui.study.transfer import run_transfer  # noqa: E402
 from tests.helpers.study import SAMPLES, assert_same_runs, numbers, two_seed_plan  # noqa: E402
 
+pytestmark = pytest.mark.slow  # Dask clusters: scheduler and worker processes
+
 BIN = Path(sys.executable).parent  # the dask command of this environment
 
 

@@ -44,6 +44,7 @@ def test_seeds_are_sessions_of_their_own_with_their_own_source(inline):
     assert all(c["pairs"] == 2 and c["verdict"] in ("holds", "not shown", "contradicted") for c in out["claims"])
 
 
+@pytest.mark.slow
 def test_two_worker_processes_give_the_same_numbers(inline, tmp_path):
     store = SessionStore(tmp_path)
     seen = []
@@ -53,6 +54,7 @@ def test_two_worker_processes_give_the_same_numbers(inline, tmp_path):
     assert sorted(i for i, phase in seen if phase == "done") == list(range(10))
 
 
+@pytest.mark.slow
 def test_a_lost_worker_has_its_unit_rerun_and_counted_once(inline, tmp_path):
     store = SessionStore(tmp_path)
     killed = []
@@ -71,6 +73,7 @@ def test_a_lost_worker_has_its_unit_rerun_and_counted_once(inline, tmp_path):
 LONG = 200_000  # samples per unit: long enough for the kill to come while it runs
 
 
+@pytest.mark.slow
 def test_a_unit_whose_worker_keeps_dying_is_one_error_and_the_finished_ones_are_kept(tmp_path):
     store = SessionStore(tmp_path)
     kills = []
@@ -88,6 +91,7 @@ def test_a_unit_whose_worker_keeps_dying_is_one_error_and_the_finished_ones_are_
     assert len(kills) >= 3 and read_session(store.path("t-sigmoid-seed0")).samples == LONG
 
 
+@pytest.mark.slow
 def test_stop_keeps_finished_units_and_resume_finishes_them_identically(inline, tmp_path):
     store = SessionStore(tmp_path)
     seen = []
@@ -110,6 +114,7 @@ def cli(tmp_path, *extra):
             "--sessions-dir", str(tmp_path / "s"), "--name", "t", *extra]
 
 
+@pytest.mark.slow
 def test_cli_lists_sweep_activations_and_scales(tmp_path, capsys):
     code = main(cli(tmp_path, "--json", "--activation", "relu,tanh", "--weight-scale", "0.1,0.5", "--workers", "2"))
     out, err = capsys.readouterr()
@@ -125,6 +130,7 @@ def test_cli_lists_sweep_activations_and_scales(tmp_path, capsys):
     assert all(c["verdict"] == "not shown" for c in data["claims"])  # one seed shows nothing
 
 
+@pytest.mark.slow
 def test_cli_seeds_table_and_claims_section(tmp_path, capsys):
     code = main(cli(tmp_path, "--seeds", "2", "--activation", "relu", "--weight-scale", "0.1"))
     out, err = capsys.readouterr()
@@ -180,6 +186,7 @@ def test_progress_display_keeps_every_running_unit_in_view():
     assert set(shown) == {"15 conditions x seeds", "sigmoid (seed 1)"} and shown["15 conditions x seeds"].completed == 2
 
 
+@pytest.mark.slow
 def test_worker_processes_prepare_as_they_start(tmp_path):
     with PoolExecutor(2, prepare=partial(_mark_worker, str(tmp_path))):
         deadline = time.monotonic() + 30

@@ -41,6 +41,7 @@ def _W(store, name):
     return read_session(store.path(name)).state.W
 
 
+@pytest.mark.slow
 def test_five_conditions_with_lineages_saved_as_sessions(done):
     store, result = done
     assert not result.interrupted and result.pending == []
@@ -151,6 +152,7 @@ def test_existing_prefix_is_refused_then_resume_and_force(done, tmp_path):
     assert [r.total_samples for r in again.conditions] == [r.total_samples for r in result.conditions]
 
 
+@pytest.mark.slow
 def test_force_replaces_and_order_does_not_matter(tmp_path):
     store = SessionStore(tmp_path)
     first = run_transfer(store, plan())
@@ -167,6 +169,7 @@ def test_force_replaces_and_order_does_not_matter(tmp_path):
         assert len(read_session(store.path(n)).lineage) == (1 if n in ("t-sigmoid", "t-relu") else 2)
 
 
+@pytest.mark.slow
 def test_stop_keeps_finished_conditions_and_resume_finishes_identically(tmp_path):
     reference = SessionStore(tmp_path / "ref")
     run_transfer(reference, plan())
@@ -195,6 +198,7 @@ def test_stop_keeps_finished_conditions_and_resume_finishes_identically(tmp_path
         np.testing.assert_array_equal(_W(store, n), _W(reference, n), err_msg=n)
 
 
+@pytest.mark.slow
 def test_divergence_is_reported_with_its_sample(tmp_path):
     store = SessionStore(tmp_path)
     result = run_transfer(store, plan(scales=(0.1, 1e4)))
@@ -227,6 +231,7 @@ def cli(tmp_path, *extra):
             "--sessions-dir", str(tmp_path / "s"), "--name", "t", *extra]
 
 
+@pytest.mark.slow
 def test_cli_json_and_png_sheet(tmp_path, capsys):
     code = main(cli(tmp_path, "--json", "--png", str(tmp_path / "png")))
     out, err = capsys.readouterr()
@@ -246,6 +251,7 @@ def test_cli_json_and_png_sheet(tmp_path, capsys):
     assert code == 1 and out == "" and len(err.strip().splitlines()) == 1 and "--resume" in err
 
 
+@pytest.mark.slow
 def test_cli_table(tmp_path, capsys):
     code = main(cli(tmp_path))
     out, err = capsys.readouterr()
@@ -255,6 +261,7 @@ def test_cli_table(tmp_path, capsys):
     assert "held-out" in out and "locality" in out and "b min/mean/max" in out and "0/16" in out
 
 
+@pytest.mark.slow
 def test_cli_ctrl_c_keeps_finished_conditions(tmp_path, capsys, monkeypatch):
     original = core.run_transfer
 

@@ -67,6 +67,7 @@ def run(capsys, *argv):
     return code, out, err
 
 
+@pytest.mark.slow
 def test_headless_from_trains_a_new_session_shown_with_its_origin(source, capsys):
     d = str(source.root)
     code, out, err = run(capsys, "train", "--headless", "--json", "--sessions-dir", d, "--from", "src",

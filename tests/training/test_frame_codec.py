@@ -54,6 +54,7 @@ def test_the_history_grows_by_its_new_points_and_is_resent_whole_after_thinning(
     assert client.history_held == [1, len(thinned.history.samples)]
 
 
+@pytest.mark.slow
 def test_a_trainer_sends_a_client_only_the_points_it_lacks(tui_make_trainer, monkeypatch):
     import time
 

@@ -107,6 +107,7 @@ def test_a_schema_1_session_reads_but_is_not_replayable(tmp_path):
         replay(old, store, "copy")
 
 
+@pytest.mark.slow
 def test_replay_from_the_command_line(tmp_path, capsys):
     store = SessionStore(tmp_path)
     eventful_session(store)
@@ -118,6 +119,7 @@ def test_replay_from_the_command_line(tmp_path, capsys):
     assert code == 1 and err == f"aetui: session again already exists in {tmp_path}; choose another --session for the replay"
 
 
+@pytest.mark.slow
 def test_replaying_a_session_that_is_training_says_it_replays_the_last_save(tmp_path, capsys):
     store = SessionStore(tmp_path)
     eventful_session(store)

@@ -85,6 +85,7 @@ def test_the_queries_are_the_documented_ones():
     assert DA1_QUERY == "\x1b[c"
 
 
+@pytest.mark.slow
 def test_the_dashboard_loads_textual_image_only_for_images():
     # Without a terminal, auto finds no graphics: the dashboard starts as it did without
     # textual-image (neither it nor Pillow imported).

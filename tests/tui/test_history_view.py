@@ -76,6 +76,7 @@ async def test_t_opens_the_last_point_and_esc_or_t_return_to_live(lived, tui_sto
         assert not app.in_history
 
 
+@pytest.mark.slow
 async def test_comma_full_stop_home_end_step_through_the_points(lived, tui_store, tui_wait):
     async with dashboard(lived, tui_store, tui_wait) as (app, pilot):
         seen = record_notices(app)
@@ -94,6 +95,7 @@ async def test_comma_full_stop_home_end_step_through_the_points(lived, tui_store
         assert seen[-1] == ("history: this is the last point", "warning")
 
 
+@pytest.mark.slow
 async def test_history_keys_before_t_are_refused_in_one_line(lived, tui_store, tui_wait):
     async with dashboard(lived, tui_store, tui_wait) as (app, pilot):
         seen = record_notices(app)
@@ -104,6 +106,7 @@ async def test_history_keys_before_t_are_refused_in_one_line(lived, tui_store, t
         assert len(seen) == 6
 
 
+@pytest.mark.slow
 async def test_every_pane_follows_the_point(lived, tui_store, tui_wait):
     async with dashboard(lived, tui_store, tui_wait) as (app, pilot):
         s = lived.session
@@ -152,6 +155,7 @@ async def test_training_goes_on_while_viewing(lived, tui_store, tui_wait):
         assert f"viewing sample {first:,}/{app.frame.samples:,}" in viewing(app)
 
 
+@pytest.mark.slow
 async def test_less_and_greater_jump_between_events(lived, tui_store, tui_wait):
     async with dashboard(lived, tui_store, tui_wait) as (app, pilot):
         seen = record_notices(app)
@@ -192,6 +196,7 @@ async def test_a_click_on_the_loss_chart_views_that_point(lived, tui_store, tui_
         assert app.history_cursor.samples == picked
 
 
+@pytest.mark.slow
 async def test_event_markers_are_labelled_on_the_loss_chart(lived, tui_store, tui_wait):
     async with dashboard(lived, tui_store, tui_wait) as (app, pilot):
         loss = app.pane("loss")

@@ -73,6 +73,7 @@ def test_an_unreadable_settings_file_gives_defaults_and_one_line(tmp_path):
     assert settings == ViewSettings() and "cannot read the settings file" in warning
 
 
+@pytest.mark.slow
 async def test_chart_keys_change_the_loss_chart_and_are_kept(tui_make_trainer, tui_store, tui_wait, settings_file):
     trainer = tui_make_trainer()
     train(trainer, 20_000)  # report points from a few hundred samples to 20k: two decades and more
@@ -131,6 +132,7 @@ async def test_b_cycles_the_heatmap_scale_and_writes_it(tui_make_trainer, tui_st
         app.stop_training()
 
 
+@pytest.mark.slow
 async def test_normalisation_and_enlarged_pane_are_kept(tui_make_trainer, tui_store, tui_wait, settings_file):
     trainer = tui_make_trainer()
     app = make_app(trainer, tui_store)

@@ -18,11 +18,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="cost at scale: hidden 100-2000 on mnist5k and Fashion-MNIST (speed, memory, session size, save time)")
     p.add_argument("--attached", action="store_true",
                    help="what an attached dashboard (120x40) costs the trainer process, its traffic, time to attach")
+    p.add_argument("--web", action="store_true",
+                   help="what browser tabs of aetui serve cost the trainer (needs playwright and Debian's chromium)")
     p.add_argument("--cold-start", action="store_true",
                    help="a first start: the train command with an empty Numba cache and a warm one, "
                         "and where the compiling time goes")
     p.add_argument("--rounds", type=positive_int, default=3,
-                   help="--attached, --cold-start: rounds (default 3)")
+                   help="--attached, --cold-start, --web: rounds (default 3)")
     p.add_argument("--json", action="store_true")
     return p
 
@@ -45,6 +47,13 @@ def run(args) -> int:
         return _run_attached(args, console)
     if args.cold_start:
         return _run_cold_start(args, console)
+    if args.web:
+        from aetui.cli.bench_web import run_web_bench, web_table
+
+        with console.status("starting...") as status:
+            result = run_web_bench(args.seconds, args.rounds, on_round=status.update)
+        _show(args, result, lambda: [web_table(result)])
+        return 0
     with console.status("compiling kernels...") as status:
         result = run_bench(args.threads, args.quick, args.seconds,
                            on_case=lambda label: status.update(f"measuring {label} ..."))

@@ -65,3 +65,28 @@ def test_the_manual_pytorch_peer_trains_as_the_engine_does():
     np.testing.assert_allclose(peer.W.numpy(), expected.W, atol=5e-4)
     np.testing.assert_allclose(peer.b.numpy(), expected.b, atol=5e-4)
     assert np.abs(peer.W.numpy() - expected.W).mean() < 2.5e-5
+
+
+@pytest.mark.parametrize("changes", [{"tied": True}, {"tied": False},
+                                     {"activation": "relu", "output_activation": "linear"}],
+                         ids=["tied", "untied", "relu-linear"])
+def test_the_autograd_pytorch_peer_trains_as_the_engine_does(changes):
+    torch = pytest.importorskip("torch", reason="PyTorch is optional: the bench compares with it where installed")
+    from aetui.study.torch_peer import TorchAutogradTrainer
+
+    data = load_dataset("mnist5k")
+    config = _clean(**changes)
+    order = np.arange(len(data.images), dtype=np.int64)
+    expected = _engine_weights(config, data, order, 30)
+    start = ModelState.initial(config.hidden, data.n_visible, config.tied, 0)
+    peer = TorchAutogradTrainer(config, start)
+    peer.train(data.images, order, 0, 30)
+    assert peer.W.dtype == torch.float32
+    W = peer.W.detach().numpy()
+    np.testing.assert_allclose(W, expected.W, atol=5e-4)
+    np.testing.assert_allclose(peer.b.detach().numpy(), expected.b, atol=1.5e-3)
+    np.testing.assert_allclose(peer.c.detach().numpy(), expected.c, atol=1.5e-3)
+    assert np.abs(W - expected.W).mean() < 2.5e-5
+    if not config.tied:
+        np.testing.assert_allclose(peer.W_dec.detach().numpy(), expected.W_dec, atol=5e-4)
+    assert not np.allclose(W, start.W, atol=1e-3)  # it learned: the agreement is not of two idle copies

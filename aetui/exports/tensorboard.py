@@ -8,7 +8,8 @@ snapshot's, the session's creation for the texts):
   W/min|mean|max, samples_per_second (a point without the value has no record);
 - at each stored snapshot (period, user and thin, in time order): the image `filters` (the
   filter grid, as `aetui export --png` draws it) and the histograms `b` and `W`;
-- texts: `config`, `lineage` and `events` (Markdown).
+- texts: `config`, `lineage` and `events` (Markdown), and `damaged` naming snapshots whose files
+  could not be read (left out, as the dashboard leaves them out; the rest is exported).
 
 The events are built with tensorboardX's summary functions and written by its synchronous
 EventsWriter, so a failed write is an error here, not a lost background thread.
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from aetui.errors import SessionError
 from aetui.exports.staging import staged_folder
 from aetui.sessions.optional import require
 from aetui.sessions.reading import SessionRecord
@@ -73,13 +75,18 @@ def write_run(tbx, record: SessionRecord, folder: Path) -> None:
             for step, wall, value in zip(h["samples"].tolist(), walls, h[column].tolist()):
                 if math.isfinite(value):
                     put(step, wall, summary.scalar(tag, value))
+        damaged = {}
         for snap in record.snapshots:
-            weights = snap.weights()
+            try:
+                weights = snap.weights()
+            except SessionError as exc:  # marked, as everywhere: the rest of the session is exported
+                damaged[snap.name] = str(exc)
+                continue
             wall = wall_time(snap.created, created)
             put(snap.samples, wall, image_summary(summary, IMAGE_TAG, filter_grid(weights["W"], record.image_shape)))
             for tag in HISTOGRAMS:
                 put(snap.samples, wall, summary.histogram(tag, weights[tag].astype(np.float64), "auto"))
-        for tag, text in texts(record).items():
+        for tag, text in texts(record, damaged).items():
             put(0, created, summary.text(tag, text))
         writer.flush()
     finally:
@@ -107,8 +114,8 @@ def image_summary(summary, tag: str, rgb: np.ndarray):
     return summary.Summary(value=[summary.Summary.Value(tag=tag, image=image)])
 
 
-def texts(record: SessionRecord) -> dict[str, str]:
-    """The config, lineage and events as Markdown."""
+def texts(record: SessionRecord, damaged: dict[str, str] | None = None) -> dict[str, str]:
+    """The config, lineage and events as Markdown (and `damaged`: snapshots whose files could not be read)."""
     lineage = ["| segment | activation | source | weight scale | biases | lr | start sample |",
                "|---|---|---|---|---|---|---|"]
     for seg in record.lineage:
@@ -120,8 +127,11 @@ def texts(record: SessionRecord) -> dict[str, str]:
     for e in record.events:
         events.append(f"| {e['samples']:,} | {e['step']:,} | {e['segment']} | {e['kind']} | "
                       f"{json.dumps(e['details'], sort_keys=True)} |")
-    return {"config": "```\n" + json.dumps(record.config, indent=1, sort_keys=True) + "\n```",
-            "lineage": "\n".join(lineage), "events": "\n".join(events) if record.events else "no events"}
+    out = {"config": "```\n" + json.dumps(record.config, indent=1, sort_keys=True) + "\n```",
+           "lineage": "\n".join(lineage), "events": "\n".join(events) if record.events else "no events"}
+    if damaged:
+        out["damaged"] = "\n".join(f"- {name}: {problem}" for name, problem in damaged.items())
+    return out
 
 
 def wall_time(iso: str | None, default: float) -> float:

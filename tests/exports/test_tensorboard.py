@@ -133,3 +133,17 @@ def test_without_tensorboardx_one_line_names_the_extra(recorded, tmp_path, capsy
     assert code == 2
     assert capsys.readouterr().err == "aetui: TensorBoard export needs tensorboardX: pip install 'aetui[tensorboard]'\n"
     assert not (tmp_path / "tb").exists()
+
+
+def test_a_damaged_snapshot_is_left_out_and_named(recorded, tmp_path):
+    import shutil
+
+    shutil.copytree(recorded.path("run"), tmp_path / "s" / "run")
+    r = aetui.open_session("run", sessions_dir=tmp_path / "s")
+    victim = r.snapshot("snap1")
+    victim.path.write_bytes(b"PK\x03\x04cut short")
+    export_tensorboard([r], tmp_path / "tb")
+    acc = accumulate(tmp_path / "tb" / "run")
+    assert [e.step for e in acc.Images("filters")] == [s.samples for s in r.snapshots if s.name != "snap1"]
+    damaged = acc.Tensors("damaged/text_summary")[0].tensor_proto.string_val[0].decode()
+    assert damaged.startswith("- snap1: ") and "is damaged" in damaged

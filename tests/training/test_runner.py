@@ -22,6 +22,28 @@ def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
 
 
 @pytest.fixture
+def idle_passes(monkeypatch):
+    """idle_passes(n): wait until the training thread has gone round its loop idle n more times
+    (each pass applied the commands queued and found nothing to train)."""
+    from aetui.training import runner as runner_module
+
+    passes = [0]
+    original = runner_module._RunnerSteering.idle
+
+    def counted(self):
+        passes[0] += 1
+        original(self)
+
+    monkeypatch.setattr(runner_module._RunnerSteering, "idle", counted)
+
+    def wait_passes(n: int = 3) -> None:
+        target = passes[0] + n
+        wait_for(lambda: passes[0] >= target, what=f"{n} idle passes")
+
+    return wait_passes
+
+
+@pytest.fixture
 def start(tui_make_trainer):
     """start(paused=True, **runner options) -> a started TrainingRunner; stopped after the test."""
     runners = []
@@ -49,14 +71,14 @@ def notices_until(runner, predicate, timeout: float = 20.0):
     return seen
 
 
-def test_a_paused_runner_trains_only_what_step_asks_for(start):
+def test_a_paused_runner_trains_only_what_step_asks_for(start, idle_passes):
     runner = start(paused=True)
-    time.sleep(0.2)
+    idle_passes()
     assert runner.frame.state == PAUSED and runner.frame.step == 0
     runner.step()
     wait_for(lambda: runner.frame.step > 0, what="one step")
     after_step = runner.frame.step
-    time.sleep(0.3)
+    idle_passes()
     assert after_step == 1 and runner.frame.step == after_step  # one mini-batch, then paused again
     runner.resume()
     wait_for(lambda: runner.frame.step > after_step + 50 and runner.frame.samples_per_second > 0,
@@ -66,7 +88,7 @@ def test_a_paused_runner_trains_only_what_step_asks_for(start):
     wait_for(lambda: runner.frame.state == PAUSED, what="pause")
     assert runner.frame.samples_per_second == 0  # not the rate it had before the pause
     held = runner.frame.step
-    time.sleep(0.3)
+    idle_passes()
     assert runner.frame.step == held
     # the record: a resume, then a pause with the steps they happened at (n is no intervention)
     events = [(e["kind"], e["step"]) for e in runner.trainer.session.history.events]

@@ -81,8 +81,13 @@ def test_commands_reach_the_trainer_and_other_clients_hear_of_them(tui_make_trai
     one.set_lr(-1.0)  # refused: only the asker hears why
     wait(lambda: told.extend(n.text for n in one.notices()) or any("learning rate must be" in t for t in told),
          what="the refusal")
-    time.sleep(0.3)
-    assert not any("must be" in n.text for n in two.notices())
+    # notices reach each client in order: one more action, which the other client hears, comes
+    # after the refusal would have
+    one.set_lr(0.5)
+    later = []
+    wait(lambda: later.extend(n.text for n in two.notices()) or f"{who}: learning rate 0.5" in later,
+         what="the next action's notice")
+    assert not any("must be" in t for t in later)
     record, W, b = two.snapshot_weights("mark")
     assert record["name"] == "mark" and W.shape == (16, 64) and np.isfinite(W).all()
     with pytest.raises(SessionError, match="no snapshot named 'nope'"):

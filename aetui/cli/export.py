@@ -1,5 +1,7 @@
 """`aetui export NAME`: a session's pictures (--png), tables (--csv, --parquet) and TensorBoard
-event files (--tensorboard); `--study PREFIX` does the same for every run of an experiment."""
+event files (--tensorboard); `--study PREFIX` does the same for every run of an experiment.
+--strip FILE.png (units x stored snapshots) and --film FILE (a frame per stored snapshot) are
+of one session."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from aetui.cli.options import add_sessions_dir
 from aetui.errors import ConfigError
 
 TARGETS = ("png", "csv", "parquet", "tensorboard")
+FILE_TARGETS = ("strip",)  # one file each, of one session
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -28,6 +31,14 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--parquet", metavar="DIR", help="folder to write the Parquet tables into (pip install 'aetui[data]')")
     p.add_argument("--tensorboard", metavar="DIR", help="TensorBoard log folder: one run folder per session "
                    "(pip install 'aetui[tensorboard]')")
+    p.add_argument("--strip", metavar="FILE.png", help="the study's figure: a row per unit, a column per stored "
+                   "snapshot in time order, segment starts marked and labelled")
+    p.add_argument("--units", metavar="LIST", help="the units of --strip (default auto: the 10 whose filters "
+                   "changed most across the segment starts) or of --film (default the first 100), e.g. 0,3,10-14")
+    p.add_argument("--columns", metavar="period|all|N", default="period", help="--strip's columns: the period "
+                   "and user snapshots (default), all (thin-stored ones too) or N of all, spread evenly")
+    p.add_argument("--normalise", choices=("tile", "global"), default="tile", help="filters each by its own max "
+                   "|w| (tile, default) or all of a snapshot by its max |w| (global), as the dashboard's f")
     add_sessions_dir(p)
     p.add_argument("--json", action="store_true", help="print the written paths as a JSON list")
     return p
@@ -35,12 +46,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     targets = {t: getattr(args, t) for t in TARGETS if getattr(args, t)}
-    if not targets:
-        raise ConfigError("aetui export needs at least one of --png, --csv, --parquet, --tensorboard DIR")
+    files = {t: getattr(args, t, None) for t in FILE_TARGETS if getattr(args, t, None)}
+    if not targets and not files:
+        raise ConfigError("aetui export needs at least one of --png, --csv, --parquet, --tensorboard DIR, "
+                          "--strip FILE.png")
     if (args.name is None) == (args.study is None):
         raise ConfigError("aetui export takes a session NAME or --study PREFIX (one of them)")
+    if files and args.study:
+        raise ConfigError("--strip is of one session: give its NAME, not --study")
     paths = export_study(args.study, args.sessions_dir, targets) if args.study else \
         export_one(args.name, args.sessions_dir, targets)
+    if files:
+        paths += export_files(args, files)
     if args.json:
         print(json.dumps([str(p) for p in paths]))
     else:
@@ -67,6 +84,20 @@ def export_one(name: str, sessions_dir, targets: dict[str, str]) -> list:
             from aetui.exports.tables import export_session_tables
 
             paths += export_session_tables(record, folder, target)
+    return paths
+
+
+def export_files(args, files: dict[str, str]) -> list:
+    """--strip FILE.png of session NAME."""
+    from aetui.exports.strip import export_strip, parse_columns, parse_units
+    from aetui.sessions.reading import open_session
+
+    record = open_session(args.name, args.sessions_dir)
+    n_hidden = int(record.config["hidden"])
+    paths = []
+    if "strip" in files:
+        paths.append(export_strip(record, files["strip"], units=parse_units(args.units, n_hidden),
+                                  columns=parse_columns(args.columns), normalise=args.normalise))
     return paths
 
 

@@ -12,7 +12,7 @@ from aetui.cli.options import add_sessions_dir
 from aetui.errors import ConfigError
 
 TARGETS = ("png", "csv", "parquet", "tensorboard")
-FILE_TARGETS = ("strip",)  # one file each, of one session
+FILE_TARGETS = ("strip", "film")  # one file each, of one session
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -33,6 +33,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    "(pip install 'aetui[tensorboard]')")
     p.add_argument("--strip", metavar="FILE.png", help="the study's figure: a row per unit, a column per stored "
                    "snapshot in time order, segment starts marked and labelled")
+    p.add_argument("--film", metavar="FILE", help="a frame per stored snapshot (period, user, thin) in time order: "
+                   "the filters, the loss and bias charts with a cursor, the segment and events; .gif, .webp, .apng "
+                   "(Pillow) or .mp4 (pip install 'aetui[film]')")
+    rate = p.add_mutually_exclusive_group()
+    rate.add_argument("--fps", type=float, metavar="N", help="--film's frames per second (default 8)")
+    rate.add_argument("--seconds", type=float, metavar="S", help="--film's length in seconds (instead of --fps)")
     p.add_argument("--units", metavar="LIST", help="the units of --strip (default auto: the 10 whose filters "
                    "changed most across the segment starts) or of --film (default the first 100), e.g. 0,3,10-14")
     p.add_argument("--columns", metavar="period|all|N", default="period", help="--strip's columns: the period "
@@ -49,11 +55,11 @@ def run(args) -> int:
     files = {t: getattr(args, t, None) for t in FILE_TARGETS if getattr(args, t, None)}
     if not targets and not files:
         raise ConfigError("aetui export needs at least one of --png, --csv, --parquet, --tensorboard DIR, "
-                          "--strip FILE.png")
+                          "--strip FILE.png, --film FILE")
     if (args.name is None) == (args.study is None):
         raise ConfigError("aetui export takes a session NAME or --study PREFIX (one of them)")
     if files and args.study:
-        raise ConfigError("--strip is of one session: give its NAME, not --study")
+        raise ConfigError("--strip and --film are of one session: give its NAME, not --study")
     paths = export_study(args.study, args.sessions_dir, targets) if args.study else \
         export_one(args.name, args.sessions_dir, targets)
     if files:
@@ -88,17 +94,38 @@ def export_one(name: str, sessions_dir, targets: dict[str, str]) -> list:
 
 
 def export_files(args, files: dict[str, str]) -> list:
-    """--strip FILE.png of session NAME."""
-    from aetui.exports.strip import export_strip, parse_columns, parse_units
+    """--strip FILE.png and --film FILE of session NAME (the film with a progress bar on stderr)."""
+    from aetui.exports.strip import auto_units, export_strip, parse_columns, parse_units, strip_columns
     from aetui.sessions.reading import open_session
 
     record = open_session(args.name, args.sessions_dir)
-    n_hidden = int(record.config["hidden"])
+    units = parse_units(args.units, int(record.config["hidden"]))
+    columns = parse_columns(args.columns)
     paths = []
+    if "film" in files:
+        from aetui.exports.film import film_format
+
+        film_format(files["film"])  # a bad ending before anything is drawn
     if "strip" in files:
-        paths.append(export_strip(record, files["strip"], units=parse_units(args.units, n_hidden),
-                                  columns=parse_columns(args.columns), normalise=args.normalise))
+        paths.append(export_strip(record, files["strip"], units=units, columns=columns, normalise=args.normalise))
+    if "film" in files:
+        film_units = None if args.units is None else auto_units(strip_columns(record)) if units == "auto" else units
+        paths.append(_film(record, files["film"], film_units, args.fps, args.seconds))
     return paths
+
+
+def _film(record, path: str, units, fps, seconds):
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from aetui.exports.film import export_film
+
+    console = Console(stderr=True)
+    with Progress(TextColumn(f"film of {record.name}"), BarColumn(), MofNCompleteColumn(), TextColumn("frames"),
+                  TimeRemainingColumn(), console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task("film", total=None)
+        return export_film(record, path, units=units, fps=fps, seconds=seconds,
+                           progress=lambda done, total: bar.update(task, completed=done, total=total))
 
 
 def export_study(prefix: str, sessions_dir, targets: dict[str, str]) -> list:

@@ -4,8 +4,10 @@ A trainer process trains the default configuration; `aetui serve` (a process of 
 user runs it) serves it, and Debian's headless chromium opens its page through Playwright. In
 alternating rounds of `seconds` each: nobody watches; one tab is open (1400x900 pixels, about
 150x45 cells); tabs are opened and closed one after another (each waits until its dashboard is
-attached). Each round's rate is read from the trainer. Afterwards: the tab processes left (none,
-or the bench fails) and the rate alone once more. Needs `pip install playwright` and
+attached). Each round's rate is read from the trainer, in samples/s and in samples per CPU second
+of the trainer (what a tab adds to its work per sample, however busy the machine is otherwise).
+Then 20 more tabs are opened and closed one after another, and the tab processes left counted;
+then `rounds` rounds with no tab again (their medians). Needs `pip install playwright` and
 `apt-get install chromium` (never `playwright install`: it downloads a browser of its own).
 """
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import statistics
 import select
 import signal
 import shutil
@@ -139,9 +142,14 @@ def run_web_bench(seconds: float, rounds: int, on_round=lambda text: None) -> di
             time.sleep(1.0)
             alone, one_tab, churn, churn_tabs = [], [], [], []
             cpu = {"tab": [], "server": [], "browser": []}  # cores each used while one tab was open
+            # Samples per CPU second of the trainer: what a tab adds to its work per sample, whatever
+            # else the machine runs (samples/s also moves with how much of a core it gets).
+            work = {"alone": [], "one_tab": [], "coming_and_going": []}
             for r in range(rounds):
                 on_round(f"round {r + 1} of {rounds}: no tab")
-                alone.append(_rate(socket, seconds))
+                rate, per_cpu = _rate(socket, seconds)
+                alone.append(rate)
+                work["alone"].append(per_cpu)
                 on_round(f"round {r + 1} of {rounds}: one tab open")
                 page = open_tab()
                 time.sleep(1.5)  # the tab draws everything once
@@ -149,7 +157,9 @@ def run_web_bench(seconds: float, rounds: int, on_round=lambda text: None) -> di
                           "browser": _browser_processes(str(Path(folder) / "chromium"))}
                 before = {k: _cpu_seconds(v) for k, v in groups.items()}
                 t0 = time.perf_counter()
-                one_tab.append(_rate(socket, seconds))
+                rate, per_cpu = _rate(socket, seconds)
+                one_tab.append(rate)
+                work["one_tab"].append(per_cpu)
                 elapsed = time.perf_counter() - t0
                 for k, v in groups.items():
                     cpu[k].append((_cpu_seconds(v) - before[k]) / elapsed)
@@ -157,6 +167,7 @@ def run_web_bench(seconds: float, rounds: int, on_round=lambda text: None) -> di
                 closed()
                 on_round(f"round {r + 1} of {rounds}: tabs opened and closed one after another")
                 t0, a = _hello(socket)
+                c0 = _cpu_seconds([a.pid])
                 tabs = 0
                 while time.perf_counter() - t0 < seconds:
                     open_tab().close()
@@ -164,6 +175,7 @@ def run_web_bench(seconds: float, rounds: int, on_round=lambda text: None) -> di
                     tabs += 1
                 t1, b = _hello(socket)
                 churn.append((b.samples - a.samples) / (t1 - t0))
+                work["coming_and_going"].append((b.samples - a.samples) / max(_cpu_seconds([a.pid]) - c0, 1e-9))
                 churn_tabs.append(tabs)
                 closed()
             on_round("20 tabs opened and closed one after another, then no tab")
@@ -172,7 +184,10 @@ def run_web_bench(seconds: float, rounds: int, on_round=lambda text: None) -> di
                 _wait(lambda: _hello(socket)[1].clients == 0, ATTACH_SECONDS, "a closed tab to detach")
             closed()
             left = _tab_processes(root)
-            after = _rate(socket, seconds)
+            on_round(f"no tab again, {rounds} rounds")
+            later = [_rate(socket, seconds) for _ in range(rounds)]
+            after = statistics.median(rate for rate, _ in later)
+            work["after_20_tabs"] = statistics.median(per_cpu for _, per_cpu in later)
         finally:
             if playwright is not None:
                 try:
@@ -196,7 +211,7 @@ def run_web_bench(seconds: float, rounds: int, on_round=lambda text: None) -> di
             "tabs_per_round": churn_tabs, "one_tab_over_alone": [t / a for a, t in zip(alone, one_tab)],
             "coming_and_going_over_alone": [c / a for a, c in zip(alone, churn)],
             "alone_after_20_tabs_samples_per_second": after, "tab_processes_left": len(left),
-            "one_tab_cores": cpu, "load_average": os.getloadavg()}
+            "one_tab_cores": cpu, "samples_per_trainer_cpu_second": work, "load_average": os.getloadavg()}
 
 
 def _read_url(server: subprocess.Popen) -> str:
@@ -213,12 +228,13 @@ def _read_url(server: subprocess.Popen) -> str:
     return match.group(0).decode()
 
 
-def _rate(socket: str, seconds: float) -> float:
-    """samples/s of the trainer over `seconds`."""
+def _rate(socket: str, seconds: float) -> tuple[float, float]:
+    """(samples/s, samples per CPU second of the trainer) over `seconds`."""
     t0, a = _hello(socket)
+    c0 = _cpu_seconds([a.pid])
     time.sleep(seconds)
     t1, b = _hello(socket)
-    return (b.samples - a.samples) / (t1 - t0)
+    return (b.samples - a.samples) / (t1 - t0), (b.samples - a.samples) / max(_cpu_seconds([a.pid]) - c0, 1e-9)
 
 
 def web_table(result: dict) -> "Table":  # noqa: F821
@@ -245,10 +261,17 @@ def web_table(result: dict) -> "Table":  # noqa: F821
                   style="bold")
     after = result["alone_after_20_tabs_samples_per_second"] / median(result["alone_samples_per_second"])
     table.caption = (f"after 20 more tabs opened and closed: {result['tab_processes_left']} tab processes left, "
-                     f"no tab {result['alone_after_20_tabs_samples_per_second']:,.0f} samples/s "
-                     f"({100 * after:.1f}% of the median before); with one tab open, cores used by its "
+                     f"no tab {result['alone_after_20_tabs_samples_per_second']:,.0f} samples/s (median of "
+                     f"{result['rounds']} rounds, {100 * after:.1f}% of the median before); with one tab open, cores used by its "
                      f"process {median(result['one_tab_cores']['tab']):.2f}, the server "
                      f"{median(result['one_tab_cores']['server']):.2f}, the browser (here on the same machine) "
                      f"{median(result['one_tab_cores']['browser']):.2f} (medians); load average at the end "
                      f"{result['load_average'][0]:.1f}")
+    work = result.get("samples_per_trainer_cpu_second")
+    if work:
+        base = median(work["alone"])
+        table.caption += (f"; samples per CPU second of the trainer (the work per sample, whatever else runs): "
+                          f"no tab {base:,.0f}, one tab {100 * median(work['one_tab']) / base:.1f}% of that, "
+                          f"tabs coming and going {100 * median(work['coming_and_going']) / base:.1f}%, "
+                          f"after the 20 tabs {100 * work['after_20_tabs'] / base:.1f}%")
     return table

@@ -7,6 +7,7 @@ import asyncio
 import time
 
 import pytest
+from textual.widgets import Button
 
 from aetui.sessions.session import read_session
 from aetui.training.frame import PAUSED, RUNNING
@@ -27,11 +28,35 @@ async def _started(pilot, wait, state):
     await pilot.pause()
 
 
+# Pilot's press and click return once the process looks idle: its CPU time stood still for
+# 20 ms. A process starved of CPU on a loaded machine looks just so before it handled the key,
+# so q's dialog was not there yet (or not laid out: the click hit another place of the screen,
+# and the app waited for a choice until the test gave up). The tests wait for what the key does.
+
+
+async def _dialog(pilot, wait, before=None) -> UnsavedQuit:
+    """The quit dialog q opened (another than `before`), once its three buttons are laid out."""
+    app = pilot.app
+
+    def shown() -> bool:
+        screen = app.screen
+        return (isinstance(screen, UnsavedQuit) and screen is not before
+                and [b.id for b in screen.query(Button) if b.region.area > 0] == ["retry", "keep", "discard"])
+
+    await wait(pilot, shown, what="the quit dialog")
+    return app.screen
+
+
+async def _choose(pilot, button: str) -> None:
+    assert await pilot.click(f"#{button}"), f"the click missed the {button} button"
+
+
 async def _until_ended(app) -> None:
     """Wait for the quit a dialog's button asked for: its callback stops (and saves) the training.
     Leaving the app first (a busy machine) let the harness close it with nothing saved."""
     deadline = time.monotonic() + 40  # a stop allows a slow disk 30 s
-    while app.ended is None and time.monotonic() < deadline:
+    while app.ended is None:
+        assert time.monotonic() < deadline, f"the app did not end within 40 s of the choice ({app.screen!r} shown)"
         await asyncio.sleep(0.02)
 
 
@@ -86,16 +111,17 @@ async def test_q_on_a_full_disk_asks_and_retry_saves_everything(tui_make_trainer
         await tui_wait(pilot, lambda: app.frame.samples > 500)
         disk.on()
         await pilot.press("q")
-        assert isinstance(app.screen, UnsavedQuit) and app.is_running
-        assert "could not save session tui" in str(app.screen.error)
+        first = await _dialog(pilot, tui_wait)
+        assert app.is_running and "could not save session tui" in str(first.error)
         halted_at = trainer.session.samples
-        await pilot.click("#keep")  # keep training
+        await _choose(pilot, "keep")  # keep training
+        await tui_wait(pilot, lambda: not isinstance(app.screen, UnsavedQuit), what="the dialog closed")
         await tui_wait(pilot, lambda: app.link is not None and app.link.frame.samples > halted_at + 200,
                        what="training after keep")
         await pilot.press("q")
-        assert isinstance(app.screen, UnsavedQuit)
+        await _dialog(pilot, tui_wait, before=first)
         disk.off()
-        await pilot.click("#retry")
+        await _choose(pilot, "retry")
         await _until_ended(app)
     assert app.ended == STOPPED_BY_US and app.return_code == 0
     on_disk = read_session(trainer.session.path)
@@ -113,8 +139,8 @@ async def test_q_then_quit_without_saving_leaves_the_last_save(tui_make_trainer,
         await tui_wait(pilot, lambda: app.link.frame.step > 0)
         disk.on()
         await pilot.press("q")
-        assert isinstance(app.screen, UnsavedQuit)
-        await pilot.click("#discard")
+        await _dialog(pilot, tui_wait)
+        await _choose(pilot, "discard")
         await _until_ended(app)
     assert app.ended == STOPPED_BY_US and app.return_code == 0
     disk.off()
@@ -132,7 +158,8 @@ async def test_e_on_a_full_disk_is_an_error_notice(tui_make_trainer, tui_store, 
         disk.on()
         await pilot.press("e")
         out = trainer.session.path / "exports" / "0"
-        assert ("export: cannot write " + str(out) + ": No space left on device", "error") in notes
+        refused = ("export: cannot write " + str(out) + ": No space left on device", "error")
+        await tui_wait(pilot, lambda: refused in notes, what="the export's error notice")
         assert temp_files(out) == [] and not (out / "screen.svg").exists()
         app.stop_training(save=False)
 

@@ -13,6 +13,7 @@ from aetui.errors import EXIT_INTERRUPTED, ConfigError
 # Rich, NumPy and the core are imported inside the command: building the parser stays cheap.
 
 SHEET_FILE = "transfer-filters.png"
+STRIP_FILE = "transfer-strip.png"
 TABLE_METRICS = ("locality", "contrast", "mean_code", "lifetime_sparsity", "dead_units")
 
 
@@ -69,7 +70,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     again.add_argument("--resume", action="store_true", help="finish an earlier (interrupted) run with this prefix")
     again.add_argument("--force", action="store_true", help="delete this prefix's sessions and run again")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of the table")
-    p.add_argument("--png", metavar="DIR", help=f"also write DIR/{SHEET_FILE} and each session's pictures in DIR/SESSION/")
+    p.add_argument("--png", metavar="DIR", help=f"also write DIR/{SHEET_FILE}, DIR/{STRIP_FILE} (the same units of "
+                   "the reuse runs over their stored snapshots, one strip above the other) and each session's "
+                   "pictures in DIR/SESSION/")
     p.add_argument("--compare", action="store_true", help="when it finishes, open the conditions as one comparison "
                    "(as aetui compare does)")
     return p
@@ -127,6 +130,9 @@ def run(args) -> int:
         wide.print(claims_table(result))
         for path in written[:1]:
             console.print(f"filter sheet: {path}")
+        for path in written[1:2]:
+            if path.name == STRIP_FILE:
+                console.print(f"strip: {path}")
     if result.interrupted:
         seeds = plan.seeds > 1
         done = ", ".join(r.condition.label + (f" (seed {r.condition.seed})" if seeds else "")
@@ -177,9 +183,29 @@ def write_pictures(store, result, out_dir: str) -> list[Path]:
         return []
     panels, shape = sheet_panels(store, result)
     paths = [write_png(filter_sheet(panels, shape), Path(out_dir) / SHEET_FILE)]
+    runs = strip_runs(result)
+    if runs:
+        from aetui.exports.strip import stacked_strip
+        from aetui.sessions.reading import open_session
+
+        image, _ = stacked_strip([open_session(name, store.root) for name in runs])
+        paths.append(write_png(image, Path(out_dir) / STRIP_FILE))
     for r in result.conditions:
         paths += export_named(store, r.session, Path(out_dir) / r.session)
     return paths
+
+
+def strip_runs(result) -> list[str]:
+    """The sessions of the transfer strip: the first seed's reuse runs, base -> base first, then each
+    other activation at its smallest weight scale (sigmoid -> sigmoid, sigmoid -> relu x0.1)."""
+    reuse = [r.condition for r in result.conditions if r.condition.source is not None
+             and r.condition.seed == result.plan.config.seed]
+    same = [c.session for c in reuse if c.activation == c.source]
+    others: dict[str, object] = {}
+    for c in reuse:
+        if c.activation != c.source and (c.activation not in others or c.weight_scale < others[c.activation].weight_scale):
+            others[c.activation] = c
+    return same + [c.session for c in others.values()]
 
 
 def result_table(result) -> "Table":  # noqa: F821

@@ -241,6 +241,32 @@ def record_strip(record: SessionRecord, *, units: Sequence[int] | str = "auto", 
     return strip_image(cols, shown, record.image_shape, normalise=normalise, zoom=zoom, title=label), shown, cols
 
 
+def stacked_strip(records: Sequence[SessionRecord], *, units: Sequence[int] | str = "auto",
+                  columns: str | int = "period", normalise: str = "tile", zoom: int = ZOOM):
+    """Strips of several runs one above the other with the same units in each (auto: chosen on the
+    last run, e.g. the one restarted under relu), as the study drew them; returns (image, units)."""
+    if not records:
+        raise ValueError("stacked_strip needs at least one session")
+    if units == "auto":
+        cols = strip_columns(records[-1], columns)
+        if not cols:
+            raise SessionError(f"session {records[-1].name} has no stored snapshots to draw a strip of")
+        units = auto_units(cols)
+    images = []
+    for record in records:
+        image, _, _ = record_strip(record, units=units, columns=columns, normalise=normalise, zoom=zoom, title=False)
+        from PIL import ImageDraw
+
+        from aetui.study.pictures import INK_RGB, PAPER_RGB, _font
+
+        titled = image.crop((0, -TITLE, image.width, image.height))  # room above for the run's name
+        draw = ImageDraw.Draw(titled)
+        draw.rectangle((0, 0, titled.width, TITLE - 1), fill=PAPER_RGB)
+        draw.text((4, 3), f"{record.name}: {record.lineage_label}", fill=INK_RGB, font=_font())
+        images.append(titled)
+    return stack_images(images), list(units)
+
+
 def stack_images(images: Sequence, gap: int = RUN_GAP):
     """Images one above the other on white, left-aligned."""
     from PIL import Image
@@ -267,4 +293,4 @@ def export_strip(record: SessionRecord, path: str | Path, *, units: Sequence[int
 
 
 __all__ = ["StripColumn", "StripLayout", "auto_units", "export_strip", "parse_columns", "parse_units",
-           "record_strip", "stack_images", "strip_columns", "strip_image"]
+           "record_strip", "stack_images", "stacked_strip", "strip_columns", "strip_image"]

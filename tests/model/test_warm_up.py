@@ -50,9 +50,17 @@ def _run(code: str, cache: str) -> dict:
     return json.loads(out.stdout.splitlines()[-1])
 
 
+@pytest.fixture(scope="module")
+def cold_started(tmp_path_factory) -> tuple[str, dict]:
+    """One real cold start (~10-30 s of compiling) into a cache of its own, shared by the tests of
+    what it did and of what a warm start then does: (the cache folder, its report)."""
+    cache = str(tmp_path_factory.mktemp("cold-cache"))
+    return cache, _run(_COLD_START, cache)
+
+
 @pytest.mark.slow
-def test_a_cold_start_shares_the_compiling_with_a_helper_and_a_warm_start_compiles_nothing(tmp_path):
-    cold = _run(_COLD_START, str(tmp_path))
+def test_a_cold_start_shares_the_compiling_with_a_helper_and_a_warm_start_compiles_nothing(cold_started):
+    cache, cold = cold_started
     assert cold["helper_codes"] == [0]  # started once, finished its share
     # The products came from the helper through the cache:
     for kernel in ("_combine_4x4", "_dot_block", "combine_rows", "rows_dot_rows", "times_batch_rows",
@@ -71,7 +79,7 @@ def test_a_cold_start_shares_the_compiling_with_a_helper_and_a_warm_start_compil
     # only the run's activation (the study's sigmoid, with cross-entropy) is compiled
     assert "_sigmoid" in cold["compiled"] and "_d_sigmoid" in cold["compiled"]
     assert not {"_relu", "_tanh", "_elu", "_softplus", "_d_relu", "_d_tanh"} & set(cold["compiled"])
-    warm = _run(_COLD_START, str(tmp_path))
+    warm = _run(_COLD_START, cache)
     assert warm == {"compiled": [], "reports": [], "helper_codes": []}
 
 
@@ -140,10 +148,10 @@ def test_one_process_at_a_time_compiles_into_a_cache_folder(tmp_path, monkeypatc
 
 
 @pytest.mark.slow
-def test_a_warm_start_loads_its_kernels_while_another_process_compiles(tmp_path):
+def test_a_warm_start_loads_its_kernels_while_another_process_compiles(cold_started):
     """Loading from the cache takes no lock: a process compiling other kernels does not hold it up."""
-    cache = str(tmp_path)
-    assert _run(_COLD_START, cache)["helper_codes"] == [0]  # fills the cache
+    cache, cold = cold_started
+    assert cold["helper_codes"] == [0]  # the cache was filled
     folder = os.path.join(cache, os.path.basename(os.environ["NUMBA_CACHE_DIR"]))  # kernels/numba_setup.py's
     lock_file = os.path.join(folder, warm_up_module.COMPILE_LOCK)
     assert os.path.isfile(lock_file)  # the cold start compiled under it

@@ -46,11 +46,12 @@ def test_every_core_module_imports_without_textual_the_dashboard_or_the_cli():
 
 
 @pytest.mark.slow
-def test_the_dashboard_loads_neither_numba_nor_llvmlite():
+def test_the_dashboard_loads_neither_numba_nor_llvmlite_nor_matplotlib():
     # The dashboard is a client of a trainer process: it must come up at once, without the
-    # kernels' machinery (llvmlite alone is ~50 ms of every start).
+    # kernels' machinery (llvmlite alone is ~50 ms of every start) or the charts' (matplotlib:
+    # loaded by aetui/study/charts.py only when a chart is drawn).
     code = ("import json, sys, aetui.cli.main, aetui.cli.attach, aetui.cli.dashboard, aetui.tui.app\n"
-            "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('numba', 'llvmlite'))))")
+            "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('numba', 'llvmlite', 'matplotlib'))))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
                          env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert out.returncode == 0, out.stderr

@@ -99,8 +99,7 @@ class FrameDrawer:
     """Draws the frames of a FilmPlan; the charts are drawn once and each frame gets a cursor on them."""
 
     def __init__(self, plan: FilmPlan):
-        from aetui.study.pictures import (BIAS_MARGINS, BIAS_PLOT_WIDTH, bias_chart, filter_image_size, grid_zoom,
-                                          loss_axes, loss_chart)
+        from aetui.study.pictures import bias_axes, bias_chart, filter_image_size, grid_zoom, loss_axes, loss_chart
 
         self.plan = plan
         record = plan.record
@@ -114,11 +113,11 @@ class FrameDrawer:
         self.loss = loss_chart(samples, h["train_loss"], h["heldout_loss"], segments, diverged, size=size,
                                title="loss")
         self.loss_axes = loss_axes(samples, h["train_loss"], h["heldout_loss"], size=size)
-        self.bias = bias_chart(h["b"][:, units].T, samples, segments, title=f"hidden bias b of the {len(units)} units shown")
-        left, top, _, bottom = BIAS_MARGINS
-        x_max = float(np.nanmax(samples)) if samples.size and np.nanmax(samples) > 0 else 1.0
-        self.bias_x = lambda s: int(round(left + BIAS_PLOT_WIDTH * s / x_max))
-        self.bias_plot = (left, top, left + BIAS_PLOT_WIDTH, self.bias.height - bottom)
+        bias = h["b"][:, units].T
+        self.bias = bias_chart(bias, samples, segments, title=f"hidden bias b of the {len(units)} units shown")
+        ax = bias_axes(bias, samples)
+        self.bias_x = ax.x
+        self.bias_plot = (ax.left, ax.top, ax.right, ax.bottom)
         self.loss_faded, self.bias_faded = _faded(self.loss), _faded(self.bias)
         self.shape = record.image_shape
         self.zoom = grid_zoom(len(units), self.shape, None, None, minimum=2)

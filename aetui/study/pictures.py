@@ -1,6 +1,7 @@
 """Pictures of a session as PNG files: filter grid, bias development, loss curve with segments.
 
-Drawn with Pillow alone (no plotting stack). Colours: a diverging map with zero exactly
+Filters are drawn with Pillow (each tile pixel for pixel); the charts with axes (loss, bias) with
+matplotlib, loaded only when a chart is drawn (aetui/study/charts.py). Colours: a diverging map with zero exactly
 ZERO_RGB (white, as on paper), negative towards NEGATIVE_RGB, positive towards POSITIVE_RGB.
 Filters are normalised per tile (each unit by its own max |w|), biases over the whole matrix.
 """
@@ -19,19 +20,9 @@ from PIL import Image, ImageDraw, ImageFont
 from aetui.sessions.atomic import why, write_bytes
 from aetui.errors import SaveError, SessionError
 from aetui.sessions.lineage import segment_starts
-
-# -- colours (the PNGs' only palette) ------------------------------------------------------------
-ZERO_RGB = (255, 255, 255)  # zero
-NEGATIVE_RGB = (33, 102, 172)  # -max
-POSITIVE_RGB = (178, 24, 43)  # +max
-GAP_RGB = (128, 128, 128)  # between tiles and for empty tile slots
-PAPER_RGB = (255, 255, 255)  # background of titles and charts
-INK_RGB = (0, 0, 0)  # text, axes
-GRID_RGB = (225, 225, 225)  # chart tick lines
-TRAIN_RGB = (120, 140, 170)  # training loss
-HELDOUT_RGB = (230, 120, 0)  # held-out loss
-SEGMENT_RGB = (120, 40, 170)  # segment starts (restarts)
-DIVERGED_RGB = (220, 0, 0)  # divergence events
+from aetui.study.picture_style import (  # noqa: F401  (the palette is part of this module's surface)
+    DIVERGED_RGB, GAP_RGB, GRID_RGB, HELDOUT_RGB, INK_RGB, NEGATIVE_RGB, PAPER_RGB, POSITIVE_RGB, SEGMENT_RGB,
+    TRAIN_RGB, ZERO_RGB, diverging_rgb, format_samples, log_axis_ticks)
 
 # -- layout -----------------------------------------------------------------------------------------
 FILTER_ZOOM = 3  # a 28x28 filter becomes 84x84 px (nearest neighbour)
@@ -55,15 +46,6 @@ def _font() -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
 
 
 # -- colour map ---------------------------------------------------------------------------------------
-def diverging_rgb(v: np.ndarray) -> np.ndarray:
-    """Values in [-1, 1] (clipped; NaN as 0) -> uint8 RGB (..., 3); 0 is exactly ZERO_RGB."""
-    v = np.nan_to_num(np.clip(np.asarray(v, dtype=np.float64), -1.0, 1.0), nan=0.0)
-    neutral = np.array(ZERO_RGB, np.float64)
-    end = np.where((v >= 0)[..., None], np.array(POSITIVE_RGB, np.float64), np.array(NEGATIVE_RGB, np.float64))
-    rgb = neutral + np.abs(v)[..., None] * (end - neutral)
-    return np.round(rgb).astype(np.uint8)
-
-
 def normalise_rows(W: np.ndarray) -> np.ndarray:
     """Each row divided by its own max |w| (all-zero rows stay zero): (n, V) float64 in [-1, 1]."""
     W = np.asarray(W, dtype=np.float64)
@@ -211,24 +193,6 @@ def nice_step(span: float, target: int = 5) -> float:
     return next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
 
 
-def format_samples(n: float) -> str:
-    """100000 -> 100k, 1500000 -> 1.5M."""
-    for div, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(n) >= div:
-            return f"{n / div:g}{suffix}"
-    return f"{n:g}"
-
-
-def log_axis_ticks(lo: float, hi: float) -> list[float]:
-    """Tick values inside [lo, hi] on a log axis: decades, else 1-2-5, else 1..9 per decade."""
-    for mantissas in ((1,), (1, 2, 5), tuple(range(1, 10))):
-        ticks = [m * 10.0 ** k for k in range(math.floor(math.log10(lo)), math.ceil(math.log10(hi)) + 1)
-                 for m in mantissas if lo <= m * 10.0 ** k <= hi]
-        if len(ticks) >= 3:
-            return ticks
-    return ticks
-
-
 def _fit(draw: ImageDraw.ImageDraw, text: str, width: int) -> str:
     """text, cut with an ellipsis to fit width px."""
     font = _font()
@@ -239,90 +203,20 @@ def _fit(draw: ImageDraw.ImageDraw, text: str, width: int) -> str:
     return text + "..."
 
 
-def _x_ticks(draw: ImageDraw.ImageDraw, ax: Axes, label: str) -> None:
-    font = _font()
-    step = nice_step(ax.x_max)
-    k = 0
-    while k * step <= ax.x_max * 1.0001:
-        x = ax.x(k * step)
-        draw.line((x, ax.bottom, x, ax.bottom + 4), fill=INK_RGB)
-        text = format_samples(k * step)
-        draw.text((x - draw.textlength(text, font=font) / 2, ax.bottom + 6), text, fill=INK_RGB, font=font)
-        k += 1
-    draw.text(((ax.left + ax.right) / 2 - draw.textlength(label, font=font) / 2, ax.bottom + 24), label,
-              fill=INK_RGB, font=font)
-
-
-def _segment_marks(draw: ImageDraw.ImageDraw, ax: Axes, segments: Sequence[tuple[float, str]],
-                   events: Sequence[tuple[float, str]]) -> None:
-    font = _font()
-    for start, label in segments:
-        x = ax.x(start)
-        if start > 0:
-            draw.line((x, ax.top, x, ax.bottom), fill=SEGMENT_RGB, width=1)
-        draw.text((x + 3, ax.top + 2), label, fill=SEGMENT_RGB, font=font)
-    for at, _kind in events:
-        x = ax.x(at)
-        r = 5
-        y = ax.top + 22
-        draw.line((x - r, y - r, x + r, y + r), fill=DIVERGED_RGB, width=2)
-        draw.line((x - r, y + r, x + r, y - r), fill=DIVERGED_RGB, width=2)
-        draw.text((x + r + 3, y - 6), "diverged", fill=DIVERGED_RGB, font=font)
-
-
 # -- loss chart ------------------------------------------------------------------------------------------
 def loss_chart(samples: np.ndarray, train_loss: np.ndarray, heldout_loss: np.ndarray,
                segments: Sequence[tuple[float, str]] = (), events: Sequence[tuple[float, str]] = (), *,
-               title: str = "", size: tuple[int, int] = LOSS_SIZE) -> Image.Image:
-    """Training and held-out loss vs samples (log y), segment starts and divergences marked."""
-    img = Image.new("RGB", size, PAPER_RGB)
-    draw = ImageDraw.Draw(img)
-    font = _font()
+               title: str = "", size: tuple[int, int] = LOSS_SIZE, svg: bool = False):
+    """Training and held-out loss vs samples (log y), segment starts and divergences marked, drawn
+    with matplotlib (aetui/study/charts.py) in the plot rectangle of loss_axes: a PIL image, or
+    SVG bytes with svg=True."""
+    from aetui.study import charts
+
+    fig = charts.figure(size)
     ax = loss_axes(samples, train_loss, heldout_loss, size=size)
-    for t in log_axis_ticks(ax.y_lo, ax.y_hi):
-        y = ax.y(t)
-        draw.line((ax.left, y, ax.right, y), fill=GRID_RGB)
-        draw.line((ax.left - 4, y, ax.left, y), fill=INK_RGB)
-        text = f"{t:.3g}"
-        draw.text((ax.left - 7 - draw.textlength(text, font=font), y - 6), text, fill=INK_RGB, font=font)
-    _segment_marks(draw, ax, segments, ())
-    s = np.asarray(samples, dtype=np.float64)
-    for curve, colour in ((train_loss, TRAIN_RGB), (heldout_loss, HELDOUT_RGB)):
-        _polyline(draw, ax, s, np.asarray(curve, dtype=np.float64), colour)
-    _segment_marks(draw, ax, (), events)
-    draw.rectangle((ax.left, ax.top, ax.right, ax.bottom), outline=INK_RGB)
-    _x_ticks(draw, ax, "samples")
-    draw.text((4, ax.top - 16), "loss (log)", fill=INK_RGB, font=font)
-    if title:
-        draw.text((ax.left, 4), _fit(draw, title, ax.right - ax.left - 180), fill=INK_RGB, font=font)
-    # Legend, top right above the plot.
-    x = ax.right - 170
-    for label, colour in (("train", TRAIN_RGB), ("held-out", HELDOUT_RGB)):
-        draw.line((x, 11, x + 18, 11), fill=colour, width=2)
-        draw.text((x + 22, 5), label, fill=INK_RGB, font=font)
-        x += 80
-    if not np.isfinite(np.asarray(heldout_loss, dtype=np.float64)).any():
-        draw.text((ax.left + 10, (ax.top + ax.bottom) // 2), "no loss recorded yet", fill=INK_RGB, font=font)
-    return img
-
-
-def _polyline(draw: ImageDraw.ImageDraw, ax: Axes, s: np.ndarray, v: np.ndarray, colour) -> None:
-    run: list[tuple[int, int]] = []
-    for x, y in zip(s, v):
-        if math.isfinite(x) and math.isfinite(y) and y > 0:
-            run.append((ax.x(x), ax.y(y)))
-            continue
-        _draw_run(draw, run, colour)
-        run = []
-    _draw_run(draw, run, colour)
-
-
-def _draw_run(draw: ImageDraw.ImageDraw, run: list[tuple[int, int]], colour) -> None:
-    if len(run) > 1:
-        draw.line(run, fill=colour, width=2)
-    elif run:
-        x, y = run[0]
-        draw.ellipse((x - 2, y - 2, x + 2, y + 2), fill=colour)
+    charts.draw_loss(fig, size, ax, samples, ((train_loss, TRAIN_RGB, "train"), (heldout_loss, HELDOUT_RGB, "held-out")),
+                     segments, events, title)
+    return charts.to_svg(fig) if svg else charts.to_png_image(fig)
 
 
 # -- bias development ---------------------------------------------------------------------------------------
@@ -336,53 +230,43 @@ def bias_chart_size(n_units: int) -> tuple[int, int]:
     return left + BIAS_PLOT_WIDTH + right, top + n_units * bias_row_height(n_units) + bottom
 
 
-def bias_chart(bias: np.ndarray, samples: np.ndarray, segments: Sequence[tuple[float, str]] = (), *,
-               title: str = "") -> Image.Image:
-    """The hidden bias b of every unit (rows) over samples trained (columns), one colour scale."""
-    bias = np.asarray(bias, dtype=np.float64)
+def bias_axes(bias: np.ndarray, samples: np.ndarray) -> Axes:
+    """The bias chart's plot rectangle in px and its samples range (y: unit rows, 0 at the top)."""
+    bias = np.asarray(bias)
     n_units = bias.shape[0] if bias.ndim == 2 else 0
-    left, top, right, bottom = BIAS_MARGINS
-    width, height = bias_chart_size(n_units)
-    rowh = bias_row_height(n_units)
-    img = Image.new("RGB", (width, height), PAPER_RGB)
-    draw = ImageDraw.Draw(img)
-    font = _font()
+    left, top, _, _ = BIAS_MARGINS
     s = np.asarray(samples, dtype=np.float64)
     points = bias.shape[1] if bias.ndim == 2 else 0
     x_max = float(np.nanmax(s)) if points and np.isfinite(s).any() and np.nanmax(s) > 0 else 1.0
-    ax = Axes(left, top, left + BIAS_PLOT_WIDTH, top + n_units * rowh, x_max, 0.0, 1.0, log_y=False)
+    rows = n_units * bias_row_height(n_units)
+    return Axes(left, top, left + BIAS_PLOT_WIDTH, top + max(rows, 1), x_max, 0.0, float(max(rows, 1)), log_y=False)
+
+
+def bias_chart(bias: np.ndarray, samples: np.ndarray, segments: Sequence[tuple[float, str]] = (), *,
+               title: str = "", svg: bool = False):
+    """The hidden bias b of every unit (rows) over samples trained (columns), one colour scale,
+    drawn with matplotlib around the picture (which is placed pixel for pixel): a PIL image, or
+    SVG bytes with svg=True."""
+    from aetui.study import charts
+
+    bias = np.asarray(bias, dtype=np.float64)
+    n_units = bias.shape[0] if bias.ndim == 2 else 0
+    rowh = bias_row_height(n_units)
+    ax = bias_axes(bias, samples)
+    s = np.asarray(samples, dtype=np.float64)
+    points = bias.shape[1] if bias.ndim == 2 else 0
     finite = bias[np.isfinite(bias)] if points else np.zeros(0)
     vmax = float(np.abs(finite).max()) if finite.size else 0.0
+    rgb = np.zeros((0, 0, 3), np.uint8)
     if points and n_units:
         # Each pixel column shows the last report point at or before its sample count.
-        centres = (np.arange(BIAS_PLOT_WIDTH) + 0.5) / BIAS_PLOT_WIDTH * x_max
+        centres = (np.arange(BIAS_PLOT_WIDTH) + 0.5) / BIAS_PLOT_WIDTH * ax.x_max
         idx = np.clip(np.searchsorted(s, centres, side="right") - 1, 0, points - 1)
         rgb = diverging_rgb(bias[:, idx] / (vmax if vmax > 0 else 1.0)).repeat(rowh, axis=0)
-        img.paste(Image.fromarray(rgb, "RGB"), (left, top))
-    else:
-        draw.text((left + 10, top + 4), "no history yet", fill=INK_RGB, font=font)
-    for start, label in segments:
-        x = ax.x(start)
-        if start > 0:
-            draw.line((x, top, x, ax.bottom), fill=SEGMENT_RGB, width=1)
-        draw.text((x + 3, top - 14), label, fill=SEGMENT_RGB, font=font)
-    draw.rectangle((left - 1, top - 1, ax.right, ax.bottom), outline=INK_RGB)
-    # Unit ticks on the left: first, middle, last.
-    for unit in sorted({0, n_units // 2, n_units - 1}) if n_units else ():
-        y = top + unit * rowh + rowh // 2
-        text = str(unit)
-        draw.text((left - 6 - draw.textlength(text, font=font), y - 6), text, fill=INK_RGB, font=font)
-    draw.text((4, top + ax.bottom // 2 - top // 2), "unit", fill=INK_RGB, font=font)
-    _x_ticks(draw, Axes(left, top, ax.right, ax.bottom, x_max, 0, 1, False), "samples")
-    # Colour bar: +vmax at the top, -vmax at the bottom.
-    bar_x, bar_h = ax.right + 12, max(2, ax.bottom - top)
-    ramp = diverging_rgb(np.linspace(1.0, -1.0, bar_h))[:, None, :].repeat(12, axis=1)
-    img.paste(Image.fromarray(np.ascontiguousarray(ramp), "RGB"), (bar_x, top))
-    draw.rectangle((bar_x - 1, top - 1, bar_x + 12, top + bar_h), outline=INK_RGB)
-    for text, y in ((f"{vmax:+.3g}", top - 2), ("0", top + bar_h // 2 - 6), (f"{-vmax:+.3g}", top + bar_h - 10)):
-        draw.text((bar_x + 16, y), text, fill=INK_RGB, font=font)
-    draw.text((left, 4), _fit(draw, title or "hidden bias b", BIAS_PLOT_WIDTH), fill=INK_RGB, font=font)
-    return img
+    size = bias_chart_size(n_units)
+    fig = charts.figure(size)
+    charts.draw_bias(fig, size, ax, rgb, vmax, segments, n_units, title or "hidden bias b")
+    return charts.to_svg(fig) if svg else charts.to_png_image(fig)
 
 
 # -- whole sessions ---------------------------------------------------------------------------------------

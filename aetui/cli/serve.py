@@ -83,11 +83,19 @@ def run(args) -> int:
             except BaseException:
                 await server.stop()
                 raise
-        host = f"[{args.host}]" if ":" in args.host else args.host
+        host = args.host
+        if host in ("0.0.0.0", "::", ""):  # every address of this machine: name it as others reach it
+            import socket
+
+            host = socket.gethostname()
+        host = f"[{host}]" if ":" in host else host
         # The one place the token is written: this terminal (never a log or the session folder).
         print(f"aetui serves {'session ' + name if name else 'the sessions in ' + str(root)} at\n"
               f"  http://{host}:{port}/?token={token}\n"
               f"(Ctrl-C stops the server; training goes on)", flush=True)
+        if not is_loopback(args.host):
+            print("aetui: other machines can reach this port, and plain HTTP carries the token unencrypted: "
+                  f"prefer --host 127.0.0.1 and ssh -L {port}:127.0.0.1:{port} HOST", file=sys.stderr, flush=True)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

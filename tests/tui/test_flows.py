@@ -20,6 +20,26 @@ from textual.widgets import OptionList
 
 from tests.helpers.tui import BIG, make_app, record_notices, status_text
 
+# Pilot's press returns once the process looks idle (its CPU time still for 20 ms), which a
+# process starved of CPU on a loaded machine does before it handled the key: the tests wait for
+# what a key does (a screen, a notice, a state) rather than look right after the press.
+
+
+async def _shown(pilot, wait, screen_type, selector: str):
+    """The screen a key opened, once its `selector` widget is composed."""
+    app = pilot.app
+    await wait(pilot, lambda: isinstance(app.screen, screen_type) and bool(app.screen.query(selector)),
+               what=f"the {screen_type.__name__}")
+    return app.screen
+
+
+async def _until_ended(app, timeout: float = 30.0) -> None:
+    """Wait for the app to end (q), so the with-block does not close it first."""
+    deadline = time.monotonic() + timeout
+    while app.ended is None:
+        assert time.monotonic() < deadline, f"the app did not end within {timeout:.0f} s"
+        await asyncio.sleep(0.02)
+
 
 async def test_divergence_marks_the_chart_and_offers_a_restart_once(tui_make_trainer, tui_store, tui_wait):
     trainer = tui_make_trainer(activation="relu", output_activation="linear", lr=1e4)
@@ -48,7 +68,8 @@ async def test_divergence_marks_the_chart_and_offers_a_restart_once(tui_make_tra
         assert not isinstance(app.screen, DivergenceOffer)
         # Keys that need training say why they do nothing.
         await pilot.press("n")
-        assert any("diverged" in m and sev == "warning" for m, sev in notes[-1:])
+        await tui_wait(pilot, lambda: any("diverged" in m and sev == "warning" for m, sev in notes[-1:]),
+                       what="n's warning")
         app.stop_training()
 
 
@@ -78,8 +99,8 @@ async def test_o_switches_to_another_session_saving_the_first(tui_make_trainer, 
         await tui_wait(pilot, lambda: app.link.frame.samples > 0)
         samples = app.link.frame.samples
         await pilot.press("o")
-        assert isinstance(app.screen, SessionPicker)
-        sessions = app.screen.query_one("#sessions", OptionList)
+        picker = await _shown(pilot, tui_wait, SessionPicker, "#sessions")
+        sessions = picker.query_one("#sessions", OptionList)
         assert [o.id for o in sessions.options] == ["first", "other"]
         assert sessions.get_option_at_index(sessions.highlighted).id == "other"
         await pilot.press("enter")
@@ -104,7 +125,7 @@ async def test_open_a_locked_session_fails_and_keeps_the_current_one(tui_make_tr
     async with app.run_test(size=BIG) as pilot:
         await tui_wait(pilot, lambda: app.frame.state == PAUSED)
         await pilot.press("o")
-        sessions = app.screen.query_one("#sessions", OptionList)
+        sessions = (await _shown(pilot, tui_wait, SessionPicker, "#sessions")).query_one("#sessions", OptionList)
         sessions.highlighted = [o.id for o in sessions.options].index("busy")
         await pilot.press("enter")
         await tui_wait(pilot, lambda: any("another aetui" in m for m, _ in notes), what="the error")
@@ -129,7 +150,8 @@ async def test_keys_that_need_compiled_kernels_say_so(tui_make_trainer, tui_stor
         assert " COMPILING " in status_text(app)
         for key in ("s", "a", "plus", "n"):
             await pilot.press(key)
-        assert sum("compiling" in m for m, sev in notes if sev == "warning") == 4
+        await tui_wait(pilot, lambda: sum("compiling" in m for m, sev in notes if sev == "warning") == 4,
+                       what="four warnings")
         assert not any(s["kind"] == "user" for s in app.link.frame.snapshots)
         release.set()
         await tui_wait(pilot, lambda: app.frame.state == RUNNING, what="compiled")
@@ -149,10 +171,14 @@ async def test_picking_a_snapshot_shows_its_filters_beside(tui_make_trainer, tui
         app._draw_all()
         listing = app.pane("snapshots")
         await pilot.press("5")  # maximises the snapshots pane and focuses it
-        assert listing.has_focus
+        await tui_wait(pilot, lambda: listing.has_focus, what="the snapshots pane focused")
         for _ in range(listing.names.index("snap1")):
             await pilot.press("down")
-        assert "snap1" in [line for line in listing.text.splitlines() if line.startswith("\u25b6")][0]
+
+        def chosen() -> str:
+            return next((line for line in listing.text.splitlines() if line.startswith("\u25b6")), "")
+
+        await tui_wait(pilot, lambda: "snap1" in chosen(), what="snap1 chosen")
         await pilot.press("enter")
         filters = app.query_one(FiltersPane)
         await tui_wait(pilot, lambda: filters.compare is not None, what="the snapshot loaded")
@@ -162,7 +188,7 @@ async def test_picking_a_snapshot_shows_its_filters_beside(tui_make_trainer, tui
         assert "now" in text.splitlines()[0] and "snap1" in text.splitlines()[0]
         assert "=snap1" in listing.text
         await pilot.press("enter")  # the same one again: stop comparing
-        assert filters.compare is None
+        await tui_wait(pilot, lambda: filters.compare is None, what="the comparison off")
         app.stop_training()
 
 
@@ -206,13 +232,15 @@ async def test_session_round_trip_through_the_dashboard(tui_make_trainer, tui_st
     async with app.run_test(size=BIG) as pilot:
         await tui_wait(pilot, lambda: app.frame.state == PAUSED)
         app._restart(RestartRequest("relu", None, 0.1, True, 0.02))
-        await tui_wait(pilot, lambda: app.link.frame.segment == 1)
+        # what the keys go by: the frame the dashboard shows (not the link's newest), paused again
+        await tui_wait(pilot, lambda: app.frame.segment == 1 and app.frame.state == PAUSED)
         await pilot.press("n")
         await pilot.press("s")
         await tui_wait(pilot, lambda: any(s["kind"] == "user" for s in app.link.frame.snapshots))
         await tui_wait(pilot, lambda: app.link.frame.samples > 0)
         samples = app.link.frame.samples
         await pilot.press("q")
+        await _until_ended(app)
     reopened = acquire_trainer(tui_store, "tui", trainer.config, {})
     again = make_app(reopened, tui_store)
     async with again.run_test(size=BIG) as pilot:

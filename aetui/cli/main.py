@@ -18,6 +18,7 @@ COMMANDS = {
     "bench": "aetui.cli.bench",
     "experiment": "aetui.cli.experiment",
     "export": "aetui.cli.export",
+    "report": "aetui.cli.report",
     "replay": "aetui.cli.replay",
     "compare": "aetui.cli.compare",
     "serve": "aetui.cli.serve",

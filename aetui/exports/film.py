@@ -72,12 +72,20 @@ def film_format(path: str | os.PathLike) -> str:
 
 
 def plan_film(record: SessionRecord, *, units: Sequence[int] | None = None, fps: float | None = None,
-              seconds: float | None = None, until: int | None = None) -> FilmPlan:
+              seconds: float | None = None, until: int | None = None, max_frames: int | None = None) -> FilmPlan:
     """The frames of a film of `record`: every stored snapshot whose file reads (at or before `until`
-    samples), the units (default the first FILM_UNITS), frames per second (or `seconds` in all)."""
+    samples; at most `max_frames` of them, spread evenly, the period and user ones first), the units
+    (default the first FILM_UNITS), frames per second (or `seconds` in all)."""
     snaps = [s for s in record.snapshots if until is None or s.samples <= until]
     damaged = record.snapshot_problems()
     snaps = [s for s in snaps if s.name not in damaged]  # left out, as the dashboard leaves them out
+    if max_frames is not None and len(snaps) > max_frames:
+        kept = [s for s in snaps if s.kind != "thin"][:max_frames]
+        thin = [s for s in snaps if s.kind == "thin"]
+        room = max_frames - len(kept)
+        if room > 0 and thin:
+            kept += [thin[i] for i in np.unique(np.round(np.linspace(0, len(thin) - 1, room)).astype(int))]
+        snaps = sorted(kept, key=lambda s: (s.samples, snaps.index(s)))
     if not snaps:
         raise SessionError(f"session {record.name} has no stored snapshots to make a film of")
     n_hidden = int(record.config["hidden"])
@@ -189,17 +197,18 @@ def _faded(chart):
 # -- writing -------------------------------------------------------------------------------------------
 def export_film(record: SessionRecord, path: str | os.PathLike, *, units: Sequence[int] | None = None,
                 fps: float | None = None, seconds: float | None = None, until: int | None = None,
-                progress: Progress | None = None) -> Path:
+                progress: Progress | None = None, max_frames: int | None = None, quality: int | None = None) -> Path:
     """Write the film of `record` to `path` (.gif, .webp, .apng / .png, .mp4); returns the path.
 
     Written under a temp name beside `path`, renamed into place when complete; anything that
-    stops it (an error, KeyboardInterrupt) removes the temp file.
+    stops it (an error, KeyboardInterrupt) removes the temp file. quality: WebP lossy at that
+    quality (0-100) instead of lossless (the report's film, where size matters more than pixels).
     """
     path = Path(path)
     fmt = film_format(path)
     if fmt == "mp4":
         _imageio_ffmpeg()
-    plan = plan_film(record, units=units, fps=fps, seconds=seconds, until=until)
+    plan = plan_film(record, units=units, fps=fps, seconds=seconds, until=until, max_frames=max_frames)
     drawer = FrameDrawer(plan)
     if path.is_dir():
         raise SessionError(f"{path} is a folder")
@@ -212,8 +221,11 @@ def export_film(record: SessionRecord, path: str | os.PathLike, *, units: Sequen
     tmp = Path(tmp)
     frames = _frames(drawer, progress)
     try:
-        {"gif": _write_gif, "webp": _write_webp, "apng": _write_apng, "mp4": _write_mp4}[fmt](
-            tmp, frames, plan.frames, drawer.size, plan.fps)
+        if fmt == "webp":
+            _write_webp(tmp, frames, plan.frames, drawer.size, plan.fps, quality)
+        else:
+            {"gif": _write_gif, "apng": _write_apng, "mp4": _write_mp4}[fmt](tmp, frames, plan.frames, drawer.size,
+                                                                             plan.fps)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)  # as an ordinary file, not mkstemp's 0600
@@ -289,14 +301,15 @@ class _RenderedFrames:
         return Frames()
 
 
-def _write_webp(tmp: Path, frames, n: int, size, fps: float) -> None:
-    """Animated WebP, lossless (filters are flat colours; lossy blurs their pixels)."""
+def _write_webp(tmp: Path, frames, n: int, size, fps: float, quality: int | None = None) -> None:
+    """Animated WebP, lossless (filters are flat colours; lossy blurs their pixels) unless a quality is given."""
     first = next(frames)
     rest = [_RenderedFrames(frames, n - 1, first)] if n > 1 else []
     durations = _durations(n, fps)
     with open(tmp, "wb") as f:
         first.save(f, format="WEBP", save_all=True, append_images=rest, duration=durations, loop=0,
-                   lossless=True, method=0, minimize_size=False)
+                   lossless=quality is None, quality=80 if quality is None else int(quality), method=0,
+                   minimize_size=False)
         f.flush()
         os.fsync(f.fileno())
 

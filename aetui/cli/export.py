@@ -39,6 +39,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     rate = p.add_mutually_exclusive_group()
     rate.add_argument("--fps", type=float, metavar="N", help="--film's frames per second (default 8)")
     rate.add_argument("--seconds", type=float, metavar="S", help="--film's length in seconds (instead of --fps)")
+    p.add_argument("--until", type=int, metavar="SAMPLES", help="--strip and --film end at the last stored "
+                   "snapshot at or before SAMPLES (the dashboard's history view: at its cursor)")
     p.add_argument("--units", metavar="LIST", help="the units of --strip (default auto: the 10 whose filters "
                    "changed most across the segment starts) or of --film (default the first 100), e.g. 0,3,10-14")
     p.add_argument("--columns", metavar="period|all|N", default="period", help="--strip's columns: the period "
@@ -107,14 +109,15 @@ def export_files(args, files: dict[str, str]) -> list:
 
         film_format(files["film"])  # a bad ending before anything is drawn
     if "strip" in files:
-        paths.append(export_strip(record, files["strip"], units=units, columns=columns, normalise=args.normalise))
+        paths.append(export_strip(record, files["strip"], units=units, columns=columns, normalise=args.normalise,
+                                  until=args.until))
     if "film" in files:
         film_units = None if args.units is None else auto_units(strip_columns(record)) if units == "auto" else units
-        paths.append(_film(record, files["film"], film_units, args.fps, args.seconds))
+        paths.append(_film(record, files["film"], film_units, args.fps, args.seconds, args.until))
     return paths
 
 
-def _film(record, path: str, units, fps, seconds):
+def _film(record, path: str, units, fps, seconds, until):
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -124,7 +127,7 @@ def _film(record, path: str, units, fps, seconds):
     with Progress(TextColumn(f"film of {record.name}"), BarColumn(), MofNCompleteColumn(), TextColumn("frames"),
                   TimeRemainingColumn(), console=console, transient=True, disable=not console.is_terminal) as bar:
         task = bar.add_task("film", total=None)
-        return export_film(record, path, units=units, fps=fps, seconds=seconds,
+        return export_film(record, path, units=units, fps=fps, seconds=seconds, until=until,
                            progress=lambda done, total: bar.update(task, completed=done, total=total))
 
 

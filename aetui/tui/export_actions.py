@@ -1,9 +1,18 @@
-"""The e key: the screen as SVG and the frame's pictures as PNG, in the session's exports/<samples>/
-folder. A mixin of AetuiApp (it uses the app's frame and notices).
+"""The e key: a dialog (export_dialog.py) offering the screen as SVG and the frame's pictures as PNG,
+or the session's strip or film, in the session's exports/<samples>/ folder. A mixin of AetuiApp
+(it uses the app's frame, link, history cursor and notices).
+
+The strip and the film are of what the session stored (its snapshots, read through
+aetui.open_session): the trainer saves first, then `aetui export` draws them in a process of
+its own, so the dashboard never loads matplotlib or the exports, and a film of a long run does
+not slow its ticks. In the history view they end at the cursor.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from textual import work
@@ -11,6 +20,10 @@ from textual import work
 from aetui.errors import AetuiError
 from aetui.sessions.atomic import why, write_bytes
 from aetui.training.frame import Frame
+from aetui.tui.export_dialog import FILM, PICTURES, STRIP, ExportDialog
+
+SAVE_WAIT = 10.0  # s: how long the strip and the film wait for the trainer's save
+FILES = {STRIP: "strip.png", FILM: "film.gif"}
 
 
 class ExportActions:
@@ -19,7 +32,26 @@ class ExportActions:
     def action_export(self) -> None:
         if self._busy("export", compiling_ok=True):
             return
+        cursor = self.history_cursor
+        until = None if cursor is None else int(cursor.samples)
+        self.push_screen(ExportDialog(until, self.frame.samples), self._export_chosen)
+
+    def _export_chosen(self, what: str | None) -> None:
+        if what is None or self._busy("export", compiling_ok=True):
+            return
         frame = self.frame
+        if what == PICTURES:
+            self._export_now(frame)
+            return
+        cursor = self.history_cursor
+        until = None if cursor is None else int(cursor.samples)
+        out = Path(frame.path) / "exports" / f"{until if until is not None else frame.samples}" / FILES[what]
+        self.link.save()  # the strip and the film are of what is stored: the newest snapshots too
+        self.notify(f"export: drawing the {what} of {frame.session}" + (f" up to {until:,} samples" if until else ""),
+                    timeout=3)
+        self._export_stored(what, Path(frame.path), out, until, frame.samples)
+
+    def _export_now(self, frame: Frame) -> None:
         out_dir = Path(frame.path) / "exports" / f"{frame.samples}"
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -42,3 +74,36 @@ class ExportActions:
             return
         names = ", ".join(p.name for p in paths) + ", screen.svg"
         self.call_from_thread(self.notify, f"exported {names} to {out_dir}", timeout=6)
+
+    @work(thread=True, exclusive=True, group="export-stored")
+    def _export_stored(self, what: str, session: Path, out: Path, until: int | None, samples: int) -> None:
+        _wait_for_save(session, samples)
+        argv = [sys.executable, "-m", "aetui", "export", str(session), f"--{what}", str(out)]
+        if until is not None:
+            argv += ["--until", str(until)]
+        try:
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=3600)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            self.call_from_thread(self.notify, f"export of the {what} failed: {exc}", severity="error")
+            return
+        if done.returncode != 0:
+            err = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
+            self.call_from_thread(self.notify, f"export of the {what} failed: {err.removeprefix('aetui: ')}",
+                                  severity="error")
+            return
+        self.call_from_thread(self.notify, f"exported {out.name} to {out.parent}", timeout=6)
+
+
+def _wait_for_save(session: Path, samples: int) -> None:
+    """Until the session's last save has `samples` (the save asked for), at most SAVE_WAIT seconds."""
+    from aetui.errors import SessionError
+    from aetui.sessions.reading import open_session
+
+    deadline = time.monotonic() + SAVE_WAIT
+    while time.monotonic() < deadline:
+        try:
+            if open_session(session).saved_samples >= samples:
+                return
+        except SessionError:
+            pass  # between two renames of a save: read again
+        time.sleep(0.1)

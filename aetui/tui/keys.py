@@ -53,8 +53,9 @@ KEYS: tuple[Key, ...] = (
     Key("less_than_sign", "history_prev_event", "event", "history: the previous event (segment start, lr change, "
         "snapshot, pause, divergence; > the next)", display="< >"),
     Key("greater_than_sign", "history_next_event", "event", "history: the next event", display=">", bar=False),
-    Key("e", "export", "export", "export pictures: filters, bias development and loss (PNG) and this screen (SVG), "
-        "into the session's exports/ folder"),
+    Key("e", "export", "export", "export, into the session's exports/ folder: p pictures of this moment (filters, "
+        "bias development and loss as PNG, this screen as SVG), s the strip (units x stored snapshots, PNG) or f the "
+        "film (a frame per stored snapshot, GIF); in the history view the strip and the film end at the cursor"),
     Key("ctrl+s", "save", "save", "save the session now (it also autosaves every minute and on quit)", display="^s",
         bar=False),
     Key("o", "open_session", "open", "open another session (the current one is stopped and saved)"),

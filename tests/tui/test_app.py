@@ -336,7 +336,9 @@ async def test_e_exports_pictures_and_a_screenshot(tui_make_trainer, tui_store, 
         await pilot.press("n")
         await tui_wait(pilot, lambda: app.frame.samples > 0, what="one step")
         samples = app.frame.samples
-        await pilot.press("e")
+        await pilot.press("e")  # the export dialog: p, the pictures of this moment
+        await tui_wait(pilot, lambda: app.screen.__class__.__name__ == "ExportDialog", what="the export dialog")
+        await pilot.press("p")
         out = trainer.session.path / "exports" / str(samples)
         await tui_wait(pilot, lambda: any(m.startswith("exported") for m, _ in notices), what="export notice")
         assert {p.name for p in out.iterdir()} >= {"filters.png", "bias.png", "loss.png", "screen.svg"}

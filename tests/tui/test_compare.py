@@ -198,13 +198,18 @@ async def test_c_picks_sessions_and_compares_them_with_the_one_shown(study, tui_
     async with app.run_test(size=BIG) as pilot:
         await tui_wait(pilot, lambda: app.frame is not None, what="a frame")
         await pilot.press("c")
-        await tui_wait(pilot, lambda: isinstance(app.screen, ComparePicker), what="the picker")
+        # waits for what each key does: Pilot's press returns before the key is handled in a process
+        # starved of CPU (tests/tui/test_faults.py)
+        await tui_wait(pilot, lambda: isinstance(app.screen, ComparePicker) and bool(app.screen.query("#runs")),
+                       what="the picker")
         picker = app.screen
         assert picker.chosen() == ["base-sigmoid"]  # the one shown, ticked
         await pilot.press("enter")
-        assert "tick 2 to 6 sessions (1 ticked)" in str(picker.query_one("#why").render())
+        await tui_wait(pilot, lambda: "tick 2 to 6 sessions (1 ticked)" in str(picker.query_one("#why").render()),
+                       what="why not yet")
         picker.query_one(SelectionList).select("base")
-        await pilot.press("enter")
+        await tui_wait(pilot, lambda: picker.chosen() == ["base", "base-sigmoid"], what="two ticked")
+        assert await pilot.click("#ok")
         await tui_wait(pilot, lambda: isinstance(app.screen, CompareScreen), what="the comparison")
         state = app.screen.state
         assert [v.name for v in state.views] == ["base", "base-sigmoid"]

@@ -164,7 +164,9 @@ async def test_e_on_a_full_disk_is_an_error_notice(tui_make_trainer, tui_store, 
     async with app.run_test(size=BIG) as pilot:
         await _started(pilot, tui_wait, PAUSED)
         disk.on()
-        await pilot.press("e")
+        await pilot.press("e")  # the export dialog: p, the pictures of this moment
+        await tui_wait(pilot, lambda: app.screen.__class__.__name__ == "ExportDialog", what="the export dialog")
+        await pilot.press("p")
         out = trainer.session.path / "exports" / "0"
         refused = ("export: cannot write " + str(out) + ": No space left on device", "error")
         await tui_wait(pilot, lambda: refused in notes, what="the export's error notice")

@@ -184,15 +184,6 @@ def loss_axes(samples: np.ndarray, *curves: np.ndarray, size: tuple[int, int] = 
     return Axes(left, top, size[0] - right - 1, size[1] - bottom - 1, max(x_max, 1.0), 10 ** (lo - pad), 10 ** (hi + pad))
 
 
-def nice_step(span: float, target: int = 5) -> float:
-    """A 1-2-5 step giving about `target` ticks over span."""
-    if span <= 0:
-        return 1.0
-    raw = span / target
-    mag = 10 ** math.floor(math.log10(raw))
-    return next(m * mag for m in (1, 2, 5, 10) if m * mag >= raw)
-
-
 def _fit(draw: ImageDraw.ImageDraw, text: str, width: int) -> str:
     """text, cut with an ellipsis to fit width px."""
     font = _font()

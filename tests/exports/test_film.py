@@ -142,3 +142,24 @@ def test_mp4_without_imageio_ffmpeg_is_one_line_naming_the_extra(recorded, tmp_p
     err = capsys.readouterr().err
     assert code == 2 and "pip install 'aetui[film]'" in err and len(err.strip().splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("ending", ["gif", "webp", "apng"])
+def test_frames_are_streamed_not_gathered(run, tmp_path, monkeypatch, ending):
+    """At most three rendered frames are alive at once (the first is WebP's anchor), however long the film."""
+    import weakref
+
+    alive, most = set(), [0]
+    original = FrameDrawer.frame
+
+    def counted(self, k):
+        img = original(self, k)
+        alive.add(k)
+        weakref.finalize(img, alive.discard, k)
+        most[0] = max(most[0], len(alive))
+        return img
+
+    monkeypatch.setattr(FrameDrawer, "frame", counted)
+    export_film(run, tmp_path / f"film.{ending}", until=EARLY, units=[0])
+    gc_free = most[0]
+    assert plan_film(run, until=EARLY).frames > 10 and gc_free <= 3

@@ -26,13 +26,13 @@ class ExportDialog(ModalScreen[str | None]):
         self.samples = samples
 
     def compose(self) -> ComposeResult:
-        end = f"up to the cursor ({self.until:,} samples)" if self.until is not None else "up to the last save"
+        end = f"up to the cursor, {self.until:,}" if self.until is not None else "as stored now (saved first)"
         with Vertical(id="dialog") as box:
             box.border_title = "export"
             yield OptionList(
-                Option(f"p  pictures of this moment: filters, bias, loss (PNG) and the screen (SVG)", id=PICTURES),
-                Option(f"s  strip: units x stored snapshots, {end} (PNG)", id=STRIP),
-                Option(f"f  film: a frame per stored snapshot, {end} (GIF)", id=FILM),
+                Option("p  pictures of this moment: filters, bias, loss (PNG) and the screen (SVG)", id=PICTURES),
+                Option(f"s  strip (PNG): units x stored snapshots, {end}", id=STRIP),
+                Option(f"f  film (GIF): a frame per stored snapshot, {end}", id=FILM),
                 id="export-choices")
             yield Label("into the session's exports/ folder; esc: cancel", classes="caption")
 

@@ -193,3 +193,11 @@ def test_tiles_in_the_embedded_strip_are_the_weights(run, session_page):
     h, w = layout.tile
     want = diverging_rgb(W[units[0]] / np.abs(W[units[0]]).max()).reshape(*run.image_shape, 3).repeat(2, 0).repeat(2, 1)
     np.testing.assert_array_equal(img[y:y + h, x:x + w], want)
+
+
+def test_the_command_writes_a_study(study, tmp_path, capsys):
+    out = tmp_path / "study.html"
+    code = main(["report", "--study", "t", "--sessions-dir", str(study.sessions_dir), "--html", str(out), "--no-film"])
+    assert code == 0, capsys.readouterr().err
+    words = " ".join(Page(out.read_text()).text)
+    assert "the study t" in words and all(c["verdict"] in words for c in study.claims)

@@ -247,13 +247,15 @@ def read_session(path: Path) -> Session:
     gen = whole_scalar(arrays, "generation")
     recovered = False
     if raw.get("generation") != gen:
-        staged = temp_path(path / "session.json")
-        again = try_json(path / "session.json")  # a save by the session's owner ran while we read
+        # Either a save by the session's owner ran while we read, or one was cut between its two
+        # renames. The staged json is read once, before session.json again: its owner may rename
+        # it into place at any moment, and then session.json is the one that belongs to the state.
+        staged = try_json(temp_path(path / "session.json"))
+        again = try_json(path / "session.json")
         if again.get("generation") == gen:
             raw = again
-        # A save that was cut between its two renames: the staged json belongs to the state.
-        elif staged.is_file() and try_json(staged).get("generation") == gen:
-            raw = read_json(staged)
+        elif staged.get("generation") == gen:  # the cut save: the staged json belongs to the state
+            raw = staged
             recovered = True
         else:
             raise SessionError(f"{path}: state.npz (generation {gen}) does not belong to session.json "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import pathlib
+import threading
 
 import numpy as np
 import pytest
@@ -247,3 +248,37 @@ def test_a_session_that_cannot_be_locked_is_one_line_and_nothing_changes(tmp_pat
     out, err = capsys.readouterr()
     assert out == "" and err == f"aetui: cannot lock session ro in {sessions}: {reason}\n"
     assert file_bytes(folder) == before and temp_files(folder) == []
+
+
+@pytest.mark.slow
+def test_a_session_read_while_its_owner_saves_again_and_again_always_reads_whole(tmp_path):
+    """A reader (open_session, sessions show, the history of a running trainer) catches the owner's
+    saves at every moment, between the renames of state.npz and session.json too: each read gives
+    one save's state with its own json, never an error."""
+    store = SessionStore(tmp_path)
+    t = acquire_trainer(store, "s", TrainConfig(data="bars8", hidden=12, batch=10).validated(), {})
+    train(t, 100)
+    t.save()
+    stop = threading.Event()
+    saves = [0]
+
+    def save_again_and_again():
+        while not stop.is_set():
+            t.train_chunk(1)
+            t.save()
+            saves[0] += 1
+
+    writer = threading.Thread(target=save_again_and_again)
+    writer.start()
+    steps = []
+    try:
+        while len(steps) < 400 and writer.is_alive():
+            session = read_session(t.session.path)  # raised "session.json.tmp cannot be read" before
+            assert session.samples == session.step * 10
+            steps.append(session.step)
+    finally:
+        stop.set()
+        writer.join(10)
+        release_trainer(t)
+    assert len(steps) == 400 and saves[0] >= 10  # the reads really overlapped many saves
+    assert steps == sorted(steps)  # each read is a save at least as late as the one before

@@ -1,11 +1,11 @@
-"""The e key: a dialog (export_dialog.py) offering the screen as SVG and the frame's pictures as PNG,
-or the session's strip or film, in the session's exports/<samples>/ folder. A mixin of AetuiApp
-(it uses the app's frame, link, history cursor and notices).
+"""The e key: a dialog (export_dialog.py) offering the screen as SVG with the session's pictures
+as PNG, or the session's strip or film, in the session's exports/<samples>/ folder. A mixin of
+AetuiApp (it uses the app's frame, link, history cursor and notices).
 
-The strip and the film are of what the session stored (its snapshots, read through
-aetui.open_session): the trainer saves first, then `aetui export` draws them in a process of
-its own, so the dashboard never loads matplotlib or the exports, and a film of a long run does
-not slow its ticks. In the history view they end at the cursor.
+The screen is written here. Everything else is of what the session stored (read through
+aetui.open_session): the trainer saves first, then `aetui export` draws it in a process of its
+own, so the dashboard never loads matplotlib or the exports, and a film of a long run does not
+slow its ticks. In the history view the strip and the film end at the cursor.
 """
 
 from __future__ import annotations
@@ -17,9 +17,7 @@ from pathlib import Path
 
 from textual import work
 
-from aetui.errors import AetuiError
 from aetui.sessions.atomic import why, write_bytes
-from aetui.training.frame import Frame
 from aetui.tui.export_dialog import FILM, PICTURES, STRIP, ExportDialog
 
 SAVE_WAIT = 10.0  # s: how long the strip and the film wait for the trainer's save
@@ -41,7 +39,11 @@ class ExportActions:
             return
         frame = self.frame
         if what == PICTURES:
-            self._export_now(frame)
+            out = Path(frame.path) / "exports" / f"{frame.samples}"
+            if not self._export_screen(out):
+                return
+            self.link.save()  # the pictures are of the session as saved now
+            self._export_stored("png", Path(frame.path), out, None, frame.samples, also=["screen.svg"])
             return
         cursor = self.history_cursor
         until = None if cursor is None else int(cursor.samples)
@@ -51,32 +53,21 @@ class ExportActions:
                     timeout=3)
         self._export_stored(what, Path(frame.path), out, until, frame.samples)
 
-    def _export_now(self, frame: Frame) -> None:
-        out_dir = Path(frame.path) / "exports" / f"{frame.samples}"
+    def _export_screen(self, out_dir: Path) -> bool:
+        """The screen as SVG in out_dir (Textual's own export: no drawing library); False if it cannot."""
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
             write_bytes(out_dir / "screen.svg", self.export_screenshot().encode())
         except OSError as exc:
             self.notify(f"export: cannot write {out_dir}: {why(exc)}", severity="error")
-            return
-        screen = str(out_dir / "screen.svg")
-        self._export_pictures(frame, out_dir, screen)
-
-    @work(thread=True, exclusive=True, group="export")
-    def _export_pictures(self, frame: Frame, out_dir, screen: str) -> None:
-        # Pillow work off the UI thread; the frame holds copies, so training may go on meanwhile.
-        from aetui.study.pictures import export_frame
-
-        try:
-            paths = export_frame(frame, out_dir)
-        except (AetuiError, OSError) as exc:
-            self.call_from_thread(self.notify, f"export failed: {exc}", severity="error")
-            return
-        names = ", ".join(p.name for p in paths) + ", screen.svg"
-        self.call_from_thread(self.notify, f"exported {names} to {out_dir}", timeout=6)
+            return False
+        return True
 
     @work(thread=True, exclusive=True, group="export-stored")
-    def _export_stored(self, what: str, session: Path, out: Path, until: int | None, samples: int) -> None:
+    def _export_stored(self, what: str, session: Path, out: Path, until: int | None, samples: int,
+                       also: list[str] = ()) -> None:
+        """`aetui export SESSION --WHAT OUT` once the save asked for is on disk; a notice names what
+        it wrote (and the files in `also` written before)."""
         _wait_for_save(session, samples)
         argv = [sys.executable, "-m", "aetui", "export", str(session), f"--{what}", str(out)]
         if until is not None:
@@ -91,7 +82,11 @@ class ExportActions:
             self.call_from_thread(self.notify, f"export of the {what} failed: {err.removeprefix('aetui: ')}",
                                   severity="error")
             return
-        self.call_from_thread(self.notify, f"exported {out.name} to {out.parent}", timeout=6)
+        if what == "png":  # a folder: the command prints each file it wrote
+            names = ", ".join([Path(line).name for line in done.stdout.splitlines() if line] + list(also))
+            self.call_from_thread(self.notify, f"exported {names} to {out}", timeout=6)
+        else:
+            self.call_from_thread(self.notify, f"exported {out.name} to {out.parent}", timeout=6)
 
 
 def _wait_for_save(session: Path, samples: int) -> None:

@@ -25,8 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from aetui.errors import SaveError
-from aetui.sessions.atomic import why, write_bytes
+from aetui.sessions.atomic import write_export
 from aetui.sessions.lineage import segment_starts
 from aetui.sessions.reading import SessionRecord
 
@@ -234,10 +233,4 @@ def study_report(study, *, film: bool = True) -> str:
 
 def write_report(text: str, path: str | Path) -> Path:
     """Write the HTML atomically; a folder or disk problem is a SaveError naming the file."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_bytes(path, text.encode())
-    except OSError as exc:
-        raise SaveError(f"cannot write {path}: {why(exc)}") from None
-    return path
+    return write_export(path, text.encode())

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
+from aetui.errors import SaveError
+
 TEMP_SUFFIX = ".tmp"
 
 
@@ -67,6 +69,18 @@ def write_bytes(path: Path, data: bytes, durable: bool = True) -> None:
         raise
     if durable:
         sync_folder(path.parent)
+
+
+def write_export(path: str | Path, data: bytes) -> Path:
+    """write_bytes for a file the user asked for (a picture, a report): its folder made if need
+    be, and a folder or disk problem one SaveError naming the file."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes(path, data)
+    except OSError as exc:
+        raise SaveError(f"cannot write {path}: {why(exc)}") from None
+    return path
 
 
 def npz_bytes(arrays: dict[str, np.ndarray]) -> bytes:

@@ -236,30 +236,37 @@ class Session:
             self._lock.release()
 
 
+READ_ATTEMPTS = 5  # reads of a pair that keeps changing under us before it counts as changed outside aetui
+
+
 def read_session(path: Path) -> Session:
     """Read and validate a session folder; any problem is a SessionError and nothing is written."""
     path = Path(path)
     if not (path / "session.json").is_file():
         raise SessionError(f"{path} is not an aetui session (no session.json)")
-    raw = read_json(path / "session.json")
-    check_header(path, raw)
-    arrays = read_npz(path / "state.npz")
-    gen = whole_scalar(arrays, "generation")
-    recovered = False
-    if raw.get("generation") != gen:
-        # Either a save by the session's owner ran while we read, or one was cut between its two
+    for attempt in range(READ_ATTEMPTS):
+        raw = read_json(path / "session.json")
+        check_header(path, raw)
+        arrays = read_npz(path / "state.npz")
+        gen = whole_scalar(arrays, "generation")
+        recovered = False
+        if raw.get("generation") == gen:
+            break
+        # Either saves by the session's owner ran while we read, or one was cut between its two
         # renames. The staged json is read once, before session.json again: its owner may rename
         # it into place at any moment, and then session.json is the one that belongs to the state.
         staged = try_json(temp_path(path / "session.json"))
         again = try_json(path / "session.json")
         if again.get("generation") == gen:
             raw = again
-        elif staged.get("generation") == gen:  # the cut save: the staged json belongs to the state
-            raw = staged
-            recovered = True
-        else:
-            raise SessionError(f"{path}: state.npz (generation {gen}) does not belong to session.json "
-                               f"(generation {raw.get('generation')}); the session was changed outside aetui")
+            break
+        if staged.get("generation") == gen:  # the cut save: the staged json belongs to the state
+            raw, recovered = staged, True
+            break
+        # The owner saved again meanwhile (a whole save can take less than our reading): afresh.
+    else:
+        raise SessionError(f"{path}: state.npz (generation {gen}) does not belong to session.json "
+                           f"(generation {raw.get('generation')}); the session was changed outside aetui")
     try:
         session = _session_from(path, raw, arrays)
     except SessionError:

@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from aetui.sessions.atomic import why, write_bytes
-from aetui.errors import SaveError, SessionError
+from aetui.sessions.atomic import write_export
+from aetui.errors import SessionError
 from aetui.sessions.lineage import segment_starts
 from aetui.study.picture_style import (  # noqa: F401  (the palette is part of this module's surface)
     DIVERGED_RGB, GAP_RGB, GRID_RGB, HELDOUT_RGB, INK_RGB, NEGATIVE_RGB, PAPER_RGB, POSITIVE_RGB, SEGMENT_RGB,
@@ -297,16 +297,10 @@ def export_named(store, name: str, out_dir: str | Path) -> list[Path]:
 
 
 def write_png(img: Image.Image, path: str | Path) -> Path:
-    """Save img as PNG atomically; a folder or disk problem is a SessionError (one line)."""
-    path = Path(path)
+    """Save img as PNG atomically; a folder or disk problem is a SaveError (one line)."""
     buf = BytesIO()
     img.save(buf, format="PNG")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_bytes(path, buf.getvalue())
-    except OSError as exc:
-        raise SaveError(f"cannot write {path}: {why(exc)}") from None
-    return path
+    return write_export(path, buf.getvalue())
 
 
 def _export_pictures(out_dir, W, image_shape, bias, samples, train_loss, heldout_loss, segments, events,

@@ -36,6 +36,10 @@ class TrainingRunner:
         self._commands: queue.SimpleQueue = queue.SimpleQueue()
         self._notices: deque[Notice] = deque(maxlen=MAX_NOTICES)
         self._stop = threading.Event()
+        # The stop request and the thread's acknowledgement of it, under one lock: once `_leaving`,
+        # the thread trains no more and a stop can no longer be withdrawn (withdraw_stop).
+        self._stop_lock = threading.Lock()
+        self._leaving = False
         self._wake = threading.Event()
         self._compiling = compile_first
         self._version = 0
@@ -77,6 +81,16 @@ class TrainingRunner:
         if self._thread.is_alive() and not self._compiling:
             self._thread.join(1.0)
         return not self._thread.is_alive() or self._compiling
+
+    def withdraw_stop(self) -> bool:
+        """Take back a stop that halt() asked for and that timed out (the thread is inside a long
+        chunk): True when the thread had not seen it yet and trains on; False when it has seen it
+        (or ended), so it is leaving and will not train again."""
+        with self._stop_lock:
+            if self._leaving or not self._thread.is_alive():
+                return False
+            self._stop.clear()
+            return True
 
     def stop(self, timeout: float = 0.4, save: bool = True) -> bool:
         """halt(), then save if anything changed; True when the session is saved (or clean).
@@ -136,6 +150,9 @@ class TrainingRunner:
             self.error = exc
             self._notices.append(Notice(f"training thread stopped: {type(exc).__name__}: {exc}", "error"))
             self._publish()
+        finally:
+            with self._stop_lock:
+                self._leaving = True
 
     def _apply_commands(self) -> bool:
         """Apply queued commands; True when a single step was requested."""
@@ -258,8 +275,12 @@ class _RunnerSteering(Steering):
     def between_chunks(self, trainer: Trainer) -> Action:
         r = self.runner
         stepped = r._apply_commands()
-        if r._stop.is_set():
-            return Action.STOP
+        with r._stop_lock:
+            if r._stop.is_set():
+                r._leaving = True
+                return Action.STOP
+        if r.frame.state == STOPPED:  # published while a stop was asked, then withdrawn
+            r._publish()
         if trainer.diverged:
             return Action.IDLE
         return Action.TRAIN if not r._paused else Action.STEP if stepped else Action.IDLE

@@ -32,6 +32,7 @@ PROTOCOL = 1
 MAX_CLIENTS = 16
 HELLO_SECONDS = 5.0  # a connection must say hello within this
 MAX_CLIENT_NOTICES = 100
+LEAVING_SECONDS = 5.0  # how long a stop waits for a thread that has seen it to end
 FAREWELL_SECONDS = 1.0  # after a stop, how long clients get to hear of it before the socket goes
 
 
@@ -159,9 +160,16 @@ class TrainerServer:
             if self.outcome is not None:
                 return self.outcome
             runner, session = self.runner, self.trainer.session
-            error = None
+            error, withdrawn = None, False
             try:
                 owned = runner.stop(timeout=0.0 if runner.compiling else 0.4, save=save)
+                # Still inside a chunk after 1.4 s (extreme load, a huge model): unless the thread
+                # has seen the stop, take it back so that training goes on. Once it has seen it, it
+                # is leaving: wait for it to end and stop as asked, rather than leave it dead.
+                if not owned and save and keep_training:
+                    withdrawn = runner.withdraw_stop()
+                    if not withdrawn:
+                        owned = runner.stop(timeout=LEAVING_SECONDS, save=save)
             except SaveError as exc:
                 self.trainer.note("save_failed", error=str(exc))
                 if keep_training:
@@ -169,8 +177,12 @@ class TrainerServer:
                     self.runner.start()
                     return StopOutcome(False, session.samples, session.saved_samples, str(exc))
                 owned, error = True, str(exc)
-            if not owned and save:  # still inside a chunk after 1.4 s: a bug; don't save under it
+            if not owned and save:  # still inside a chunk: don't save under it
                 error = "training did not stop in time; the last save on disk is intact"
+                if keep_training:  # withdrawn, it trains on; else it is ending: a stop again saves
+                    error = ("training did not stop in time (a chunk ran long) and goes on; the last save on "
+                             "disk is intact" if withdrawn else
+                             "training did not stop in time and is ending; stop again to save")
                 return StopOutcome(False, session.samples, session.saved_samples, error)
             self.outcome = StopOutcome(True, session.samples, session.saved_samples, error)
             release_trainer(self.trainer, save=False)

@@ -176,3 +176,30 @@ def test_save_command_reports_and_compiling_comes_first(tui_make_trainer):
         wait_for(lambda: runner.frame.saved, what="a saved frame")
     finally:
         runner.stop(timeout=2.0, save=False)
+
+
+def test_a_stop_that_timed_out_inside_a_chunk_can_be_withdrawn_until_the_thread_sees_it(start, monkeypatch):
+    import threading
+
+    runner = start(paused=False)
+    wait_for(lambda: runner.frame.state == RUNNING and runner.frame.samples > 0, what="training")
+    chunk, entered, released = runner.trainer.train_chunk, threading.Event(), threading.Event()
+
+    def long_chunk(*args, **kwargs):  # longer than the stop's wait (extreme load, a huge model)
+        if not entered.is_set():
+            entered.set()
+            released.wait(30.0)
+        return chunk(*args, **kwargs)
+
+    monkeypatch.setattr(runner.trainer, "train_chunk", long_chunk)
+    wait_for(entered.is_set, what="the long chunk")
+    assert not runner.halt(timeout=0.05)  # still inside the chunk
+    runner._publish()  # a frame published while the stop was asked (as after_chunk would): STOPPED
+    assert runner.frame.state == STOPPED
+    assert runner.withdraw_stop()  # the thread had not seen it: it trains on, and says so
+    released.set()
+    at = runner.frame.samples
+    wait_for(lambda: runner.frame.samples > at + 100 and runner.frame.state == RUNNING, what="training on")
+    assert runner.alive
+    assert runner.halt(timeout=2.0) and not runner.alive
+    assert not runner.withdraw_stop()  # seen (the thread ended): too late to take back

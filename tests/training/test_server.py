@@ -7,6 +7,7 @@ import os
 import socket
 import stat
 import struct
+import threading
 import time
 
 import numpy as np
@@ -123,6 +124,70 @@ def test_a_stop_whose_save_fails_keeps_training(tui_make_trainer, monkeypatch):
     disk.off()
     assert client.stop()["stopped"]
     assert [e["kind"] for e in read_session(trainer.session.path).history.events].count("save_failed") == 1
+
+
+class _LongChunk:
+    """The trainer's train_chunk, of which the next one (once armed) is held until released: a
+    chunk longer than a stop's wait (extreme load, a huge model)."""
+
+    def __init__(self, trainer, monkeypatch):
+        self.chunk = trainer.train_chunk
+        self.armed, self.entered, self.released = threading.Event(), threading.Event(), threading.Event()
+        monkeypatch.setattr(trainer, "train_chunk", self)
+
+    def __call__(self, *args, **kwargs):
+        if self.armed.is_set():
+            self.armed.clear()
+            self.entered.set()
+            self.released.wait(30.0)
+        return self.chunk(*args, **kwargs)
+
+    def hold(self) -> None:
+        self.armed.set()
+        wait(self.entered.is_set, what="the long chunk to begin")
+
+
+def test_a_stop_that_times_out_inside_a_long_chunk_keeps_training(tui_make_trainer, monkeypatch):
+    # q in the dashboard while a chunk runs longer than the stop's wait: "did not stop in time";
+    # the dialog's "Keep running" must find training going on, not a thread that ends after the chunk.
+    trainer = tui_make_trainer()
+    server = serve(trainer, start_paused=False)
+    client = TrainerClient.attach(server.path)
+    running(client)
+    chunk = _LongChunk(trainer, monkeypatch)
+    chunk.hold()
+    outcome = client.stop()
+    assert not outcome["stopped"] and "did not stop in time" in outcome["error"]
+    chunk.released.set()
+    at = client.frame.samples
+    wait(lambda: client.frame.samples > at + 100 and client.frame.state == RUNNING, what="training on")
+    assert server.runner.alive and not server.finished
+    assert client.stop()["stopped"]
+    assert read_session(trainer.session.path).samples > at + 100
+
+
+def test_a_stop_seen_just_as_its_wait_ran_out_still_stops_and_saves(tui_make_trainer, monkeypatch):
+    # The thread saw the stop (it is leaving) when the wait ran out: the stop can no longer be
+    # withdrawn, so the server waits for the thread to end and saves, rather than leave it dead.
+    from aetui.training.runner import TrainingRunner
+
+    trainer = tui_make_trainer()
+    server = serve(trainer, start_paused=False)
+    client = TrainerClient.attach(server.path)
+    running(client)
+    chunk = _LongChunk(trainer, monkeypatch)
+    withdraw = TrainingRunner.withdraw_stop
+
+    def too_late(runner):
+        chunk.released.set()  # the chunk ends now; the thread sees the stop and leaves
+        wait(lambda: not runner.alive, what="the thread to end")
+        return withdraw(runner)
+
+    monkeypatch.setattr(TrainingRunner, "withdraw_stop", too_late)
+    chunk.hold()
+    outcome = client.stop()
+    assert outcome["stopped"] and outcome["error"] is None and outcome["samples"] == outcome["saved_samples"] > 0
+    assert read_session(trainer.session.path).samples == outcome["samples"] and server.finished
 
 
 def _raw(path) -> socket.socket:

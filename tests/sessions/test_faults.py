@@ -10,6 +10,7 @@ import errno
 import os
 import pathlib
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -271,14 +272,17 @@ def test_a_session_read_while_its_owner_saves_again_and_again_always_reads_whole
     writer = threading.Thread(target=save_again_and_again)
     writer.start()
     steps = []
+    deadline = time.monotonic() + 60
     try:
-        while len(steps) < 400 and writer.is_alive():
+        while saves[0] < 30 and writer.is_alive() and time.monotonic() < deadline:
             session = read_session(t.session.path)  # raised "session.json.tmp cannot be read" before
             assert session.samples == session.step * 10
             steps.append(session.step)
+            time.sleep(0.001)  # the writer's turn at the GIL
     finally:
         stop.set()
         writer.join(10)
         release_trainer(t)
-    assert len(steps) == 400 and saves[0] >= 10  # the reads really overlapped many saves
+    assert saves[0] >= 30, f"the owner saved only {saves[0]} times in 60 s"  # the reads overlapped many saves
+    assert len(set(steps)) > 5  # and read many of them
     assert steps == sorted(steps)  # each read is a save at least as late as the one before

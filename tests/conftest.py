@@ -20,13 +20,13 @@ from aetui.model.threads import compute_threads  # noqa: E402
 # and relu with a linear output for the dashboard's flows.
 SHARED_KERNELS = (TrainConfig(), TrainConfig(activation="relu"), TrainConfig(activation="tanh"),
                   TrainConfig(activation="relu", output_activation="linear"))
-KERNEL_TESTS = "tests/kernels/"  # compile kernels of their own (float64, every activation): one worker
 
 
 def pytest_configure(config):
     """Compile (or load) the shared kernels once, before any test and before xdist starts its
     workers: on an empty cache a warm-up compiles in two processes (aetui/model/warm_up.py), and
-    two workers never compile the same kernel side by side (Numba's cache has no lock of its own).
+    two workers never compile the same kernel side by side (Numba's cache has no lock of its own;
+    the kernels' own tests take the warm-up's compile lock, tests/kernels/conftest.py).
     Only the controller of a run with workers does it: a run in one process (`-n 0`) compiles
     what its tests call as they call it, so a run of the render tests compiles nothing."""
     if hasattr(config, "workerinput") or config.option.collectonly \
@@ -38,16 +38,11 @@ def pytest_configure(config):
         warm_up(config=shared.validated())
 
 
-@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """With xdist's loadgroup, a module's tests run on one worker (its module fixtures, such as a
-    Dask cluster, are made once), and so do all of tests/kernels/, whose tests compile kernels
-    of their own: two workers compiling signatures of one kernel at once could mix up Numba's
-    cache index."""
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            path = item.nodeid.split("::")[0]
-            item.add_marker(pytest.mark.xdist_group("kernels" if path.startswith(KERNEL_TESTS) else path))
+    """The modules with slow tests first: xdist hands out whole modules (--dist loadfile) in this
+    order, so the long ones (the browser's, the cold starts') start at once rather than last."""
+    slow = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow)  # stable: the order within stays
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -66,6 +66,7 @@ async def test_status_line_shows_state_settings_and_session(tui_make_trainer, tu
         app.stop_training()
 
 
+@pytest.mark.slow
 async def test_space_pauses_and_resumes(tui_make_trainer, tui_store, tui_wait):
     trainer = tui_make_trainer()
     app = make_app(trainer, tui_store)
@@ -83,6 +84,7 @@ async def test_space_pauses_and_resumes(tui_make_trainer, tui_store, tui_wait):
         app.stop_training()
 
 
+@pytest.mark.slow
 async def test_n_steps_one_mini_batch_only_while_paused(tui_make_trainer, tui_store, tui_wait):
     trainer = tui_make_trainer()
     app = make_app(trainer, tui_store)
@@ -245,6 +247,7 @@ async def test_ctrl_s_saves(tui_make_trainer, tui_store, tui_wait):
         app.stop_training()
 
 
+@pytest.mark.slow
 async def test_q_quits_saves_and_releases_the_session(tui_make_trainer, tui_store, tui_wait):
     from aetui.training.launch import acquire_trainer
 

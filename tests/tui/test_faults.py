@@ -85,6 +85,7 @@ async def test_ctrl_s_on_a_full_disk_says_so_until_a_save_works(tui_make_trainer
         app.stop_training()
 
 
+@pytest.mark.slow
 async def test_autosave_failure_keeps_training_and_is_shown(tui_make_trainer, tui_store, tui_wait, disk):
     trainer = tui_make_trainer()
     # Full before training starts: no autosave works before the failures. Each one that works
@@ -111,6 +112,7 @@ async def test_autosave_failure_keeps_training_and_is_shown(tui_make_trainer, tu
         app.stop_training()
 
 
+@pytest.mark.slow
 async def test_q_on_a_full_disk_asks_and_retry_saves_everything(tui_make_trainer, tui_store, tui_wait, disk):
     trainer = tui_make_trainer()
     app = make_app(trainer, tui_store, start_paused=False)

@@ -254,6 +254,7 @@ async def test_session_round_trip_through_the_dashboard(tui_make_trainer, tui_st
         again.stop_training()
 
 
+@pytest.mark.slow
 async def test_key_bar_responds_to_the_mouse(tui_make_trainer, tui_store, tui_wait):
     from aetui.tui.panes.key_bar import KeyBar
 

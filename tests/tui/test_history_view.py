@@ -49,6 +49,26 @@ async def weights_for(pilot, wait, samples):
     await wait(pilot, lambda: app.pane("filters").frame.W is app.history_weights.W, what="filters redrawn")
 
 
+async def press_then(pilot, wait, key: str, predicate, what: str) -> None:
+    """Press `key`, then wait until `predicate()` holds: Pilot's press returns before the key is
+    handled in a process starved of CPU, so what the key does is waited for, not looked at once."""
+    await pilot.press(key)
+    await wait(pilot, predicate, what=what)
+
+
+async def press_refused(pilot, wait, key: str, seen: list) -> None:
+    """Press `key`, a key that only says why it does nothing, and wait for its notice."""
+    before = len(seen)
+    await press_then(pilot, wait, key, lambda: len(seen) > before, f"the notice of {key}")
+
+
+async def press_to(pilot, wait, key: str, samples: int) -> None:
+    """Press `key` and wait until the history cursor is at `samples`."""
+    app = pilot.app
+    await press_then(pilot, wait, key, lambda: app.in_history and app.history_cursor.samples == samples,
+                     f"{key} to view sample {samples:,}")
+
+
 def viewing(app) -> str:
     app._show_status()
     return status_text(app)
@@ -58,8 +78,8 @@ async def test_t_opens_the_last_point_and_esc_or_t_return_to_live(lived, tui_sto
     async with dashboard(lived, tui_store, tui_wait) as (app, pilot):
         view = app.frame.history
         last, live = int(view.samples[-1]), app.frame.samples
-        await pilot.press("t")
-        assert app.in_history and app.state_word() == "HISTORY"
+        await press_then(pilot, tui_wait, "t", lambda: app.in_history, "the history view")
+        assert app.state_word() == "HISTORY" and app.history_cursor.samples == last
         text = viewing(app)
         assert " HISTORY " in text and f"viewing sample {last:,}/{live:,}" in text
         await weights_for(pilot, tui_wait, last)
@@ -67,13 +87,11 @@ async def test_t_opens_the_last_point_and_esc_or_t_return_to_live(lived, tui_sto
         assert app.pane("filters").border_title.endswith("at the point")  # a thin snapshot at every point so far
         assert app.pane("recon").border_title.startswith("reconstructions: weights")
         assert app.pane("loss").border_title.startswith("loss  y log")  # its title still says how it is drawn
-        await pilot.press("escape")
-        assert not app.in_history and "viewing" not in viewing(app) and " PAUSED " in viewing(app)
+        await press_then(pilot, tui_wait, "escape", lambda: not app.in_history, "the live view after escape")
+        assert "viewing" not in viewing(app) and " PAUSED " in viewing(app)
         assert app.pane("filters").border_title == "filters"
-        await pilot.press("t")
-        assert app.in_history
-        await pilot.press("t")
-        assert not app.in_history
+        await press_then(pilot, tui_wait, "t", lambda: app.in_history, "the history view again")
+        await press_then(pilot, tui_wait, "t", lambda: not app.in_history, "the live view after t")
 
 
 @pytest.mark.slow
@@ -81,18 +99,17 @@ async def test_comma_full_stop_home_end_step_through_the_points(lived, tui_store
     async with dashboard(lived, tui_store, tui_wait) as (app, pilot):
         seen = record_notices(app)
         xs = app.frame.history.samples.astype(int)
-        await pilot.press("t", "comma")
-        assert app.history_cursor.samples == xs[-2]
-        await pilot.press("comma", "full_stop")
-        assert app.history_cursor.samples == xs[-2]
-        await pilot.press("home")
-        assert app.history_cursor.samples == xs[0] and f"viewing sample {xs[0]:,}/" in viewing(app)
-        await pilot.press("comma")
+        await press_to(pilot, tui_wait, "t", xs[-1])
+        await press_to(pilot, tui_wait, "comma", xs[-2])
+        await press_to(pilot, tui_wait, "comma", xs[-3])
+        await press_to(pilot, tui_wait, "full_stop", xs[-2])
+        await press_to(pilot, tui_wait, "home", xs[0])
+        assert f"viewing sample {xs[0]:,}/" in viewing(app)
+        await press_refused(pilot, tui_wait, "comma", seen)
         assert app.history_cursor.samples == xs[0] and seen[-1] == ("history: this is the first point", "warning")
-        await pilot.press("end")
-        assert app.history_cursor.samples == xs[-1]
-        await pilot.press("full_stop")
-        assert seen[-1] == ("history: this is the last point", "warning")
+        await press_to(pilot, tui_wait, "end", xs[-1])
+        await press_refused(pilot, tui_wait, "full_stop", seen)
+        assert app.history_cursor.samples == xs[-1] and seen[-1] == ("history: this is the last point", "warning")
 
 
 @pytest.mark.slow
@@ -100,7 +117,7 @@ async def test_history_keys_before_t_are_refused_in_one_line(lived, tui_store, t
     async with dashboard(lived, tui_store, tui_wait) as (app, pilot):
         seen = record_notices(app)
         for key in ("comma", "full_stop", "home", "end", "less_than_sign", "greater_than_sign"):
-            await pilot.press(key)
+            await press_refused(pilot, tui_wait, key, seen)
             assert not app.in_history
             assert "press t to open the history view first" in seen[-1][0] and seen[-1][1] == "warning"
         assert len(seen) == 6
@@ -147,7 +164,8 @@ async def test_every_pane_follows_the_point(lived, tui_store, tui_wait):
 
 async def test_training_goes_on_while_viewing(lived, tui_store, tui_wait):
     async with dashboard(lived, tui_store, tui_wait) as (app, pilot):
-        await pilot.press("t", "home")
+        await press_to(pilot, tui_wait, "t", int(app.frame.history.samples[-1]))
+        await press_to(pilot, tui_wait, "home", int(app.frame.history.samples[0]))
         first, live = app.history_cursor.samples, app.frame.samples
         await pilot.press("n")  # one chunk while paused
         await tui_wait(pilot, lambda: app.frame.samples > live, what="a chunk trained")
@@ -163,17 +181,18 @@ async def test_less_and_greater_jump_between_events(lived, tui_store, tui_wait):
         lr_at = next(at for at, label in view.events if label == "lr 0.3")
         assert view.samples[-1] > lr_at  # points after the event
         after = int(view.samples[np.searchsorted(view.samples, lr_at)])
-        await pilot.press("t", "home", "greater_than_sign")
-        assert app.history_cursor.samples == after
+        assert after != int(view.samples[-1])  # so that end then < is seen to move
+        await press_to(pilot, tui_wait, "t", int(view.samples[-1]))
+        await press_to(pilot, tui_wait, "home", int(view.samples[0]))
+        await press_to(pilot, tui_wait, "greater_than_sign", after)
         assert "(lr 0.3, mark)" in viewing(app)  # the events since the point before
-        await pilot.press("greater_than_sign")
+        await press_refused(pilot, tui_wait, "greater_than_sign", seen)
         assert app.history_cursor.samples == after and "no event after this point" in seen[-1][0]
-        await pilot.press("end", "less_than_sign")
-        assert app.history_cursor.samples == after
-        await pilot.press("less_than_sign")  # the segment's start, at the first point
-        assert app.history_cursor.samples == int(view.samples[0])
-        await pilot.press("less_than_sign")
-        assert "no event before this point" in seen[-1][0]
+        await press_to(pilot, tui_wait, "end", int(view.samples[-1]))
+        await press_to(pilot, tui_wait, "less_than_sign", after)
+        await press_to(pilot, tui_wait, "less_than_sign", int(view.samples[0]))  # the segment's start, at the first point
+        await press_refused(pilot, tui_wait, "less_than_sign", seen)
+        assert app.history_cursor.samples == int(view.samples[0]) and "no event before this point" in seen[-1][0]
 
 
 async def test_a_click_on_the_loss_chart_views_that_point(lived, tui_store, tui_wait):
@@ -185,15 +204,29 @@ async def test_a_click_on_the_loss_chart_views_that_point(lived, tui_store, tui_
         target = xs[len(xs) // 2]
         col = area.column(float(target))
         dx, dy = loss.content_region.x - loss.region.x, loss.content_region.y - loss.region.y
+        moves = []  # the viewed point after each move of the cursor
+        moved = app._history_moved
+
+        def record_move():
+            moves.append(app.history_cursor.samples)
+            moved()
+
+        app._history_moved = record_move
         await pilot.click(LossPane, offset=(dx + area.left + col, dy + area.top + 2))
-        await pilot.pause()
+        await tui_wait(pilot, lambda: len(moves) == 1, what="the point clicked in view")
         assert app.in_history
         picked = app.history_cursor.samples
         assert area.column(float(picked)) == col  # a point drawn in the column clicked
-        # off the plot (the legend line): nothing changes
+        # off the plot (the legend line): nothing changes. The click after it, on the first point's
+        # column, is handled after it (the same pane's queue): once that one moved the cursor, the
+        # first has been handled, and the moves show it moved nothing.
+        first = int(xs[0])
+        assert area.column(float(first)) != col
         await pilot.click(LossPane, offset=(dx + area.left + 1, dy))
-        await pilot.pause()
-        assert app.history_cursor.samples == picked
+        await pilot.click(LossPane, offset=(dx + area.left + area.column(float(first)), dy + area.top + 2))
+        await tui_wait(pilot, lambda: len(moves) == 2, what="the click after the one off the plot")
+        assert moves[0] == picked and area.column(float(moves[1])) == area.column(float(first))
+        assert app.history_cursor.samples == moves[1] != picked
 
 
 @pytest.mark.slow
@@ -237,12 +270,10 @@ async def test_the_keys_are_in_the_key_bar_and_the_help(lived, tui_store, tui_wa
         live = str(bar.render())
         assert "t history" in live and ", . step" not in live and "< > event" not in live
         assert bar.size.height == 2
-        await pilot.press("t")
-        await pilot.pause()
+        await press_then(pilot, tui_wait, "t", lambda: "t live" in str(bar.render()), "the bar of the history view")
         viewing_bar = str(bar.render())
         assert "t live" in viewing_bar and ", . step" in viewing_bar and "< > event" in viewing_bar
-        await pilot.press("escape")
-        await pilot.pause()
+        await press_then(pilot, tui_wait, "escape", lambda: str(bar.render()) == live, "the live bar again")
         assert str(bar.render()) == live and bar.size.height == 2
 
 
@@ -251,6 +282,6 @@ async def test_t_before_any_report_point_is_refused_in_one_line(tui_make_trainer
     async with dashboard(fresh, tui_store, tui_wait) as (app, pilot):
         assert app.frame.history.samples.size == 0
         seen = record_notices(app)
-        await pilot.press("t")
+        await press_refused(pilot, tui_wait, "t", seen)
         assert not app.in_history and seen == [("history: no report points yet", "warning")]
         assert "HISTORY" not in viewing(app)

@@ -183,8 +183,10 @@ def test_a_headless_run_can_be_attached_steered_and_stopped(store):
         client.pause()
         wait(lambda: client.frame.state == PAUSED, what="paused")
         held = client.frame.samples
-        time.sleep(0.3)
-        assert client.frame.samples == held
+        seen = [client.frame]  # every poll of the trainer builds a new frame: three more, all still paused
+        wait(lambda: (client.frame is not seen[-1] and seen.append(client.frame)) or len(seen) > 3,
+             what="three more frames")
+        assert all(f.state == PAUSED and f.samples == held for f in seen)
         outcome = client.stop()
         out, err = run.communicate(timeout=30)
     assert run.returncode == 0, err

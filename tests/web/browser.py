@@ -141,7 +141,8 @@ class Serve:
         self.token = self.url.split("?token=", 1)[1]
         self.base = self.url.split("?", 1)[0].rstrip("/")
         self.output: list[bytes] = []  # what it prints later (a tab's stderr goes there): read, so it never blocks
-        threading.Thread(target=self._drain, daemon=True).start()
+        self._drainer = threading.Thread(target=self._drain, daemon=True)
+        self._drainer.start()
 
     def _drain(self) -> None:
         for chunk in iter(lambda: os.read(self.process.stdout.fileno(), 65536), b""):
@@ -170,7 +171,9 @@ class Serve:
         except subprocess.TimeoutExpired:
             self.kill()
             pytest.fail(f"aetui serve did not end within {seconds:g} s of SIGTERM")
-        time.sleep(0.2)  # the drain's last read
+        self._drainer.join(10)  # its last read: it ends at the end of the output
+        if self._drainer.is_alive():
+            pytest.fail("aetui serve ended but its output did not close within 10 s")
         return self.process.returncode, b"".join(self.output).decode(), self.process.stderr.read().decode()
 
     def kill(self) -> None:

@@ -237,13 +237,15 @@ async def test_filters_zoom_and_reconstructions_are_images(graphics, terminal, t
             assert images(filters) == 2 * -(-filters.per_page // filters.columns)
         app._set_comparison(None)
         await pilot.pause()
-        await pilot.press("z")
-        assert filters.zoom and images(filters) > 0 and "unit 0 now" in filters.text
+        await pilot.press("z")  # waited for: a press may return before a starved app handled it
+        await tui_wait(pilot, lambda: filters.zoom and "unit 0 now" in filters.text, what="the zoom")
+        assert images(filters) > 0
         rows = sorted(filters._control_rows)
         assert (len(rows) > 0) is (graphics is Graphics.SIXEL)
         await pilot.press("question_mark")
         from aetui.tui.help_screen import HelpScreen, help_text
 
+        await tui_wait(pilot, lambda: isinstance(app.screen, HelpScreen), what="the help")
         # Under a dialog the sixel data is left out: it would draw over the dialog.
         assert all(not seg.control for y in rows for seg in filters.render_line(y))
 
@@ -252,7 +254,9 @@ async def test_filters_zoom_and_reconstructions_are_images(graphics, terminal, t
                                          app.console.options.update_width(100))
         assert any(f"Pictures: {graphics.value} (test)" in "".join(seg.text for seg in line) for line in lines)
         await pilot.press("escape")
-        assert all(any(seg.control for seg in filters.render_line(y)) for y in rows)
+        await tui_wait(pilot, lambda: not isinstance(app.screen, HelpScreen), what="the help closed")
+        await tui_wait(pilot, lambda: all(any(seg.control for seg in filters.render_line(y)) for y in rows),
+                       what="the sixel data back")
         app.stop_training()
     if graphics is Graphics.KITTY:  # images of frames before were deleted as new ones came
         assert "a=d" in terminal.getvalue()

@@ -73,6 +73,21 @@ def test_an_unreadable_settings_file_gives_defaults_and_one_line(tmp_path):
     assert settings == ViewSettings() and "cannot read the settings file" in warning
 
 
+async def pressed(pilot, wait, key: str, done, what: str | None = None) -> None:
+    """Press key and wait until done() holds: under a starved CPU a press returns before the app
+    handled the key, so looking at once proves nothing."""
+    await pilot.press(key)
+    await wait(pilot, done, what=what or f"what {key!r} does")
+
+
+def settings_on_disk(settings_file):
+    """The settings file's JSON, or None while it is not there (or not yet whole)."""
+    try:
+        return json.loads(settings_file.read_text())
+    except (OSError, ValueError):
+        return None
+
+
 @pytest.mark.slow
 async def test_chart_keys_change_the_loss_chart_and_are_kept(tui_make_trainer, tui_store, tui_wait, settings_file):
     trainer = tui_make_trainer()
@@ -83,20 +98,17 @@ async def test_chart_keys_change_the_loss_chart_and_are_kept(tui_make_trainer, t
         loss = app.pane("loss")
         assert loss.modes == ChartModes() and "y log  x log (auto)  EMA 0.9" in loss.border_title
         assert "samples (log)" in loss.text
-        await pilot.press("x")
-        assert loss.modes.x_scale == "linear" and "x linear" in loss.border_title and "samples (linear)" in loss.text
-        await pilot.press("y")
-        assert not loss.modes.log_y and "y linear" in loss.border_title
+        await pressed(pilot, tui_wait, "x", lambda: loss.modes.x_scale == "linear" and "x linear" in loss.border_title
+                      and "samples (linear)" in loss.text)
+        await pressed(pilot, tui_wait, "y", lambda: not loss.modes.log_y and "y linear" in loss.border_title)
         for expected in (0.97, 0.0):
-            await pilot.press("m")
-            assert loss.modes.smoothing == expected
-        assert "smoothing off" in loss.border_title
+            await pressed(pilot, tui_wait, "m", lambda: loss.modes.smoothing == expected)
+        await tui_wait(pilot, lambda: "smoothing off" in loss.border_title, what="the title")
         assert "smoothed" not in loss.text.splitlines()[0] and "train" in loss.text.splitlines()[0]
-        await pilot.press("m")
-        assert loss.modes.smoothing == 0.6 and "smoothed" in loss.text.splitlines()[0]
-        assert json.loads(settings_file.read_text())["smoothing"] == 0.6
-        await pilot.press("x")  # back to log, which is what automatic picks: automatic again
-        assert loss.modes.x_scale == "auto"
+        await pressed(pilot, tui_wait, "m", lambda: loss.modes.smoothing == 0.6 and "smoothed" in loss.text.splitlines()[0])
+        await tui_wait(pilot, lambda: (settings_on_disk(settings_file) or {}).get("smoothing") == 0.6, what="the file")
+        # back to log, which is what automatic picks: automatic again
+        await pressed(pilot, tui_wait, "x", lambda: loss.modes.x_scale == "auto")
         app.stop_training()
     stored = json.loads(settings_file.read_text())
     assert (stored["x_scale"], stored["log_y"], stored["smoothing"]) == ("auto", False, 0.6)
@@ -118,17 +130,16 @@ async def test_b_cycles_the_heatmap_scale_and_writes_it(tui_make_trainer, tui_st
     app = make_app(trainer, tui_store)
     async with app.run_test(size=SMALL) as pilot:
         await ready(pilot, tui_wait)
-        await pilot.press("2")  # the bias tab
         bias = app.pane("bias")
+        await pressed(pilot, tui_wait, "2", lambda: bias.display and bias.text.strip())  # the bias tab
         first = bias.text.splitlines()[0]
         assert first.startswith("b ") and "robust 2-98%" in first
-        await pilot.press("b")
-        assert bias.heat_scale == "symlog" and "symlog, lin +-" in bias.text.splitlines()[0]
-        await pilot.press("b")
-        assert bias.heat_scale == "full" and "full range" in bias.text.splitlines()[0]
-        assert json.loads(settings_file.read_text())["heat_scale"] == "full"
-        await pilot.press("b")
-        assert bias.heat_scale == "robust"
+        await pressed(pilot, tui_wait, "b",
+                      lambda: bias.heat_scale == "symlog" and "symlog, lin +-" in bias.text.splitlines()[0])
+        await pressed(pilot, tui_wait, "b",
+                      lambda: bias.heat_scale == "full" and "full range" in bias.text.splitlines()[0])
+        await tui_wait(pilot, lambda: (settings_on_disk(settings_file) or {}).get("heat_scale") == "full", what="the file")
+        await pressed(pilot, tui_wait, "b", lambda: bias.heat_scale == "robust")
         app.stop_training()
 
 
@@ -138,9 +149,8 @@ async def test_normalisation_and_enlarged_pane_are_kept(tui_make_trainer, tui_st
     app = make_app(trainer, tui_store)
     async with app.run_test(size=BIG) as pilot:
         await ready(pilot, tui_wait)
-        await pilot.press("f")
-        await pilot.press("2")
-        assert app.solo == "bias"
+        await pressed(pilot, tui_wait, "f", lambda: app.filters.normalization == "global")
+        await pressed(pilot, tui_wait, "2", lambda: app.solo == "bias")
         app.stop_training()
     stored = json.loads(settings_file.read_text())
     assert stored["normalization"] == "global" and stored["enlarged_pane"] == "bias"
@@ -164,7 +174,7 @@ async def test_a_damaged_settings_file_is_one_warning_and_the_defaults(tui_make_
         assert len(warnings) == 1 and "is damaged" in warnings[0] and "using the defaults" in warnings[0]
         assert app.pane("loss").modes == ChartModes() and app.filters.normalization == "tile"
         await pilot.press("y")  # the next change writes a good file over the damaged one
-        assert json.loads(settings_file.read_text())["log_y"] is False
+        await tui_wait(pilot, lambda: (settings_on_disk(settings_file) or {}).get("log_y") is False, what="a good file")
         app.stop_training()
 
 
@@ -176,11 +186,10 @@ async def test_a_settings_folder_that_cannot_be_written_is_said_once(tui_make_tr
     seen = record_notices(app)
     async with app.run_test(size=SMALL) as pilot:
         await ready(pilot, tui_wait)
-        await pilot.press("y")
-        await pilot.press("m")
+        await pressed(pilot, tui_wait, "y", lambda: not app.pane("loss").modes.log_y)
+        await pressed(pilot, tui_wait, "m", lambda: app.pane("loss").modes.smoothing == 0.97)
         failures = [m for m, _ in seen if "cannot save the view settings" in m]
         assert len(failures) == 1
-        assert not app.pane("loss").modes.log_y and app.pane("loss").modes.smoothing == 0.97
         app.stop_training()
 
 

@@ -7,8 +7,11 @@ the app to it, so every dashboard test goes through the channel. `stop_servers` 
 
 from __future__ import annotations
 
+import contextlib
+
 from aetui.render import DisplayMode
 from aetui.training.client import TrainerClient
+from aetui.training.frame import PAUSED
 from aetui.training.launch import acquire_trainer
 from aetui.training.server import TrainerServer
 from aetui.tui.app import AetuiApp
@@ -68,3 +71,14 @@ def record_notices(app) -> list[tuple[str, str]]:
 def status_text(app) -> str:
     bar = app.query_one(StatusBar)
     return "\n".join(bar.render_line(y).text for y in range(bar.size.height))
+
+
+@contextlib.asynccontextmanager
+async def dashboard(trainer, store, wait, size=BIG):
+    """The dashboard on `trainer`, paused and drawn, as (app, pilot); stopped (saved) after."""
+    app = make_app(trainer, store)
+    async with app.run_test(size=size) as pilot:
+        await wait(pilot, lambda: app.frame is not None and app.frame.state == PAUSED, what="paused")
+        await pilot.pause()
+        yield app, pilot
+        app.stop_training()

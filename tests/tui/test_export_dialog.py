@@ -3,28 +3,16 @@ export` in a process of its own; in the history view they end at the cursor."""
 
 from __future__ import annotations
 
-import contextlib
 
 import pytest
 from PIL import Image
 
 import aetui
 from aetui.exports.strip import StripLayout, strip_columns
-from aetui.training.frame import PAUSED
 from aetui.training.report_budget import ReportBudget
 from aetui.tui.export_dialog import ExportDialog
 from tests.helpers.training import train
-from tests.helpers.tui import BIG, make_app, record_notices
-
-
-@contextlib.asynccontextmanager
-async def dashboard(trainer, store, wait):
-    app = make_app(trainer, store)
-    async with app.run_test(size=BIG) as pilot:
-        await wait(pilot, lambda: app.frame is not None and app.frame.state == PAUSED, what="paused")
-        await pilot.pause()
-        yield app, pilot
-        app.stop_training()
+from tests.helpers.tui import dashboard, record_notices
 
 
 @pytest.fixture

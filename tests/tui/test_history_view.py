@@ -3,28 +3,15 @@ following the viewed point, and the event markers on the loss chart."""
 
 from __future__ import annotations
 
-import contextlib
 
 import numpy as np
 import pytest
 
-from aetui.training.frame import PAUSED
 from aetui.training.report_budget import ReportBudget
 from aetui.tui.history.history_view import stored_weights, weights_note
 from aetui.tui.panes.loss_pane import LossPane
 from tests.helpers.training import train
-from tests.helpers.tui import BIG, SMALL, make_app, record_notices, status_text
-
-
-@contextlib.asynccontextmanager
-async def dashboard(trainer, store, wait, size=BIG):
-    """The dashboard on `trainer`, paused and drawn, as (app, pilot); stopped (saved) after."""
-    app = make_app(trainer, store)
-    async with app.run_test(size=size) as pilot:
-        await wait(pilot, lambda: app.frame is not None and app.frame.state == PAUSED, what="paused")
-        await pilot.pause()
-        yield app, pilot
-        app.stop_training()
+from tests.helpers.tui import SMALL, dashboard, record_notices, status_text
 
 
 @pytest.fixture

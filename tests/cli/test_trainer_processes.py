@@ -27,6 +27,7 @@ from aetui.training.client import TrainerClient
 from aetui.training.frame import PAUSED, RUNNING
 from aetui.errors import SessionError
 from aetui.training.process import attach, running
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.slow  # every test here starts trainer processes
 
@@ -60,11 +61,7 @@ def aetui(*args, timeout=120) -> subprocess.CompletedProcess:
 
 
 def wait(predicate, timeout=30.0, what="condition"):  # generous: real processes on a shared 2-core machine
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
+    return wait_until(predicate, timeout, what)
 
 
 def _ended(pid: int) -> bool:

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,18 +17,14 @@ from aetui.training.client import TrainerClient
 from aetui.training.frame import PAUSED
 from aetui.training.process import running
 from tests.helpers.faults import file_bytes
+from tests.helpers.waiting import wait_until
 
 pytestmark = pytest.mark.slow  # starts a trainer process
 
 TINY = ["--data", "bars8", "--hidden", "16", "--batch", "10"]
 
 
-def wait(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
+wait = wait_until
 
 
 @pytest.fixture

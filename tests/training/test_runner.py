@@ -3,7 +3,6 @@ frames and notices out."""
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 import pytest
@@ -11,14 +10,11 @@ import pytest
 from aetui.sessions.session import read_session
 from aetui.training.frame import COMPILING, PAUSED, RUNNING, STOPPED
 from aetui.training.runner import TrainingRunner
+from tests.helpers.waiting import wait_until
 
 
 def wait_for(predicate, timeout: float = 20.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.01)
+    return wait_until(predicate, timeout, what, poll=0.01)
 
 
 @pytest.fixture

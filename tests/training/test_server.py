@@ -8,7 +8,6 @@ import socket
 import stat
 import struct
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -22,14 +21,11 @@ from aetui.training.server import TrainerServer
 from aetui.training.sockets import runtime_dir
 from tests.helpers.faults import FullDisk
 from tests.helpers.tui import serve
+from tests.helpers.waiting import wait_until
 
 
 def wait(predicate, timeout=5.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
-        time.sleep(0.02)
+    return wait_until(predicate, timeout, what, poll=0.02)
 
 
 def running(client: TrainerClient, timeout=180.0) -> None:

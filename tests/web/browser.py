@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.waiting import wait_until
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -64,14 +66,7 @@ def missing_browser() -> str | None:
 
 def wait(predicate, seconds: float, what: str):
     """predicate()'s first true value within `seconds`, else the test fails naming `what`."""
-    deadline = time.monotonic() + seconds
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {seconds:g} s waiting for {what}")
-        time.sleep(0.1)
+    return wait_until(predicate, seconds, what, poll=0.1)
 
 
 def aetui(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:

@@ -119,16 +119,11 @@ def run(args) -> int:
 def _start_once(store, name: str, config, explicit: dict) -> str:
     """Start session `name`'s trainer unless it runs (then training options are refused, as for
     the dashboard); the tabs attach to it."""
-    from aetui.training.process import running, start_trainer
+    from aetui.training.process import running_as_asked, start_trainer
 
-    if store.exists(name):
-        hello = running(store.path(name))
-        if hello is not None:
-            if explicit:
-                raise ConfigError(f"session {name} is running (pid {hello.pid}): serve it without training "
-                                  f"options ({', '.join('--' + k.replace('_', '-') for k in explicit)}), "
-                                  f"or stop it first ({store.command('stop', name)})")
-            return hello.session
+    hello = running_as_asked(store, name, explicit, "serve it")
+    if hello is not None:
+        return hello.session
     return start_trainer(store, name, config, explicit).session
 
 

@@ -97,17 +97,26 @@ def start_trainer(store: SessionStore, name: str | None, config: TrainConfig, ex
     return hello
 
 
+def running_as_asked(store: SessionStore, name: str, explicit: dict, verb: str) -> Hello | None:
+    """The hello of session `name`'s running trainer, or None when it does not run. Training
+    options given for a session that runs are refused in one line: it keeps its own settings."""
+    if not store.exists(name):
+        return None
+    hello = running(store.path(name))
+    if hello is not None and explicit:
+        raise ConfigError(f"session {name} is running (pid {hello.pid}): {verb} without training "
+                          f"options ({', '.join('--' + k.replace('_', '-') for k in explicit)}), "
+                          f"or stop it first ({store.command('stop', name)})")
+    return hello
+
+
 def open_trainer(store: SessionStore, name: str | None, config: TrainConfig, explicit: dict, *,
                  threads: int = 1, paused: bool = False, origin: Origin | None = None) -> TrainerClient:
     """Attach to session `name`'s trainer, starting one first when none is running (for a new
     session from `origin`'s weights, when given)."""
-    if name is not None and store.exists(name) and origin is None:
-        hello = running(store.path(name))
+    if name is not None and origin is None:
+        hello = running_as_asked(store, name, explicit, "attach")
         if hello is not None:
-            if explicit:
-                raise ConfigError(f"session {name} is running (pid {hello.pid}): attach without training "
-                                  f"options ({', '.join('--' + k.replace('_', '-') for k in explicit)}), "
-                                  f"or stop it first ({store.command('stop', name)})")
             return TrainerClient.attach(Path(hello.socket))
     hello = start_trainer(store, name, config, explicit, threads=threads, paused=paused, origin=origin)
     return TrainerClient.attach(Path(hello.socket))

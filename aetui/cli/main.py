@@ -17,6 +17,7 @@ COMMANDS = {
     "sessions": "aetui.cli.sessions",
     "bench": "aetui.cli.bench",
     "experiment": "aetui.cli.experiment",
+    "study": "aetui.cli.study",
     "export": "aetui.cli.export",
     "report": "aetui.cli.report",
     "replay": "aetui.cli.replay",
@@ -43,8 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         args.fast_exit = fast_exit
         return importlib.import_module(COMMANDS[args.command]).run(args)
-    except AetuiError as exc:
-        print(f"aetui: {exc}", file=sys.stderr)
+    except AetuiError as exc:  # one line; a located one (a plan file's PLAN:LINE:COL: ...) as compilers print it
+        print(str(exc) if getattr(exc, "located", False) else f"aetui: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("aetui: interrupted", file=sys.stderr)

@@ -14,14 +14,14 @@ ALL_BARS = 10  # up to this many units, every unit keeps its bar
 
 
 class UnitProgress:
-    """A Progress over the plan's units; call it with each aetui.study.transfer.Progress."""
+    """A Progress over the plan's units; call it with each aetui.study.runner.Progress."""
 
     def __init__(self, plan, console, disable: bool, label):
         columns = (TextColumn("[bold]{task.description:<30}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("loss {task.fields[loss]:>8} {task.fields[note]}"), TimeRemainingColumn())
         self.bar = Progress(*columns, console=console, disable=disable)
         self.plan, self.label = plan, label
-        units = plan.conditions()
+        units = plan.units()
         self.every = len(units) <= ALL_BARS
         self.tasks: dict[int, int] = {}
         self.overall = None

@@ -1,12 +1,13 @@
-"""Reading a transfer experiment from its saved sessions, read-only: `aetui.open_study(prefix)`.
+"""Reading a study from its saved sessions, read-only: `aetui.open_study(prefix)`.
 
-The experiment keeps no table of its own: its numbers are measured on the sessions it leaves
-(PREFIX-sigmoid, PREFIX-sigmoid-relu-x0.1, ..., PREFIX-...-seedS). `open_study` finds them,
-works out the plan they were run with (base and moved-to activations, scales, seeds, samples
-per condition) from their names and lineages, and measures each finished condition with the
-experiment's own code (`transfer.measure` on a Trainer built over the session, never locked,
-never saved), so its rows, means, intervals and verdicts are those `aetui experiment transfer
---json` printed. Conditions not finished (a stopped or still running study) are `pending`.
+A study keeps no table of its own: its numbers are measured on the sessions it leaves
+(PREFIX-NAME, PREFIX-NAME-seedS). `open_study` reads the plan it ran with (PREFIX.plan.toml
+beside the sessions, aetui/study/saved_plan.py), or, for a transfer experiment saved before
+plans were kept, works the plan out from the sessions' names and lineages; then it measures
+each finished condition with the study's own code (`runner.measure` on a Trainer built over the
+session, never locked, never saved), so its rows, means, intervals and verdicts are those
+`aetui study run --json` printed. Conditions not finished (a stopped or still running study)
+are `pending`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,17 +27,20 @@ from aetui.sessions.format import check_name
 from aetui.sessions.optional import require
 from aetui.sessions.reading import SessionRecord, open_session
 from aetui.sessions.store import SessionStore
+from aetui.study.plan import Condition, StudyPlan
+from aetui.study.runner import StudyResult, condition_samples, measure, warm_up_plan
+from aetui.study.saved_plan import read_saved_plan
 from aetui.study.seed_summary import NESTED, summarise_seeds
-from aetui.study.transfer import Condition, TransferPlan, TransferResult, measure, warm_up_plan
+from aetui.study.transfer import TransferPlan
 from aetui.training.launch import trainer_for
 
 RUN_FIELDS = ("run", "condition", "seed")  # the long history table's first columns
 
 
 class StudyRecord:
-    """A transfer experiment as read from its sessions by `open_study`."""
+    """A study as read from its sessions by `open_study`."""
 
-    def __init__(self, result: TransferResult, runs: dict[str, SessionRecord], by_session: dict[str, Condition]):
+    def __init__(self, result: StudyResult, runs: dict[str, SessionRecord], by_session: dict[str, Condition]):
         self._result = result
         self._runs = runs
         self._conditions = by_session
@@ -43,7 +48,7 @@ class StudyRecord:
     def __repr__(self) -> str:
         p = self._result.plan
         return (f"<StudyRecord {p.prefix}: {len(self._result.conditions)} finished runs of "
-                f"{len(p.conditions())}, {p.seeds} seed{'s' if p.seeds != 1 else ''}>")
+                f"{len(p.units())}, {p.seeds} seed{'s' if p.seeds != 1 else ''}>")
 
     @property
     def prefix(self) -> str:
@@ -90,8 +95,18 @@ class StudyRecord:
         """Session name -> its SessionRecord, for every session of the study (finished or not)."""
         return dict(self._runs)
 
+    @property
+    def result(self) -> StudyResult:
+        """The finished conditions' numbers and the pending ones, as `run_study` returns them."""
+        return self._result
+
+    @property
+    def plan(self) -> StudyPlan:
+        """The plan the study ran with."""
+        return self._result.plan
+
     def to_json(self) -> dict:
-        """The object `aetui experiment transfer --json` prints (seconds: 0, nothing was run)."""
+        """The object `aetui study run --json` prints (seconds: 0, nothing was run)."""
         return self._result.to_json()
 
     def history(self) -> dict[str, np.ndarray]:
@@ -124,51 +139,62 @@ class StudyRecord:
 
 
 def open_study(prefix: str, sessions_dir: str | os.PathLike | None = None) -> StudyRecord:
-    """Read the transfer experiment whose sessions are PREFIX-... in `sessions_dir` (default
-    $AETUI_SESSIONS, else ./sessions): every finished run measured as the experiment does.
+    """Read the study whose sessions are PREFIX-... in `sessions_dir` (default $AETUI_SESSIONS, else
+    ./sessions): every finished run measured as the study does.
 
     Read-only (no lock is taken, nothing is written). No session of that prefix, or a damaged
     one, is a SessionError naming it. Loads the training engine (its kernels, from Numba's cache).
     """
-    check_name(prefix, "experiment prefix")
+    check_name(prefix, "study prefix")
     store = SessionStore(sessions_dir)
-    found = {}
-    for name in store.names():
-        cond = parse_condition(prefix, name)
-        if cond is not None:
-            found[name] = cond
-    if not found:
-        raise SessionError(f"no sessions of an experiment {prefix!r} ({prefix}-...) in {store.root}")
-    records = {name: open_session(store.path(name)) for name in found}
-    plan = _plan(prefix, found, records)
-    conditions = plan.conditions()
-    known = {c.session: c for c in conditions}
-    for name, rec in records.items():
-        cond = known.get(name)
-        if cond is not None and rec.lineage_label != cond.label:
-            raise SessionError(f"session {name} has lineage '{rec.lineage_label}', not '{cond.label}' as an "
-                               f"experiment's session of that name has")
+    plan = read_saved_plan(store, prefix)
+    names = set(store.names())
+    if plan is None:
+        plan = _inferred_plan(store, prefix, names)
+    conditions = plan.units()
+    records = {c.session: open_session(store.path(c.session)) for c in conditions if c.session in names}
+    if not records:
+        raise SessionError(f"no sessions of a study {prefix!r} ({prefix}-...) in {store.root}")
     results, pending = [], []
     with compute_threads(1):
         warm_up_plan(plan, 1)
         for cond in conditions:
             rec = records.get(cond.session)
-            if rec is not None and _finished(rec, plan.samples):
-                results.append(measure(trainer_for(rec._session), cond))
+            if rec is None:
+                pending.append({"condition": cond.name, "seed": cond.seed, "session": cond.session, "samples": 0})
+                continue
+            first = plan.first_segment(cond.spec)
+            applied = len(rec.lineage) - 1 - first
+            steps = len(cond.spec.steps)
+            if not 0 <= applied <= steps or rec.lineage_label != plan.start_label(cond.spec, applied):
+                raise SessionError(f"session {cond.session} has lineage '{rec.lineage_label}', not "
+                                   f"'{plan.start_label(cond.spec, max(0, min(applied, steps)))}' as the study's "
+                                   f"session of that name has")
+            done = condition_samples(plan, cond, rec._session)
+            if rec.diverged or done >= plan.samples:
+                results.append(measure(trainer_for(rec._session), plan, cond))
             else:
-                done = 0 if rec is None else rec.samples - rec.lineage[-1]["start_samples"]
-                pending.append({"condition": cond.label, "seed": cond.seed, "session": cond.session, "samples": done})
-    result = TransferResult(plan, results, pending, bool(pending), 0.0, str(store.root))
-    runs = {c.session: records[c.session] for c in conditions if c.session in records}
-    return StudyRecord(result, runs, {c.session: c for c in conditions})
+                pending.append({"condition": cond.name, "seed": cond.seed, "session": cond.session, "samples": done})
+    result = StudyResult(plan, results, pending, bool(pending), 0.0, str(store.root))
+    return StudyRecord(result, records, {c.session: c for c in conditions})
 
 
-# -- which sessions, which plan ---------------------------------------------------------------------
+# -- a transfer experiment saved before plans were kept: which sessions, which plan -------------
 _ACT = "|".join(sorted(map(re.escape, ACTIVATIONS), key=len, reverse=True))
 
 
-def parse_condition(prefix: str, name: str) -> Condition | None:
-    """The condition a session NAME of experiment PREFIX stands for (index 0), or None when it is not one.
+@dataclass(frozen=True)
+class FoundCondition:
+    """What a transfer session's name says: its activation, the one its weights came from, scale and seed."""
+
+    activation: str
+    source: str | None
+    weight_scale: float
+    seed: int  # -1: the experiment ran one seed
+
+
+def parse_condition(prefix: str, name: str) -> FoundCondition | None:
+    """The transfer condition a session NAME of experiment PREFIX stands for, or None when it is not one.
 
     PREFIX-A (A from random init), PREFIX-B-B (B from B's weights), PREFIX-B-A-xS (A from B's,
     scaled S), each with -seedN when the experiment ran several seeds.
@@ -177,19 +203,27 @@ def parse_condition(prefix: str, name: str) -> Condition | None:
                      rf"(?:-seed(?P<seed>[0-9]+))?", name)
     if m is None:
         return None
-    seed = -1 if m["seed"] is None else int(m["seed"])  # -1: one seed, the config's
+    seed = -1 if m["seed"] is None else int(m["seed"])
     if m["b"] is None:
-        return Condition(0, m["a"], None, 1.0, name, seed)
+        return FoundCondition(m["a"], None, 1.0, seed)
     if m["scale"] is None:
-        return Condition(0, m["b"], m["a"], 1.0, name, seed) if m["a"] == m["b"] else None
+        return FoundCondition(m["b"], m["a"], 1.0, seed) if m["a"] == m["b"] else None
     try:
         scale = float(m["scale"])
     except ValueError:
         return None
-    return Condition(0, m["b"], m["a"], scale, name, seed) if math.isfinite(scale) and scale > 0 else None
+    return FoundCondition(m["b"], m["a"], scale, seed) if math.isfinite(scale) and scale > 0 else None
 
 
-def _plan(prefix: str, found: dict[str, Condition], records: dict[str, SessionRecord]) -> TransferPlan:
+def _inferred_plan(store: SessionStore, prefix: str, names: set[str]) -> StudyPlan:
+    found = {name: c for name in sorted(names) if (c := parse_condition(prefix, name)) is not None}
+    if not found:
+        raise SessionError(f"no sessions of a study {prefix!r} ({prefix}-...) in {store.root}")
+    records = {name: open_session(store.path(name)) for name in found}
+    return _plan(prefix, found, records).validated().study_plan()
+
+
+def _plan(prefix: str, found: dict[str, FoundCondition], records: dict[str, SessionRecord]) -> TransferPlan:
     """The plan whose conditions these sessions are (names say the conditions, sessions the rest)."""
     seeded = {n: c for n, c in found.items() if c.seed >= 0}
     if seeded:  # a run with several seeds names every session -seedS
@@ -216,10 +250,6 @@ def _plan(prefix: str, found: dict[str, Condition], records: dict[str, SessionRe
     samples = max(trained or [rec.samples - rec.lineage[-1]["start_samples"] for rec in records.values()] or [1])
     return TransferPlan(samples=max(1, samples), prefix=prefix, activation=activations, base=base,
                         scales=tuple(scales) or (0.1, 1.0), config=config, seeds=n_seeds)
-
-
-def _finished(rec: SessionRecord, samples: int) -> bool:
-    return rec.diverged or rec.samples - rec.lineage[-1]["start_samples"] >= samples
 
 
 def flat_row(run: dict, seed: int | None) -> dict:

@@ -50,10 +50,10 @@ def test_open_study_gives_what_the_experiment_printed(study):
     expected["seconds"] = got["seconds"] = 0
     assert got == expected
     assert st.seeds == [0, 1] and st.samples == 600 and st.pending == []
-    assert list(st.runs) == [c.session for c in PLAN.conditions()]
+    assert list(st.runs) == [c.session for c in PLAN.study_plan().units()]
     assert all(isinstance(r, aetui.SessionRecord) for r in st.runs.values())
     rows = st.results
-    assert [(r["condition"], r["seed"]) for r in rows] == [(c.label, c.seed) for c in PLAN.conditions()]
+    assert [(r["condition"], r["seed"]) for r in rows] == [(c.name, c.seed) for c in PLAN.study_plan().units()]
     assert [r["heldout_loss"] for r in rows] == [c.heldout_loss for c in result.conditions]
     assert rows[2]["bias_recovery_corr"] == result.conditions[2].bias_recovery["corr"]
     assert [c["condition"] for c in st.conditions] == [c["condition"] for c in expected["conditions"]]
@@ -73,7 +73,7 @@ def test_study_tables_are_ready_for_a_group_by(study, tmp_path, capsys):
                                                                                   "history")]
         read = pd.read_csv if fmt == "csv" else pd.read_parquet
         results = read(out / f"results.{fmt}")
-        assert results[["condition", "seed"]].values.tolist() == [[c.label, c.seed] for c in PLAN.conditions()]
+        assert results[["condition", "seed"]].values.tolist() == [[c.name, c.seed] for c in PLAN.study_plan().units()]
         np.testing.assert_array_equal(results["heldout_loss"].to_numpy(), [c.heldout_loss for c in result.conditions])
         history = read(out / f"history.{fmt}")
         runs = aetui.open_study("s", sessions_dir=store.root).runs if fmt == "csv" else runs
@@ -95,7 +95,7 @@ def test_study_tensorboard_overlays_one_folder_per_run(study, tmp_path, capsys):
     store, _ = study
     out = tmp_path / "tb"
     assert main(["export", "--study", "s", "--sessions-dir", str(store.root), "--tensorboard", str(out)]) == 0
-    assert sorted(p.name for p in out.iterdir()) == sorted(c.session for c in PLAN.conditions())
+    assert sorted(p.name for p in out.iterdir()) == sorted(c.session for c in PLAN.study_plan().units())
 
 
 @pytest.mark.slow
@@ -109,7 +109,7 @@ def test_a_stopped_study_has_pending_runs(study, tmp_path):
 
 
 def test_an_unknown_prefix_is_one_line(tmp_path, capsys):
-    with pytest.raises(SessionError, match=r"no sessions of an experiment 'nope' \(nope-...\) in "):
+    with pytest.raises(SessionError, match=r"no sessions of a study 'nope' \(nope-...\) in "):
         aetui.open_study("nope", sessions_dir=tmp_path)
     assert main(["export", "--study", "nope", "--sessions-dir", str(tmp_path), "--csv", str(tmp_path / "o")]) == 1
     assert capsys.readouterr().err.count("\n") == 1 and not (tmp_path / "o").exists()

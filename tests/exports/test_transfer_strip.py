@@ -1,4 +1,4 @@
-"""The experiment's strip (aetui experiment transfer --png DIR: transfer-strip.png): the same units
+"""The experiment's strip (aetui experiment transfer --png DIR: PREFIX-strip.png): the same units
 of the sigmoid -> sigmoid and sigmoid -> relu x0.1 runs, one strip above the other."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 import aetui
-from aetui.cli.experiment import STRIP_FILE, strip_runs, write_pictures
+from aetui.cli.study_tables import STRIP_FILE, strip_runs, write_pictures
 from aetui.exports.strip import TITLE, RUN_GAP, StripLayout, auto_units, strip_columns
 from aetui.model.config import TrainConfig
 from aetui.sessions.store import SessionStore
@@ -27,7 +27,7 @@ def test_the_strip_has_the_reuse_runs_with_the_same_units(transfer, tmp_path):
     store, result = transfer
     assert strip_runs(result) == ["t-sigmoid-sigmoid", "t-sigmoid-relu-x0.1"]
     written = write_pictures(store, result, str(tmp_path))
-    path = tmp_path / STRIP_FILE
+    path = tmp_path / STRIP_FILE.format(prefix="t")
     assert written[1] == path
     runs = [aetui.open_session(name, sessions_dir=store.root) for name in strip_runs(result)]
     units = auto_units(strip_columns(runs[-1]))  # chosen on the relu run

@@ -5,10 +5,10 @@ import math
 import pytest
 from scipy import stats
 
-from aetui.study.claims import CONTRADICTED, HOLDS, NOT_SHOWN, study_claims
+from aetui.study.claims import CONTRADICTED, HOLDS, NOT_SHOWN, judge_claims
 from aetui.study.intervals import mean_interval, share_interval
 from aetui.study.seed_summary import summarise_seeds
-from aetui.study.transfer import condition_label
+from aetui.study.transfer import TransferPlan
 
 
 def test_mean_interval_is_student_t_with_n_minus_1_degrees():
@@ -49,13 +49,13 @@ def _run(**kw):
 
 
 def _runs(n_seeds=5, **per_label):
-    """Condition label -> seed -> metrics; per_label[label] is a function seed -> overrides."""
-    labels = ["sigmoid", "sigmoid > sigmoid", "sigmoid > relu x0.1", "sigmoid > relu", "relu"]
+    """Condition name -> seed -> metrics; per_label[name] is a function seed -> overrides."""
+    labels = ["sigmoid", "sigmoid-sigmoid", "sigmoid-relu-x0.1", "sigmoid-relu-x1", "relu"]
     return {lab: {s: _run(**per_label.get(lab, lambda s: {})(s)) for s in range(n_seeds)} for lab in labels}
 
 
 def _claims(runs):
-    return {c.statement: c for c in study_claims(runs, "sigmoid", ("relu",), (0.1, 1.0), condition_label)}
+    return {c.statement: c for c in judge_claims(TransferPlan(activation="relu", scales=(0.1, 1.0)).claims(), runs)}
 
 
 def test_paired_difference_removes_what_the_seeds_share():
@@ -64,8 +64,8 @@ def test_paired_difference_removes_what_the_seeds_share():
     shift = [3.0, -2.0, 1.0, -3.0, 2.5]
     noise = [0.01, -0.01, 0.0, 0.005, -0.005]
     runs = _runs(**{"sigmoid": lambda s: dict(contrast=10 + shift[s]),
-                    "sigmoid > sigmoid": lambda s: dict(contrast=10.1 + shift[s] + noise[s])})
-    claim = _claims(runs)["contrast(sigmoid > sigmoid) > contrast(sigmoid)"]
+                    "sigmoid-sigmoid": lambda s: dict(contrast=10.1 + shift[s] + noise[s])})
+    claim = _claims(runs)["contrast(sigmoid-sigmoid) > contrast(sigmoid)"]
     diffs = [0.1 + e for e in noise]
     expect = mean_interval(diffs)
     assert claim.interval.mean == pytest.approx(0.1) and claim.interval.low == pytest.approx(expect.low)
@@ -93,37 +93,37 @@ def test_verdicts_holds_contradicted_not_shown():
 
 
 def test_level_claims_compare_with_their_reference():
-    runs = _runs(**{"sigmoid > relu x0.1": lambda s: dict(start_cosine=0.3 + 0.01 * s)})
-    kept = _claims(runs)["start_cosine(sigmoid > relu x0.1) > 0.5"]
+    runs = _runs(**{"sigmoid-relu-x0.1": lambda s: dict(start_cosine=0.3 + 0.01 * s)})
+    kept = _claims(runs)["start_cosine(sigmoid-relu-x0.1) > 0.5"]
     assert kept.kind == "mean" and kept.reference == 0.5 and kept.interval.mean == pytest.approx(0.32)
     assert kept.verdict == CONTRADICTED
-    assert _claims(_runs())["bias_corr(sigmoid > sigmoid) > 0.5"].verdict == HOLDS  # 0.9 in every seed
+    assert _claims(_runs())["bias_corr(sigmoid-sigmoid) > 0.5"].verdict == HOLDS  # 0.9 in every seed
 
 
 def test_diverged_seeds_leave_the_pairs_they_break():
     # Seed 4's relu x0.1 diverged: it has no metrics, so four pairs remain.
-    runs = _runs(**{"sigmoid > relu x0.1": lambda s: dict(spread=math.nan if s == 4 else 0.18 + 0.001 * s,
+    runs = _runs(**{"sigmoid-relu-x0.1": lambda s: dict(spread=math.nan if s == 4 else 0.18 + 0.001 * s,
                                                          diverged=1.0 if s == 4 else 0.0)})
-    thin = _claims(runs)["spread(sigmoid > relu x0.1) < spread(sigmoid)"]
+    thin = _claims(runs)["spread(sigmoid-relu-x0.1) < spread(sigmoid)"]
     assert thin.interval.n == 4 and thin.interval.mean == pytest.approx(-0.0185) and thin.verdict == HOLDS
 
 
 def test_divergence_claim_is_a_share_of_seeds():
-    all_five = _runs(**{"sigmoid > relu": lambda s: dict(diverged=1.0)})
-    claim = _claims(all_five)["diverged(sigmoid > relu) and not diverged(sigmoid > relu x0.1)"]
+    all_five = _runs(**{"sigmoid-relu-x1": lambda s: dict(diverged=1.0)})
+    claim = _claims(all_five)["diverged(sigmoid-relu-x1) and not diverged(sigmoid-relu-x0.1)"]
     assert claim.kind == "share of seeds" and claim.interval.mean == 1.0
     assert claim.verdict == NOT_SHOWN  # 5 of 5: the exact interval [0.48, 1] still reaches below one half
     eight = {lab: {s: dict(v[0]) for s in range(8)} for lab, v in all_five.items()}
-    assert _claims(eight)["diverged(sigmoid > relu) and not diverged(sigmoid > relu x0.1)"].verdict == HOLDS
-    never = _claims(_runs(8))["diverged(sigmoid > relu) and not diverged(sigmoid > relu x0.1)"]
+    assert _claims(eight)["diverged(sigmoid-relu-x1) and not diverged(sigmoid-relu-x0.1)"].verdict == HOLDS
+    never = _claims(_runs(8))["diverged(sigmoid-relu-x1) and not diverged(sigmoid-relu-x0.1)"]
     assert never.interval.mean == 0.0 and never.verdict == CONTRADICTED
 
 
 def test_claims_per_activation_and_one_scale_has_no_divergence_claim():
     runs = _runs()
     runs["tanh"] = runs["relu"]
-    runs["sigmoid > tanh x0.1"] = runs["sigmoid > relu x0.1"]
-    claims = study_claims(runs, "sigmoid", ("relu", "tanh"), (0.1,), condition_label)
+    runs["sigmoid-tanh-x0.1"] = runs["sigmoid-relu-x0.1"]
+    claims = judge_claims(TransferPlan(activation=("relu", "tanh"), scales=(0.1,)).claims(), runs)
     statements = [c.statement for c in claims]
     assert "locality(sigmoid) > locality(tanh)" in statements and "locality(sigmoid) > locality(relu)" in statements
     assert not any(c.kind == "share of seeds" for c in claims)

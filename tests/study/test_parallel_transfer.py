@@ -121,12 +121,12 @@ def test_cli_lists_sweep_activations_and_scales(tmp_path, capsys):
     assert code == 0, err
     data = json.loads(out)
     assert [c["condition"] for c in data["conditions"]] == [
-        "sigmoid", "sigmoid > sigmoid", "sigmoid > relu x0.1", "sigmoid > relu x0.5", "relu",
-        "sigmoid > tanh x0.1", "sigmoid > tanh x0.5", "tanh"]
+        "sigmoid", "sigmoid-sigmoid", "sigmoid-relu-x0.1", "sigmoid-relu-x0.5", "relu",
+        "sigmoid-tanh-x0.1", "sigmoid-tanh-x0.5", "tanh"]
     assert data["seeds"] == 1 and "heldout_loss_ci" not in data["conditions"][0]
     statements = [c["statement"] for c in data["claims"]]
     assert "locality(sigmoid) > locality(tanh)" in statements
-    assert "diverged(sigmoid > tanh x0.5) and not diverged(sigmoid > tanh x0.1)" in statements
+    assert "diverged(sigmoid-tanh-x0.5) and not diverged(sigmoid-tanh-x0.1)" in statements
     assert all(c["verdict"] == "not shown" for c in data["claims"])  # one seed shows nothing
 
 
@@ -136,7 +136,7 @@ def test_cli_seeds_table_and_claims_section(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "seeds 0..1" in out and "observation" in out and "verdict" in out
-    row = next(line for line in out.splitlines() if line.startswith("│ sigmoid > relu x0.1 "))
+    row = next(line for line in out.splitlines() if line.startswith("│ sigmoid-relu-x0.1 "))
     assert "│     2 │" in row and row.count("±") >= 8
 
 
@@ -165,15 +165,15 @@ def test_progress_display_keeps_every_running_unit_in_view():
     from rich.console import Console
 
     from aetui.cli.study_progress import UnitProgress
-    from aetui.study.transfer import Progress
+    from aetui.study.runner import Progress
 
-    label = lambda c, plan: f"{c.label} (seed {c.seed})"  # noqa: E731
-    few = UnitProgress(two_seed_plan(seeds=1), Console(), True, label)
-    assert [t.description for t in few.bar.tasks][:2] == ["sigmoid (seed 0)", "sigmoid > sigmoid (seed 0)"]
+    label = lambda c, plan: f"{c.name} (seed {c.seed})"  # noqa: E731
+    few = UnitProgress(two_seed_plan(seeds=1).study_plan(), Console(), True, label)
+    assert [t.description for t in few.bar.tasks][:2] == ["sigmoid (seed 0)", "sigmoid-sigmoid (seed 0)"]
     assert len(few.bar.tasks) == 5  # the study's five: every bar from the start, as always
     plan = two_seed_plan(seeds=3)
-    units = plan.conditions()
-    many = UnitProgress(plan, Console(), True, label)
+    units = plan.study_plan().units()
+    many = UnitProgress(plan.study_plan(), Console(), True, label)
     assert [t.description for t in many.bar.tasks] == ["15 conditions x seeds"]
     many(Progress(units[0], "start", 0, SAMPLES))
     many(Progress(units[5], "train", 600, SAMPLES, 0.3))

@@ -8,19 +8,22 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import aetui.study.transfer as core
+import aetui.study.runner as runner
 from aetui.cli.main import main
 from aetui.model.config import TrainConfig
 from aetui.model.engine import Engine
 from aetui.training.launch import trainer_for
 from aetui.errors import ConfigError, SessionError
-from aetui.study.transfer import SOURCE_SNAPSHOT, START_SNAPSHOT, TransferPlan, run_transfer
+from aetui.study.plan import final_snapshot, start_snapshot
+from aetui.study.transfer import TransferPlan, run_transfer
 from aetui.study.metrics import METRIC_DEFINITIONS, unit_cosine
 from aetui.sessions.session import read_session
 from aetui.sessions.store import SessionStore
 
 SAMPLES = 3_000
 LINEAGES = ["sigmoid", "sigmoid > sigmoid", "sigmoid > relu x0.1", "sigmoid > relu", "relu"]
+NAMES = ["sigmoid", "sigmoid-sigmoid", "sigmoid-relu-x0.1", "sigmoid-relu-x1", "relu"]
+SOURCE_SNAPSHOT, START_SNAPSHOT = final_snapshot(0), start_snapshot(1)  # the names the transfer sessions have
 SESSIONS = ["t-sigmoid", "t-sigmoid-sigmoid", "t-sigmoid-relu-x0.1", "t-sigmoid-relu-x1", "t-relu"]
 
 
@@ -45,7 +48,7 @@ def _W(store, name):
 def test_five_conditions_with_lineages_saved_as_sessions(done):
     store, result = done
     assert not result.interrupted and result.pending == []
-    assert [r.condition.label for r in result.conditions] == LINEAGES
+    assert [r.condition.name for r in result.conditions] == NAMES
     assert [r.lineage for r in result.conditions] == LINEAGES
     assert [r.session for r in result.conditions] == SESSIONS
     assert store.names() == sorted(SESSIONS)
@@ -106,8 +109,8 @@ def test_result_json_keys_and_types(done):
     assert out["samples_per_condition"] == SAMPLES and out["data"] == "bars8" and out["hidden"] == 16
     assert out["definitions"] == METRIC_DEFINITIONS
     assert len(out["conditions"]) == 5
-    for c, lineage in zip(out["conditions"], LINEAGES):
-        assert c["condition"] == lineage
+    for c, name, lineage in zip(out["conditions"], NAMES, LINEAGES):
+        assert c["condition"] == name and c["lineage"] == lineage
         assert c["activation"] in ("sigmoid", "relu")
         assert c["init"] in ("random", "sigmoid")
         assert isinstance(c["weight_scale"], float)
@@ -184,8 +187,8 @@ def test_stop_keeps_finished_conditions_and_resume_finishes_identically(tmp_path
 
     result = run_transfer(store, plan(), progress=progress, should_stop=should_stop)
     assert result.interrupted
-    assert [r.condition.label for r in result.conditions] == ["sigmoid"]
-    assert [p["condition"] for p in result.pending] == LINEAGES[1:]
+    assert [r.condition.name for r in result.conditions] == ["sigmoid"]
+    assert [p["condition"] for p in result.pending] == NAMES[1:]
     partial = result.pending[0]
     assert partial["session"] == "t-sigmoid-sigmoid" and SAMPLES // 2 <= partial["samples"] < SAMPLES
     assert [p["samples"] for p in result.pending[1:]] == [0, 0, 0]
@@ -203,7 +206,7 @@ def test_divergence_is_reported_with_its_sample(tmp_path):
     store = SessionStore(tmp_path)
     result = run_transfer(store, plan(scales=(0.1, 1e4)))
     huge = result.conditions[3]
-    assert huge.condition.label == "sigmoid > relu x10000"
+    assert huge.condition.name == "sigmoid-relu-x10000" and huge.lineage == "sigmoid > relu x10000"
     assert huge.diverged and isinstance(huge.diverged_at, int) and 0 <= huge.diverged_at < SAMPLES
     assert huge.samples == huge.diverged_at  # weights kept from before the bad chunk
     out = huge.to_json()
@@ -239,7 +242,7 @@ def test_cli_json_and_png_sheet(tmp_path, capsys):
     data = json.loads(out)
     assert [c["lineage"] for c in data["conditions"]] == LINEAGES
     assert data["interrupted"] is False and data["pending"] == []
-    sheet = tmp_path / "png" / "transfer-filters.png"
+    sheet = tmp_path / "png" / "t-filters.png"  # PREFIX-filters.png
     assert str(sheet) == data["pictures"][0]
     with Image.open(sheet) as img:
         assert img.format == "PNG" and img.width > 5 * 300 and img.height > 300
@@ -256,14 +259,14 @@ def test_cli_table(tmp_path, capsys):
     code = main(cli(tmp_path))
     out, err = capsys.readouterr()
     assert code == 0, err
-    for lineage in LINEAGES:
-        assert f"│ {lineage} " in out
+    for name in NAMES:
+        assert f"│ {name} " in out
     assert "held-out" in out and "locality" in out and "b min/mean/max" in out and "0/16" in out
 
 
 @pytest.mark.slow
 def test_cli_ctrl_c_keeps_finished_conditions(tmp_path, capsys, monkeypatch):
-    original = core.run_transfer
+    original = runner.run_study
 
     def interrupted_run(store, plan, **kw):
         progress = kw["progress"]
@@ -275,15 +278,15 @@ def test_cli_ctrl_c_keeps_finished_conditions(tmp_path, capsys, monkeypatch):
 
         return original(store, plan, **{**kw, "progress": with_ctrl_c})
 
-    monkeypatch.setattr(core, "run_transfer", interrupted_run)
+    monkeypatch.setattr(runner, "run_study", interrupted_run)
     code = main(cli(tmp_path, "--json"))
     out, err = capsys.readouterr()
     assert code == 130
     data = json.loads(out)
     assert [c["lineage"] for c in data["conditions"]] == LINEAGES[:2]
     assert data["interrupted"] is True
-    assert [p["condition"] for p in data["pending"]] == LINEAGES[2:]
-    assert "interrupted: finished sigmoid, sigmoid > sigmoid" in err and "--resume" in err
+    assert [p["condition"] for p in data["pending"]] == NAMES[2:]
+    assert "interrupted: finished sigmoid, sigmoid-sigmoid" in err and "--resume" in err
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
     monkeypatch.undo()
     code = main(cli(tmp_path, "--json", "--resume"))

@@ -52,6 +52,8 @@ def _plan_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("plan", metavar="PLAN", help="a plan file (TOML), or a shipped plan's name: transfer")
     p.add_argument("--seeds", type=positive_int, metavar="N", help="run every condition with N seeds (default: "
                    "the plan's [study] seeds)")
+    p.add_argument("--data", help="train every condition on this data set instead of the plan's [study] data")
+    p.add_argument("--name", metavar="PREFIX", help="the sessions' prefix instead of the plan's [study] name")
 
 
 def run(args) -> int:
@@ -59,7 +61,7 @@ def run(args) -> int:
 
     if args.action == "show":
         return _show(args)
-    plan = read_plan(args.plan, args.seeds)
+    plan = read_plan(args.plan, args.seeds, args.data, args.name)
     if args.action == "check":
         return _check(plan, args.json)
     return run_plan(args, plan)

@@ -68,17 +68,19 @@ def resolve_plan(spec: str) -> Path:
     raise ConfigError(f"no plan file {spec} (and no shipped plan of that name: {known})")
 
 
-def read_plan(spec: str, seeds: int | None = None) -> StudyPlan:
-    """The plan in file SPEC (or the shipped plan SPEC), checked; `seeds` overrides [study] seeds."""
+def read_plan(spec: str, seeds: int | None = None, data: str | None = None, name: str | None = None) -> StudyPlan:
+    """The plan in file SPEC (or the shipped plan SPEC), checked; `seeds`, `data` and `name` override
+    [study] seeds, data and name (the command line's --seeds, --data, --name)."""
     path = resolve_plan(spec)
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read plan file {path}: {exc}") from None
-    return parse_plan(text, str(spec if path.parent != PLANS_DIR else path), seeds)
+    return parse_plan(text, str(spec if path.parent != PLANS_DIR else path), seeds, data, name)
 
 
-def parse_plan(text: str, where: str = "PLAN", seeds: int | None = None) -> StudyPlan:
+def parse_plan(text: str, where: str = "PLAN", seeds: int | None = None, data: str | None = None,
+               name: str | None = None) -> StudyPlan:
     """The StudyPlan in TOML `text`; PlanError (`where:LINE:COL: ...`) for anything wrong."""
     try:
         raw = tomllib.loads(text)
@@ -87,6 +89,14 @@ def parse_plan(text: str, where: str = "PLAN", seeds: int | None = None) -> Stud
         line, col = (int(m[1]), int(m[2])) if m else (1, 1)
         raise PlanError(where, line, col, re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc)).lower()
                         if m else str(exc)) from None
+    overrides = {k: v for k, v in (("data", data), ("name", name)) if v is not None}
+    if overrides and isinstance(raw.get("study"), dict):
+        for key, value in overrides.items():  # checked as the file's own would be, but said as the option
+            try:
+                check_name(value, "study") if key == "name" else TrainConfig(data=value).validated()
+            except AetuiError as exc:
+                raise ConfigError(f"--{key} {value!r}: {exc}") from None
+        raw["study"].update(overrides)
     return _Reader(text, where).plan(raw, seeds)
 
 

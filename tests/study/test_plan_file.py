@@ -136,7 +136,7 @@ def test_a_bad_plan_is_one_located_line_and_exit_2(tmp_path, capsys, old, new, l
 
 def test_a_missing_plan_names_the_shipped_ones(capsys):
     assert main(["study", "check", "no-such-plan"]) == 2
-    assert "no plan file no-such-plan (and no shipped plan of that name: transfer)" in capsys.readouterr().err
+    assert "no plan file no-such-plan (and no shipped plan of that name: bias, transfer)" in capsys.readouterr().err
 
 
 def test_study_check_prints_conditions_starts_and_order(tmp_path, capsys):
@@ -181,3 +181,21 @@ def test_a_mangled_plan_is_read_or_refused_with_a_location(data):
     else:
         assert plan.units() and all(c.config.validated() for c in plan.conditions)
         assert parse_plan(plan_to_toml(plan)) == plan
+
+
+def test_data_and_name_from_the_command_line_replace_the_plans(capsys):
+    plan = read_plan("bias", seeds=2, data="fashion", name="bias-fashion")
+    assert plan.prefix == "bias-fashion" and plan.seeds == 2
+    assert {c.config.data for c in plan.conditions} == {"fashion"}
+    assert plan.units()[0].session == "bias-fashion-learning-seed0"
+    assert main(["study", "check", "bias", "--name", "../x"]) == 2
+    assert capsys.readouterr().err.startswith("aetui: --name '../x': bad study name")
+
+
+def test_the_shipped_bias_plan_freezes_resets_and_learns():
+    plan = read_plan("bias")
+    assert [c.name for c in plan.conditions] == ["learning", "frozen", "reset"] and plan.seeds == 5
+    learning, frozen, reset = plan.conditions
+    assert frozen.config.bias_lr_scale == 0.0 and learning.config.bias_lr_scale is None
+    assert [(s.at, s.keep_biases) for s in reset.steps] == [(150_000, False)]
+    assert {c.metric for c in plan.claims} >= {"locality", "spread", "lifetime_sparsity", "bias_corr"}

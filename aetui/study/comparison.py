@@ -55,12 +55,12 @@ class RunView:
         return "ce" if self.config.loss_name == "cross_entropy" else "se"
 
 
-def run_of_session(session: Session) -> RunView:
-    """A saved session as a run."""
+def run_of_session(session: Session, state: str = SAVED) -> RunView:
+    """A saved session as a run (state RUNNING: another process trains it and saves as it goes)."""
     view = HistoryView.of(session.history, session.lineage)
     held = view.heldout_loss[np.isfinite(view.heldout_loss)]
     st = session.state
-    return RunView(session.name, session.lineage_label(), SAVED, session.samples, session.config,
+    return RunView(session.name, session.lineage_label(), state, session.samples, session.config,
                    tuple(session.image_shape), st.W, st.b, st.c, st.W_dec, view,
                    float(held[-1]) if held.size else None, session.generation)
 

@@ -49,6 +49,7 @@ from aetui.training.loop import Action, Steering, run_loop
 from aetui.training.trainer import Trainer
 
 MODES = ("new", "resume", "force")
+SAVE_SECONDS = 10.0  # a unit's session is saved this often, so `aetui compare --study` follows it as it trains
 
 
 def warm_up_plan(plan: StudyPlan, threads: int, progress=None) -> None:
@@ -345,7 +346,8 @@ def _run_condition(store: SessionStore, plan: StudyPlan, cond: Condition, progre
         tenth = max(1, total // 10)
         for target in sorted({tenth, total, *(st.at for st in steps)}):
             if not s.diverged and s.samples - start < target and not (target == total and stop()):
-                run_loop(trainer, steering, samples=target - (s.samples - start), threads=threads, warm=False)
+                run_loop(trainer, steering, samples=target - (s.samples - start), threads=threads, warm=False,
+                         autosave_seconds=SAVE_SECONDS)
             reached = s.samples - start >= target and not s.diverged
             if target == tenth and target < total and reached and not _has_snapshot(s, tenth_snapshot(first)):
                 trainer.snapshot(tenth_snapshot(first))

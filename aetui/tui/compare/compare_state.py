@@ -1,8 +1,10 @@
 """What the comparison screen shows: the runs (saved or live), their views and metrics, the choices.
 
-A saved run is read once; a live run is a client of its trainer, read from its latest frame
-(the dashboard's own link for the session it shows, or a connection opened for the comparison
-and closed with it). A live run whose trainer goes away is read again from its last save.
+A saved run is read from disk, and again whenever its save changes: a run another process
+trains without a trainer to attach to (a study's unit) shows as running and follows its saves.
+A live run is a client of its trainer, read from its latest frame (the dashboard's own link for
+the session it shows, or a connection opened for the comparison and closed with it). A live run
+whose trainer goes away is read again from its last save.
 """
 
 from __future__ import annotations
@@ -11,8 +13,10 @@ import os
 from dataclasses import dataclass, field
 
 from aetui.errors import ConfigError, SessionError
+from aetui.sessions.lock import lock_holder
 from aetui.sessions.store import SessionStore
-from aetui.study.comparison import MAX_RUNS, RunView, run_of_frame, run_of_session
+from aetui.study.comparison import MAX_RUNS, SAVED, RunView, run_of_frame, run_of_session
+from aetui.training.frame import RUNNING
 from aetui.training.client import TrainerClient
 from aetui.training.process import attach, running
 
@@ -30,6 +34,7 @@ class RunSource:
     client: TrainerClient | None = None
     owned: bool = False
     view: RunView | None = None
+    stamp: tuple | None = None  # a disk run's session.json (mtime, size) and whether a process holds it
 
     def refresh(self) -> bool:
         """Read the run again if it changed; True when its view is new."""
@@ -43,10 +48,24 @@ class RunSource:
                 return False
             self.view = run_of_frame(frame)
             return True
-        if self.view is None:
-            self.view = run_of_session(self.store.load(self.name))
-            return True
-        return False
+        stamp = self._disk_stamp()
+        if self.view is not None and stamp == self.stamp:
+            return False
+        self.stamp = stamp
+        held = stamp is not None and stamp[2]
+        self.view = run_of_session(self.store.load(self.name), RUNNING if held else SAVED)
+        return True
+
+    def _disk_stamp(self) -> tuple | None:
+        folder = self.store.path(self.name)
+        try:
+            st = (folder / "session.json").stat()
+        except OSError:
+            return None
+        saved = (st.st_mtime_ns, st.st_size)
+        if self.stamp is not None and self.stamp[:2] == saved and not self.stamp[2]:
+            return self.stamp  # unchanged and nobody trained it: the lock is not probed (a probe is a brief lock)
+        return (*saved, lock_holder(folder) is not None)
 
     def close(self) -> None:
         if self.client is not None and self.owned:

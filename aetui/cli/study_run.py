@@ -44,7 +44,8 @@ def add_run_options(p: argparse.ArgumentParser) -> None:
     again.add_argument("--resume", action="store_true", help="finish an earlier (interrupted) run with this prefix")
     again.add_argument("--force", action="store_true", help="delete this prefix's sessions and run again")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout instead of the table")
-    p.add_argument("--png", metavar="DIR", help="also write DIR/PREFIX-filters.png (every condition's filters), "
+    p.add_argument("--png", metavar="DIR", help="also write DIR/PREFIX-filters.png (every condition's filters, the "
+                   "first seed's), "
                    "DIR/PREFIX-strip.png (the reuse runs' units over their stored snapshots, one strip above the "
                    "other) and each session's pictures in DIR/SESSION/")
     p.add_argument("--compare", action="store_true", help="when it finishes, open the conditions as one comparison "
@@ -98,10 +99,10 @@ def run_plan(args, plan) -> int:
         wide.print(result_table(result) if plan.seeds == 1 else seeds_table(result))
         if plan.claims:
             wide.print(claims_table(result))
-        for path in written[:1]:
-            console.print(f"filter sheet: {path}")
-        for path in written[1:2]:
-            if path.name.endswith("-strip.png"):
+        for path in written[:2]:
+            if path.name == f"{plan.prefix}-filters.png":
+                console.print(f"filter sheet: {path}")
+            elif path.name == f"{plan.prefix}-strip.png":
                 console.print(f"strip: {path}")
     if result.interrupted:
         seeds = plan.seeds > 1

@@ -18,7 +18,7 @@ def write_pictures(store, result, out_dir: str) -> list[Path]:
         return []
     panels, shape = sheet_panels(store, result)
     prefix = result.plan.prefix
-    paths = [write_png(filter_sheet(panels, shape), Path(out_dir) / SHEET_FILE.format(prefix=prefix))]
+    paths = [write_png(filter_sheet(panels, shape), Path(out_dir) / SHEET_FILE.format(prefix=prefix))] if panels else []
     runs = strip_runs(result)
     if runs:
         from aetui.exports.strip import stacked_strip

@@ -482,12 +482,17 @@ def _pending(store: SessionStore, plan: StudyPlan, cond: Condition) -> dict:
 
 
 def sheet_panels(store: SessionStore, result: StudyResult) -> tuple[list[tuple[str, np.ndarray]], tuple[int, int]]:
-    """(label, W) per finished condition, labels with the headline numbers, and the image shape."""
+    """(label, W) per finished condition of the first seed, labels with the headline numbers, and the
+    image shape (a sheet of every seed would be as wide as seeds x conditions)."""
     panels, shape = [], None
+    many = result.plan.seeds > 1
     for r in result.conditions:
+        if r.condition.seed != result.plan.seed:
+            continue
         s = read_session(store.path(r.session))
         shape = tuple(s.image_shape)
-        label = (f"{r.condition.name}{f' (diverged at {r.diverged_at:,})' if r.diverged else ''}\n"
+        seed = f", seed {r.condition.seed}" if many else ""
+        label = (f"{r.condition.name}{seed}{f' (diverged at {r.diverged_at:,})' if r.diverged else ''}\n"
                  f"mse {r.heldout_mse:.4g}  locality {r.filters['locality_mean']:.2f}  "
                  f"contrast {r.filters['contrast_mean']:.1f}  dead {r.codes['dead_units']}")
         panels.append((label, s.state.W))

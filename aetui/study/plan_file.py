@@ -97,7 +97,10 @@ def parse_plan(text: str, where: str = "PLAN", seeds: int | None = None, data: s
             except AetuiError as exc:
                 raise ConfigError(f"--{key} {value!r}: {exc}") from None
         raw["study"].update(overrides)
-    return _Reader(text, where).plan(raw, seeds)
+    plan = _Reader(text, where).plan(raw, seeds)
+    if overrides or seeds is not None:  # the file no longer says what runs: the plan is written out anew
+        plan = dataclasses.replace(plan, source_text="")
+    return plan
 
 
 def plan_to_toml(plan: StudyPlan) -> str:

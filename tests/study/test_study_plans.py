@@ -139,3 +139,21 @@ def test_a_dask_cluster_gives_the_inline_numbers(inline, tmp_path):
             result = run_study(store, parse_plan(PLAN), executor=executor)
     assert_same_runs(reference, store, expected, result)
     assert [c.to_json() for c in result.claims()] == [c.to_json() for c in expected.claims()]
+
+
+def test_a_plan_run_with_other_data_seeds_and_name_is_saved_as_it_ran(tmp_path, capsys):
+    plan = tmp_path / "plan.toml"
+    plan.write_text(PLAN.replace("samples = 3000", "samples = 600").replace("at = 1500", "at = 300"))
+    sessions = str(tmp_path / "s")
+    code = main(["study", "run", str(plan), "--seeds", "1", "--data", "bars16", "--name", "other",
+                 "--sessions-dir", sessions, "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    ran = json.loads(out)
+    assert ran["prefix"] == "other" and ran["data"] == "bars16" and ran["seeds"] == 1
+    saved = parse_plan((tmp_path / "s" / "other.plan.toml").read_text())
+    assert saved.prefix == "other" and saved.seeds == 1 and {c.config.data for c in saved.conditions} == {"bars16"}
+    assert main(["study", "show", "other", "--sessions-dir", sessions, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert [r["session"] for r in shown["conditions"]] == [r["session"] for r in ran["conditions"]]
+    assert shown["claims"] == ran["claims"] and shown["pending"] == []

@@ -57,7 +57,7 @@ def run(args) -> int:
     with console.status("compiling kernels...") as status:
         result = run_bench(args.threads, args.quick, args.seconds,
                            on_case=lambda label: status.update(f"measuring {label} ..."))
-    _show(args, result, lambda: [result_table(result["cases"])])
+    _show(args, result, lambda: [result_table(result["cases"], result["cpu"])])
     return 0
 
 
@@ -77,14 +77,15 @@ def _show(args, result: dict, tables) -> None:
 WIDE = 110  # columns the benches' tables are drawn in, at least
 
 
-def result_table(rows: list[dict]) -> "Table":  # noqa: F821
+def result_table(rows: list[dict], cpu: dict | None = None) -> "Table":  # noqa: F821
     """One row per implementation and case, with the sgemm yardstick of the same rounds."""
     from rich.table import Table
 
     from aetui.study.bench import PEERS
 
+    where = "" if cpu is None else f"\nCPU: {cpu['line']}; kernels: {cpu['kernels']}; NumPy's BLAS: {cpu['blas']}"
     table = Table(title="aetui bench: samples/s and GFLOP/s (10 x visible x hidden FLOPs per sample), "
-                        "interleaved with a one-thread sgemm (1024^3) in the same rounds")
+                        "interleaved with a one-thread sgemm (1024^3) in the same rounds" + where)
     for col in ("case", "threads", "implementation", "samples/s", "GFLOP/s", "% of sgemm", "engine is"):
         table.add_column(col, justify="left" if col in ("case", "implementation") else "right")
     table.caption = "peers: " + "; ".join(f"{name}: {what}" for name, what in PEERS.items())

@@ -170,8 +170,9 @@ def measure(case: Case, seconds: float, data) -> tuple[dict[str, float], float]:
 
 
 def run_bench(threads: int, quick: bool, seconds: float, on_case=None) -> dict:
-    """Every case measured: {"cases": [{case, batch, hidden, threads, samples_per_second, gflops,
-    sgemm_gflops_1thread}]}; on_case(label) is called before each one is measured."""
+    """Every case measured: {"cpu": what the CPU is and which kernels and BLAS run, "cases": [{case,
+    batch, hidden, threads, samples_per_second, gflops, sgemm_gflops_1thread}]}; on_case(label) is
+    called before each one is measured."""
     warm_up()
     data = load_dataset("mnist5k")
     rows = []
@@ -183,4 +184,16 @@ def run_bench(threads: int, quick: bool, seconds: float, on_case=None) -> dict:
         rows.append({"case": case.label, "batch": case.config.batch, "hidden": case.config.hidden,
                      "threads": case.threads, "samples_per_second": rates, "sgemm_gflops_1thread": gemm,
                      "gflops": {k: v * flops / 1e9 for k, v in rates.items()}})
-    return {"cases": rows}
+    return {"cpu": machine(), "cases": rows}
+
+
+def machine() -> dict:
+    """The CPU (aetui/model/cpu.py), the kernels' path and NumPy's BLAS: what a speed figure was measured on."""
+    from threadpoolctl import threadpool_info
+
+    from aetui.model.cpu import cpu_info
+
+    cpu = cpu_info()
+    blas = next((f"{i.get('internal_api')} {i.get('architecture') or ''}".strip() for i in threadpool_info()
+                 if i.get("user_api") == "blas"), "unknown")
+    return {**cpu.to_json(), "line": cpu.line(), "kernels": f"{cpu.vector_bits}-bit SIMD ({cpu.isa})", "blas": blas}

@@ -182,7 +182,12 @@ def test_ctrl_c_saves_and_exits(tmp_path):
 def test_bench_reports_every_implementation_and_the_sgemm_yardstick(capsys):
     code, out, _ = run(capsys, "bench", "--quick", "--seconds", "0.2", "--json")
     assert code == 0
-    case, clean = json.loads(out)["cases"]
+    result = json.loads(out)
+    case, clean = result["cases"]
+    cpu = result["cpu"]  # what the figures were measured on
+    assert cpu["isa"] in ("AVX-512", "AVX2", "SSE") and cpu["vector_bits"] in (256, 512)
+    assert cpu["model"] and cpu["line"].startswith(cpu["model"]) and cpu["kernels"].startswith(f"{cpu['vector_bits']}-bit")
+    assert cpu["blas"].startswith("openblas")
     assert case["batch"] == 20 and case["hidden"] == 100 and case["threads"] == 1
     assert clean["case"] == "study without noise and dropout"
     assert {"engine", "numpy", "numpy reference"} <= set(case["samples_per_second"])

@@ -21,8 +21,7 @@ from aetui.study.claims import ClaimSpec
 # The study's snapshots in a condition's session, keyed on the condition's first segment so a
 # chain of conditions (each a copy of its source's folder) never repeats a name; a condition
 # from random init (segment 0) and its first branch (segment 1) keep the names the transfer
-# experiment's saved sessions have.
-SNAPSHOT_ALIASES = ("start", "tenth", "stepK")  # what a plan writes after '@' (and nothing: the end)
+# experiment's saved sessions have. A plan names them after '@': start, tenth, stepK.
 
 
 def final_snapshot(first_segment: int) -> str:

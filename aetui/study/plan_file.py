@@ -279,7 +279,7 @@ class _Reader:
         key = path[-1]
         if key not in table:
             if required:
-                self.fail(path[:-1], f"{'.'.join(map(str, path[:-1]))} needs {key} = \"...\"")
+                self.fail(path[:-1], f"{_table_name(path[:-1])} needs {key} = \"...\"")
             return default
         if not isinstance(table[key], str) or not table[key]:
             self.fail(path, f"{key} must be a non-empty string, not {table[key]!r}")
@@ -289,7 +289,7 @@ class _Reader:
         key = path[-1]
         if key not in table:
             if required:
-                self.fail(path[:-1], f"[{'.'.join(map(str, path[:-1]))}] needs {key} = a whole number >= {minimum}")
+                self.fail(path[:-1], f"{_table_name(path[:-1])} needs {key} = a whole number >= {minimum}")
             return default
         v = table[key]
         if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
@@ -484,6 +484,13 @@ class _Reader:
                               + (f" (did you mean {near[0]}?)" if near else f" (conditions: {', '.join(names)})"))
             out.append(spec)
         return out
+
+
+def _table_name(path: tuple) -> str:
+    """('condition', 0, 'then', 1) -> '[[condition.then]]'; ('study',) -> '[study]'."""
+    names = [p for p in path if isinstance(p, str)]
+    array = isinstance(path[-1], int) if path else False
+    return f"[[{'.'.join(names)}]]" if array else f"[{'.'.join(names)}]"
 
 
 def _activation_at(condition: PlanCondition, snapshot: str | None) -> str:

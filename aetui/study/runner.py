@@ -27,7 +27,6 @@ import numpy as np
 from aetui.model.config import TrainConfig
 from aetui.model.warm_up import warm_up
 from aetui.errors import ConfigError, SessionError
-from aetui.sessions.lineage import lineage_label
 from aetui.training.branch import branch_session
 from aetui.training.origin import Origin
 from aetui.training.launch import acquire_trainer, release_trainer
@@ -69,7 +68,7 @@ def warm_up_plan(plan: StudyPlan, threads: int, progress=None) -> None:
 
 @dataclass(frozen=True)
 class Progress:
-    """What the experiment is doing, for a progress display."""
+    """What the study is doing, for a progress display."""
 
     condition: Condition
     phase: str  # "start", "train", "done"
@@ -86,21 +85,21 @@ class ConditionResult:
     condition: Condition
     session: str
     lineage: str
-    samples: int  # trained in the condition's segment
+    samples: int  # trained in the condition's own segments (its restarts part-way included)
     total_samples: int  # over the whole lineage
     loss: str  # the loss the held-out loss is measured in
     heldout_loss: float
-    start_heldout_loss: float | None  # at the start of the condition's segment
+    start_heldout_loss: float | None  # at the condition's start
     heldout_at_tenth: float | None  # after a tenth of the condition's samples (None: diverged before)
     heldout_mse: float  # squared reconstruction error per pixel: comparable across activations
     filters: dict
     codes: dict
     bias: dict
     diverged: bool
-    diverged_at: int | None  # samples into the segment when it went non-finite
-    start_cosine: float  # mean per-unit cosine of the filters now vs at the segment's start
-    bias_recovery: dict | None  # transfer conditions: b now vs condition 1's b before the reset
-    heldout_curve: list[tuple[int, float | None]]  # (segment samples, held-out loss) at CHECKPOINTS
+    diverged_at: int | None  # samples into the condition when it went non-finite
+    start_cosine: float  # mean per-unit cosine of the filters now vs at the condition's start
+    bias_recovery: dict | None  # after a reset (a branch's or a restart's): b now vs b just before it
+    heldout_curve: list[tuple[int, float | None]]  # (condition samples, held-out loss) at checkpoints
 
     def to_json(self) -> dict:
         c, f, k = self.condition, self.filters, self.codes

@@ -24,7 +24,7 @@ import kernels.numba_setup  # noqa: F401  (before Numba is imported)
 from numba import njit, prange
 
 from kernels.fastmath import FASTMATH
-from kernels.simd import fma, lanes, load, scale_add, splat, store
+from kernels.simd import VECTOR_REGISTERS, fma, lanes, load, scale_add, splat, store
 from kernels.types import as_type_of
 
 # Multiply-adds below which a product runs on one thread whatever the setting: starting the
@@ -33,8 +33,16 @@ THREADED_MIN_WORK = 500_000
 # Small helpers are inlined at Numba's level: each compiled on its own would be optimised again
 # in every caller, ~0.1-0.3 s of a cold start apiece.
 _INLINED = dict(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
-# combine_rows hands threads panels of this many 4-row x 4-vector blocks (at V 784, 3 per row)
-PANEL_BLOCKS = 4
+# The register blocks, chosen by the CPU's vector registers: 4 x 4 accumulators (16 registers, with
+# the loads 21) where there are 32 (AVX-512); 4 x 2 (8, with the loads 11) where there are 16
+# (AVX2), since a 4 x 4 block there spilled to memory and ran the products at 45-58 GFLOP/s
+# against a 110 GFLOP/s sgemm. The block changes no element's arithmetic in combine_rows; in
+# rows_dot_rows LLVM's reduction order follows the vector width, as it did before.
+WIDE = VECTOR_REGISTERS >= 32
+DOT_COLUMNS = 4 if WIDE else 2  # rows_dot_rows: a block of 4 rows of L x this many rows of R
+BLOCK_VECTORS = 4 if WIDE else 3  # combine_rows: a block of 4 rows x this many vectors of C
+# combine_rows hands threads panels of this many blocks (16 vectors: at V 784, 3 per row)
+PANEL_BLOCKS = 16 // BLOCK_VECTORS
 
 
 @njit(**_INLINED)
@@ -109,6 +117,54 @@ def _dot_block(L, R, C, i, zero):
         C[i, j], C[i + 1, j], C[i + 2, j], C[i + 3, j] = a0, a1, a2, a3
 
 
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _dot_block_4x2(L, R, C, i, zero):
+    """C[i : i + 4] = L[i : i + 4] R^T with 4 x 2 accumulators (16 vector registers)."""
+    V = L.shape[1]
+    N = R.shape[0]
+    n2 = N - N % 2
+    l0 = L[i]
+    l1 = L[i + 1]
+    l2 = L[i + 2]
+    l3 = L[i + 3]
+    for j in range(0, n2, 2):
+        r0 = R[j]
+        r1 = R[j + 1]
+        a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = zero
+        for v in range(V):
+            x0 = r0[v]
+            x1 = r1[v]
+            w = l0[v]
+            a00 += w * x0
+            a01 += w * x1
+            w = l1[v]
+            a10 += w * x0
+            a11 += w * x1
+            w = l2[v]
+            a20 += w * x0
+            a21 += w * x1
+            w = l3[v]
+            a30 += w * x0
+            a31 += w * x1
+        C[i, j], C[i, j + 1] = a00, a01
+        C[i + 1, j], C[i + 1, j + 1] = a10, a11
+        C[i + 2, j], C[i + 2, j + 1] = a20, a21
+        C[i + 3, j], C[i + 3, j + 1] = a30, a31
+    for j in range(n2, N):
+        r0 = R[j]
+        a0 = a1 = a2 = a3 = zero
+        for v in range(V):
+            x0 = r0[v]
+            a0 += l0[v] * x0
+            a1 += l1[v] * x0
+            a2 += l2[v] * x0
+            a3 += l3[v] * x0
+        C[i, j], C[i + 1, j], C[i + 2, j], C[i + 3, j] = a0, a1, a2, a3
+
+
+_DOT_BLOCK = _dot_block if DOT_COLUMNS == 4 else _dot_block_4x2  # resolved when compiled: only one is
+
+
 @njit(**_INLINED)
 def _dot_leftover_rows(L, R, C, zero):
     for i in range(L.shape[0] - L.shape[0] % 4, L.shape[0]):
@@ -121,7 +177,7 @@ def _rows_dot_rows_serial(L, R, C):
     _check_dot_shapes(L, R, C)
     zero = as_type_of(C, 0.0)
     for block in range(L.shape[0] // 4):
-        _dot_block(L, R, C, 4 * block, zero)
+        _DOT_BLOCK(L, R, C, 4 * block, zero)
     _dot_leftover_rows(L, R, C, zero)
 
 
@@ -130,7 +186,7 @@ def _rows_dot_rows_threaded(L, R, C):
     _check_dot_shapes(L, R, C)
     zero = as_type_of(C, 0.0)
     for block in prange(L.shape[0] // 4):
-        _dot_block(L, R, C, 4 * block, zero)
+        _DOT_BLOCK(L, R, C, 4 * block, zero)
     _dot_leftover_rows(L, R, C, zero)
 
 
@@ -233,6 +289,119 @@ def _combine_1x4(alpha, L, R, beta, C, i, v, zero):
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _combine_4x2(alpha, L, R, beta, C, i, rows, v, zero):
+    """C[i : i + rows, v : v + 2w], as _combine_4x4 with 4 x 2 accumulators (16 vector registers)."""
+    w = lanes(C)
+    i1 = i + min(1, rows - 1)
+    i2 = i + min(2, rows - 1)
+    i3 = i + min(3, rows - 1)
+    a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = splat(zero)
+    for k in range(R.shape[0]):
+        r = R[k]
+        x0 = load(r, v)
+        x1 = load(r, v + w)
+        c = splat(L[k, i])
+        a00 = fma(c, x0, a00)
+        a01 = fma(c, x1, a01)
+        c = splat(L[k, i1])
+        a10 = fma(c, x0, a10)
+        a11 = fma(c, x1, a11)
+        c = splat(L[k, i2])
+        a20 = fma(c, x0, a20)
+        a21 = fma(c, x1, a21)
+        c = splat(L[k, i3])
+        a30 = fma(c, x0, a30)
+        a31 = fma(c, x1, a31)
+    _finish(alpha, a00, beta, C, i, v)
+    _finish(alpha, a01, beta, C, i, v + w)
+    if rows > 1:
+        _finish(alpha, a10, beta, C, i1, v)
+        _finish(alpha, a11, beta, C, i1, v + w)
+    if rows > 2:
+        _finish(alpha, a20, beta, C, i2, v)
+        _finish(alpha, a21, beta, C, i2, v + w)
+    if rows > 3:
+        _finish(alpha, a30, beta, C, i3, v)
+        _finish(alpha, a31, beta, C, i3, v + w)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _combine_4x3(alpha, L, R, beta, C, i, rows, v, zero):
+    """C[i : i + rows, v : v + 3w], as _combine_4x4 with 4 x 3 accumulators (16 vector registers)."""
+    w = lanes(C)
+    i1 = i + min(1, rows - 1)
+    i2 = i + min(2, rows - 1)
+    i3 = i + min(3, rows - 1)
+    a00 = a01 = a02 = a10 = a11 = a12 = a20 = a21 = a22 = a30 = a31 = a32 = splat(zero)
+    for k in range(R.shape[0]):
+        r = R[k]
+        x0 = load(r, v)
+        x1 = load(r, v + w)
+        x2 = load(r, v + 2 * w)
+        c = splat(L[k, i])
+        a00 = fma(c, x0, a00)
+        a01 = fma(c, x1, a01)
+        a02 = fma(c, x2, a02)
+        c = splat(L[k, i1])
+        a10 = fma(c, x0, a10)
+        a11 = fma(c, x1, a11)
+        a12 = fma(c, x2, a12)
+        c = splat(L[k, i2])
+        a20 = fma(c, x0, a20)
+        a21 = fma(c, x1, a21)
+        a22 = fma(c, x2, a22)
+        c = splat(L[k, i3])
+        a30 = fma(c, x0, a30)
+        a31 = fma(c, x1, a31)
+        a32 = fma(c, x2, a32)
+    _finish(alpha, a00, beta, C, i, v)
+    _finish(alpha, a01, beta, C, i, v + w)
+    _finish(alpha, a02, beta, C, i, v + 2 * w)
+    if rows > 1:
+        _finish(alpha, a10, beta, C, i1, v)
+        _finish(alpha, a11, beta, C, i1, v + w)
+        _finish(alpha, a12, beta, C, i1, v + 2 * w)
+    if rows > 2:
+        _finish(alpha, a20, beta, C, i2, v)
+        _finish(alpha, a21, beta, C, i2, v + w)
+        _finish(alpha, a22, beta, C, i2, v + 2 * w)
+    if rows > 3:
+        _finish(alpha, a30, beta, C, i3, v)
+        _finish(alpha, a31, beta, C, i3, v + w)
+        _finish(alpha, a32, beta, C, i3, v + 2 * w)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _combine_1x2(alpha, L, R, beta, C, i, v, zero):
+    """C[i, v : v + 2w] alone, as _combine_1x4."""
+    w = lanes(C)
+    a0 = a1 = splat(zero)
+    for k in range(R.shape[0]):
+        r = R[k]
+        c = splat(L[k, i])
+        a0 = fma(c, load(r, v), a0)
+        a1 = fma(c, load(r, v + w), a1)
+    _finish(alpha, a0, beta, C, i, v)
+    _finish(alpha, a1, beta, C, i, v + w)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
+def _combine_1x3(alpha, L, R, beta, C, i, v, zero):
+    """C[i, v : v + 3w] alone, as _combine_1x4."""
+    w = lanes(C)
+    a0 = a1 = a2 = splat(zero)
+    for k in range(R.shape[0]):
+        r = R[k]
+        c = splat(L[k, i])
+        a0 = fma(c, load(r, v), a0)
+        a1 = fma(c, load(r, v + w), a1)
+        a2 = fma(c, load(r, v + 2 * w), a2)
+    _finish(alpha, a0, beta, C, i, v)
+    _finish(alpha, a1, beta, C, i, v + w)
+    _finish(alpha, a2, beta, C, i, v + 2 * w)
+
+
+@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def _combine_4x1(alpha, L, R, beta, C, i, rows, v, zero):
     """C[i : i + rows, v : v + w], as _combine_4x4 for one vector of columns."""
     i1 = i + min(1, rows - 1)
@@ -254,24 +423,28 @@ def _combine_4x1(alpha, L, R, beta, C, i, rows, v, zero):
         _finish(alpha, a3, beta, C, i3, v)
 
 
+_BLOCK = _combine_4x4 if BLOCK_VECTORS == 4 else _combine_4x3 if BLOCK_VECTORS == 3 else _combine_4x2
+_ROW_BLOCK = _combine_1x4 if BLOCK_VECTORS == 4 else _combine_1x3 if BLOCK_VECTORS == 3 else _combine_1x2
+
+
 @njit(**_INLINED)
 def _combine_panel(alpha, L, R, beta, C, i, first_block, stop_block, zero):
-    """Rows i .. i + 3 of C, in column blocks first_block .. stop_block - 1 of 4 vectors each."""
+    """Rows i .. i + 3 of C, in column blocks first_block .. stop_block - 1 of BLOCK_VECTORS vectors each."""
     rows = min(4, C.shape[0] - i)
     for block in range(first_block, stop_block):
         if rows == 1:
-            _combine_1x4(alpha, L, R, beta, C, i, 4 * lanes(C) * block, zero)
+            _ROW_BLOCK(alpha, L, R, beta, C, i, BLOCK_VECTORS * lanes(C) * block, zero)
         else:
-            _combine_4x4(alpha, L, R, beta, C, i, rows, 4 * lanes(C) * block, zero)
+            _BLOCK(alpha, L, R, beta, C, i, rows, BLOCK_VECTORS * lanes(C) * block, zero)
 
 
 @njit(**_INLINED)
 def _combine_leftover_columns(alpha, L, R, beta, C, i, zero):
-    """Rows i .. i + 3 of C past the last block of 4 vectors: whole vectors, then one by one."""
+    """Rows i .. i + 3 of C past the last block of vectors: whole vectors, then one by one."""
     M, N = C.shape
     w = lanes(C)
     rows = min(4, M - i)
-    for v in range(N - N % (4 * w), N - N % w, w):
+    for v in range(N - N % (BLOCK_VECTORS * w), N - N % w, w):
         _combine_4x1(alpha, L, R, beta, C, i, rows, v, zero)
     for r in range(i, i + rows):
         for v in range(N - N % w, N):
@@ -291,7 +464,7 @@ def _check_combine_shapes(L, R, C):
 def _combine_rows_serial(alpha, L, R, beta, C):
     _check_combine_shapes(L, R, C)
     zero = as_type_of(C, 0.0)
-    column_blocks = C.shape[1] // (4 * lanes(C))
+    column_blocks = C.shape[1] // (BLOCK_VECTORS * lanes(C))
     for i in range(0, C.shape[0], 4):
         _combine_panel(alpha, L, R, beta, C, i, 0, column_blocks, zero)
         _combine_leftover_columns(alpha, L, R, beta, C, i, zero)
@@ -302,7 +475,7 @@ def _combine_rows_threaded(alpha, L, R, beta, C):
     _check_combine_shapes(L, R, C)
     zero = as_type_of(C, 0.0)
     row_blocks = (C.shape[0] + 3) // 4
-    column_blocks = C.shape[1] // (4 * lanes(C))
+    column_blocks = C.shape[1] // (BLOCK_VECTORS * lanes(C))
     panels = (column_blocks + PANEL_BLOCKS - 1) // PANEL_BLOCKS
     for unit in prange(row_blocks * panels):
         i = 4 * (unit // panels)

@@ -7,6 +7,7 @@ block in named `Vector` locals, which LLVM keeps in registers.
 
 A `Vector` holds LANES32 float32 or LANES64 float64 elements: one 512-bit register where the
 CPU has AVX-512, else 256 bits (elsewhere LLVM splits them as it needs; the results are the same).
+VECTOR_REGISTERS says how many such registers there are (32 with AVX-512, 16 without).
   load(a, i)            a[i : i + lanes] of a C-contiguous 1D array (no bounds check)
   store(a, i, x)        a[i : i + lanes] = x
   lanes(a)              how many elements of array a's type a Vector holds (a constant)
@@ -25,6 +26,10 @@ from numba.extending import intrinsic
 
 _FEATURES = config.CPU_FEATURES or llvm.get_host_cpu_features().flatten()
 VECTOR_BYTES = 64 if "+avx512f" in _FEATURES.split(",") else 32
+# Vector registers the code may keep values in: 32 with AVX-512, 16 with AVX2. A kernel's block of
+# accumulators must fit with its loads, or LLVM spills them to memory on every step
+# (kernels/products.py picks its blocks by this).
+VECTOR_REGISTERS = 32 if VECTOR_BYTES == 64 else 16
 LANES32 = VECTOR_BYTES // 4
 LANES64 = VECTOR_BYTES // 8
 

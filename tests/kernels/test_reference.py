@@ -150,9 +150,10 @@ def test_weight_decay_rate_without_momentum(mnist, kind, weight_decay):
     # over the 78,400 of them (the float32 reference lands within 0.3%).
     applied = -np.sum(diff * W0) / np.sum(W0 * W0) / plain.learning_rate
     folded = (1 - float(np.float32(1 - plain.learning_rate * weight_decay))) / plain.learning_rate
-    # 2%: without decay the engine folds the step into its gemm, with decay it runs a separate
-    # update pass; the two paths round differently, which shows up as ~1% noise at wd 1e-6.
-    assert applied == pytest.approx(weight_decay, rel=0.02), (
+    # 3%: without decay the engine folds the step into its gemm, with decay it runs a separate
+    # update pass; the two paths round differently, which shows up as ~1% noise at wd 1e-6 with
+    # 512-bit vectors and 2.1% with 256-bit ones (AVX-512 masked: another reduction order).
+    assert applied == pytest.approx(weight_decay, rel=0.03), (
         f"{kind}: applied weight decay {applied:.4g} instead of {weight_decay:g} "
         f"((1 - float32(1 - lr wd)) / lr = {folded:.4g})")
 

@@ -49,7 +49,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def _plan_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("plan", metavar="PLAN", help="a plan file (TOML), or a shipped plan's name: transfer")
+    p.add_argument("plan", metavar="PLAN", help="a plan file (TOML), or a shipped plan's name: transfer, bias")
     p.add_argument("--seeds", type=positive_int, metavar="N", help="run every condition with N seeds (default: "
                    "the plan's [study] seeds)")
     p.add_argument("--data", help="train every condition on this data set instead of the plan's [study] data")

@@ -81,22 +81,23 @@ def result_table(rows: list[dict], cpu: dict | None = None) -> "Table":  # noqa:
     """One row per implementation and case, with the sgemm yardstick of the same rounds."""
     from rich.table import Table
 
-    from aetui.study.bench import PEERS
+    from aetui.study.bench import ONE_THREAD, PEERS
 
     where = "" if cpu is None else f"\nCPU: {cpu['line']}; kernels: {cpu['kernels']}; NumPy's BLAS: {cpu['blas']}"
     table = Table(title="aetui bench: samples/s and GFLOP/s (10 x visible x hidden FLOPs per sample), "
                         "interleaved with a one-thread sgemm (1024^3) in the same rounds" + where)
     for col in ("case", "threads", "implementation", "samples/s", "GFLOP/s", "% of sgemm", "engine is"):
         table.add_column(col, justify="left" if col in ("case", "implementation") else "right")
-    table.caption = "peers: " + "; ".join(f"{name}: {what}" for name, what in PEERS.items())
+    table.caption = ("peers: " + "; ".join(f"{name}: {what}" for name, what in PEERS.items())
+                     + f"; {ONE_THREAD}: the engine on one thread in the same rounds (engine is: what the threads gain)")
     for row in rows:
         eng = row["samples_per_second"]["engine"]
         gemm = row["sgemm_gflops_1thread"]
         for name, rate in row["samples_per_second"].items():
             g = row["gflops"][name]
             ratio = "" if name == "engine" else f"{eng / rate:.2f}x"
-            table.add_row(row["case"], str(row["threads"]), name, f"{rate:,.0f}", f"{g:.1f}",
-                          f"{100 * g / gemm:.0f}%", ratio)
+            threads = "1" if name == ONE_THREAD else str(row["threads"])
+            table.add_row(row["case"], threads, name, f"{rate:,.0f}", f"{g:.1f}", f"{100 * g / gemm:.0f}%", ratio)
         table.add_row(row["case"], "1", "sgemm 1024^3", "", f"{gemm:.1f}", "100%", "")
         table.add_section()
     return table

@@ -22,6 +22,7 @@ from aetui.study.numpy_peer import PlainNumpyTrainer
 from aetui.model.threads import compute_threads
 
 ROUNDS = 5
+ONE_THREAD = "engine, 1 thread"  # beside a case with more threads
 
 
 @dataclass(frozen=True)
@@ -40,10 +41,14 @@ def cases(threads: int, quick: bool) -> list[Case]:
             Case("batch 1", study.replace(batch=1), threads),
             Case("batch 100", study.replace(batch=100), threads),
             Case("hidden 500", study.replace(hidden=500), threads),
+            Case("hidden 1000", study.replace(hidden=1000), threads),
+            Case("hidden 2000", study.replace(hidden=2000), threads),
             Case("untied", study.replace(tied=False), threads),
         ]
-        if threads == 1:
-            out.append(Case("study, --threads 2", study, 2))
+        if threads == 1:  # two threads, each case beside the engine on one thread in the same rounds
+            out += [Case(f"{label}, --threads 2", config, 2) for label, config in
+                    (("study", study), ("hidden 500", study.replace(hidden=500)),
+                     ("hidden 1000", study.replace(hidden=1000)), ("hidden 2000", study.replace(hidden=2000)))]
     return out
 
 
@@ -158,6 +163,8 @@ def implementations() -> dict:
 def measure(case: Case, seconds: float, data) -> tuple[dict[str, float], float]:
     """samples/s per implementation on `case` and the sgemm GFLOP/s, interleaved over ROUNDS rounds."""
     runners = [_Runner(name, case, data, make) for name, make in implementations().items()]
+    if case.threads > 1:  # what the threads gain, measured in the same rounds as they are
+        runners.insert(1, _Runner(ONE_THREAD, Case(case.label, case.config, 1), data, _engine))
     for r in runners:  # warm: compile, allocate, fault pages in
         r.run(0.05)
         r.samples, r.seconds = 0, 0.0

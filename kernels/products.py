@@ -9,7 +9,8 @@ over several runs on a noisy machine: W X^T 1.15-1.7x as fast, Hd^T W 1.4-1.8x, 
 0.9-1.2x. `aetui bench` measures the whole step.
 
 rows_dot_rows keeps a 4 x 4 block of C in 16 accumulators over the whole v range (8 loads per
-16 multiply-adds), which LLVM vectorises along v and reduces across lanes once. combine_rows
+16 multiply-adds), which LLVM vectorises along v and reduces across lanes once. Both products
+take 4 x 3 blocks instead where the CPU has 16 vector registers (AVX2) rather than 32. combine_rows
 needs the reduction loop outside the vectorised one, which LLVM does not do by itself, so it is
 written with explicit SIMD values (kernels/simd.py). Leftover rows and columns (sizes that are
 not multiples of 4 or of the vector width) take narrower versions of the same loops; a single
@@ -34,12 +35,12 @@ THREADED_MIN_WORK = 500_000
 # in every caller, ~0.1-0.3 s of a cold start apiece.
 _INLINED = dict(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy", inline="always")
 # The register blocks, chosen by the CPU's vector registers: 4 x 4 accumulators (16 registers, with
-# the loads 21) where there are 32 (AVX-512); 4 x 2 (8, with the loads 11) where there are 16
+# the loads 21) where there are 32 (AVX-512); 4 x 3 (12, with the loads 16) where there are 16
 # (AVX2), since a 4 x 4 block there spilled to memory and ran the products at 45-58 GFLOP/s
-# against a 110 GFLOP/s sgemm. The block changes no element's arithmetic in combine_rows; in
-# rows_dot_rows LLVM's reduction order follows the vector width, as it did before.
+# against a 107 GFLOP/s sgemm (now 76-102). The block changes no element's arithmetic in
+# combine_rows; in rows_dot_rows LLVM's reduction order follows the vector width, as it did before.
 WIDE = VECTOR_REGISTERS >= 32
-DOT_COLUMNS = 4 if WIDE else 2  # rows_dot_rows: a block of 4 rows of L x this many rows of R
+DOT_COLUMNS = 4 if WIDE else 3  # rows_dot_rows: a block of 4 rows of L x this many rows of R
 BLOCK_VECTORS = 4 if WIDE else 3  # combine_rows: a block of 4 rows x this many vectors of C
 # combine_rows hands threads panels of this many blocks (16 vectors: at V 784, 3 per row)
 PANEL_BLOCKS = 16 // BLOCK_VECTORS
@@ -118,39 +119,45 @@ def _dot_block(L, R, C, i, zero):
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _dot_block_4x2(L, R, C, i, zero):
-    """C[i : i + 4] = L[i : i + 4] R^T with 4 x 2 accumulators (16 vector registers)."""
+def _dot_block_4x3(L, R, C, i, zero):
+    """C[i : i + 4] = L[i : i + 4] R^T with 4 x 3 accumulators (16 vector registers)."""
     V = L.shape[1]
     N = R.shape[0]
-    n2 = N - N % 2
+    n3 = N - N % 3
     l0 = L[i]
     l1 = L[i + 1]
     l2 = L[i + 2]
     l3 = L[i + 3]
-    for j in range(0, n2, 2):
+    for j in range(0, n3, 3):
         r0 = R[j]
         r1 = R[j + 1]
-        a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = zero
+        r2 = R[j + 2]
+        a00 = a01 = a02 = a10 = a11 = a12 = a20 = a21 = a22 = a30 = a31 = a32 = zero
         for v in range(V):
             x0 = r0[v]
             x1 = r1[v]
+            x2 = r2[v]
             w = l0[v]
             a00 += w * x0
             a01 += w * x1
+            a02 += w * x2
             w = l1[v]
             a10 += w * x0
             a11 += w * x1
+            a12 += w * x2
             w = l2[v]
             a20 += w * x0
             a21 += w * x1
+            a22 += w * x2
             w = l3[v]
             a30 += w * x0
             a31 += w * x1
-        C[i, j], C[i, j + 1] = a00, a01
-        C[i + 1, j], C[i + 1, j + 1] = a10, a11
-        C[i + 2, j], C[i + 2, j + 1] = a20, a21
-        C[i + 3, j], C[i + 3, j + 1] = a30, a31
-    for j in range(n2, N):
+            a32 += w * x2
+        C[i, j], C[i, j + 1], C[i, j + 2] = a00, a01, a02
+        C[i + 1, j], C[i + 1, j + 1], C[i + 1, j + 2] = a10, a11, a12
+        C[i + 2, j], C[i + 2, j + 1], C[i + 2, j + 2] = a20, a21, a22
+        C[i + 3, j], C[i + 3, j + 1], C[i + 3, j + 2] = a30, a31, a32
+    for j in range(n3, N):
         r0 = R[j]
         a0 = a1 = a2 = a3 = zero
         for v in range(V):
@@ -162,7 +169,7 @@ def _dot_block_4x2(L, R, C, i, zero):
         C[i, j], C[i + 1, j], C[i + 2, j], C[i + 3, j] = a0, a1, a2, a3
 
 
-_DOT_BLOCK = _dot_block if DOT_COLUMNS == 4 else _dot_block_4x2  # resolved when compiled: only one is
+_DOT_BLOCK = _dot_block if DOT_COLUMNS == 4 else _dot_block_4x3  # resolved when compiled: only one is
 
 
 @njit(**_INLINED)
@@ -289,43 +296,6 @@ def _combine_1x4(alpha, L, R, beta, C, i, v, zero):
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _combine_4x2(alpha, L, R, beta, C, i, rows, v, zero):
-    """C[i : i + rows, v : v + 2w], as _combine_4x4 with 4 x 2 accumulators (16 vector registers)."""
-    w = lanes(C)
-    i1 = i + min(1, rows - 1)
-    i2 = i + min(2, rows - 1)
-    i3 = i + min(3, rows - 1)
-    a00 = a01 = a10 = a11 = a20 = a21 = a30 = a31 = splat(zero)
-    for k in range(R.shape[0]):
-        r = R[k]
-        x0 = load(r, v)
-        x1 = load(r, v + w)
-        c = splat(L[k, i])
-        a00 = fma(c, x0, a00)
-        a01 = fma(c, x1, a01)
-        c = splat(L[k, i1])
-        a10 = fma(c, x0, a10)
-        a11 = fma(c, x1, a11)
-        c = splat(L[k, i2])
-        a20 = fma(c, x0, a20)
-        a21 = fma(c, x1, a21)
-        c = splat(L[k, i3])
-        a30 = fma(c, x0, a30)
-        a31 = fma(c, x1, a31)
-    _finish(alpha, a00, beta, C, i, v)
-    _finish(alpha, a01, beta, C, i, v + w)
-    if rows > 1:
-        _finish(alpha, a10, beta, C, i1, v)
-        _finish(alpha, a11, beta, C, i1, v + w)
-    if rows > 2:
-        _finish(alpha, a20, beta, C, i2, v)
-        _finish(alpha, a21, beta, C, i2, v + w)
-    if rows > 3:
-        _finish(alpha, a30, beta, C, i3, v)
-        _finish(alpha, a31, beta, C, i3, v + w)
-
-
-@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def _combine_4x3(alpha, L, R, beta, C, i, rows, v, zero):
     """C[i : i + rows, v : v + 3w], as _combine_4x4 with 4 x 3 accumulators (16 vector registers)."""
     w = lanes(C)
@@ -372,20 +342,6 @@ def _combine_4x3(alpha, L, R, beta, C, i, rows, v, zero):
 
 
 @njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
-def _combine_1x2(alpha, L, R, beta, C, i, v, zero):
-    """C[i, v : v + 2w] alone, as _combine_1x4."""
-    w = lanes(C)
-    a0 = a1 = splat(zero)
-    for k in range(R.shape[0]):
-        r = R[k]
-        c = splat(L[k, i])
-        a0 = fma(c, load(r, v), a0)
-        a1 = fma(c, load(r, v + w), a1)
-    _finish(alpha, a0, beta, C, i, v)
-    _finish(alpha, a1, beta, C, i, v + w)
-
-
-@njit(nogil=True, cache=True, fastmath=FASTMATH, error_model="numpy")
 def _combine_1x3(alpha, L, R, beta, C, i, v, zero):
     """C[i, v : v + 3w] alone, as _combine_1x4."""
     w = lanes(C)
@@ -423,8 +379,8 @@ def _combine_4x1(alpha, L, R, beta, C, i, rows, v, zero):
         _finish(alpha, a3, beta, C, i3, v)
 
 
-_BLOCK = _combine_4x4 if BLOCK_VECTORS == 4 else _combine_4x3 if BLOCK_VECTORS == 3 else _combine_4x2
-_ROW_BLOCK = _combine_1x4 if BLOCK_VECTORS == 4 else _combine_1x3 if BLOCK_VECTORS == 3 else _combine_1x2
+_BLOCK = _combine_4x4 if BLOCK_VECTORS == 4 else _combine_4x3  # resolved when compiled: only one is
+_ROW_BLOCK = _combine_1x4 if BLOCK_VECTORS == 4 else _combine_1x3
 
 
 @njit(**_INLINED)

@@ -114,9 +114,12 @@ def run_plan(args, plan) -> int:
         return EXIT_INTERRUPTED
     if args.compare:
         from aetui.cli.compare import show_comparison
+        from aetui.study.comparison import MAX_RUNS
 
-        return show_comparison(store, [r.session for r in result.conditions],
-                               note=f"the {plan.title or 'study ' + plan.prefix}, {plan.samples:,} samples per condition")
+        first = [r.session for r in result.conditions if r.condition.seed == plan.seed][:MAX_RUNS]
+        seed = f", seed {plan.seed}" if plan.seeds > 1 else ""
+        return show_comparison(store, first, note=f"the {plan.title or 'study ' + plan.prefix}{seed}, "
+                                                  f"{plan.samples:,} samples per condition")
     return 0
 
 

@@ -157,3 +157,16 @@ def test_a_plan_run_with_other_data_seeds_and_name_is_saved_as_it_ran(tmp_path, 
     shown = json.loads(capsys.readouterr().out)
     assert [r["session"] for r in shown["conditions"]] == [r["session"] for r in ran["conditions"]]
     assert shown["claims"] == ran["claims"] and shown["pending"] == []
+
+
+def test_compare_after_a_study_opens_the_first_seeds_runs(tmp_path, monkeypatch):
+    seen = {}
+    monkeypatch.setattr("aetui.cli.dashboard.require_terminal", lambda: None)
+    monkeypatch.setattr("aetui.cli.compare.show_comparison",
+                        lambda store, names, note="", **kw: seen.update(names=names, note=note) or 0)
+    plan = tmp_path / "plan.toml"
+    plan.write_text(PLAN.replace("samples = 3000", "samples = 600").replace("at = 1500", "at = 300"))
+    assert main(["study", "run", str(plan), "--sessions-dir", str(tmp_path / "s"), "--compare"]) == 0
+    assert seen["names"] == ["bias-learning-seed0", "bias-frozen-seed0", "bias-reset-seed0",
+                             "bias-moved-relu-x0.1-seed0", "bias-moved-relu-x1-seed0"]  # 5 of the 10 runs
+    assert seen["note"] == "the study bias, seed 0, 600 samples per condition"

@@ -185,6 +185,14 @@ class StudyPlan:
         parts += [_segment(st.activation, st.weight_scale, True) for st in spec.steps[:steps]]
         return " > ".join(parts)
 
+    def unexpected_lineage(self, spec: PlanCondition, label: str, segments: int) -> str | None:
+        """None when a session with this lineage label and this many segments can be condition `spec`
+        (started, and some of its restarts part-way made), else the label it should have."""
+        applied = segments - 1 - self.first_segment(spec)
+        if 0 <= applied <= len(spec.steps) and label == self.start_label(spec, applied):
+            return None
+        return self.start_label(spec, max(0, min(applied, len(spec.steps))))
+
     def activations(self) -> tuple[str, ...]:
         """Every activation the plan trains under, in first-use order (the kernels to warm up)."""
         out: list[str] = []

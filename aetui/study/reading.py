@@ -163,13 +163,10 @@ def open_study(prefix: str, sessions_dir: str | os.PathLike | None = None) -> St
             if rec is None:
                 pending.append({"condition": cond.name, "seed": cond.seed, "session": cond.session, "samples": 0})
                 continue
-            first = plan.first_segment(cond.spec)
-            applied = len(rec.lineage) - 1 - first
-            steps = len(cond.spec.steps)
-            if not 0 <= applied <= steps or rec.lineage_label != plan.start_label(cond.spec, applied):
+            expected = plan.unexpected_lineage(cond.spec, rec.lineage_label, len(rec.lineage))
+            if expected is not None:
                 raise SessionError(f"session {cond.session} has lineage '{rec.lineage_label}', not "
-                                   f"'{plan.start_label(cond.spec, max(0, min(applied, steps)))}' as the study's "
-                                   f"session of that name has")
+                                   f"'{expected}' as the study's session of that name has")
             done = condition_samples(plan, cond, rec._session)
             if rec.diverged or done >= plan.samples:
                 results.append(measure(trainer_for(rec._session), plan, cond))

@@ -323,9 +323,8 @@ def _run_condition(store: SessionStore, plan: StudyPlan, cond: Condition, progre
     trainer = acquire_trainer(store, cond.session, config, explicit)
     try:
         s = trainer.session
-        applied = len(s.lineage) - 1 - first
-        if not 0 <= applied <= len(steps) or s.lineage_label() != plan.start_label(cond.spec, applied):
-            expected = plan.start_label(cond.spec, max(0, min(applied, len(steps))))
+        expected = plan.unexpected_lineage(cond.spec, s.lineage_label(), len(s.lineage))
+        if expected is not None:
             raise SessionError(f"session {cond.session} has lineage '{s.lineage_label()}', not '{expected}' "
                                f"as this study expects; use --force to replace it")
         start = s.lineage[first]["start_samples"]
